@@ -1,0 +1,23 @@
+# wangge: `make demo` runs the platform with demo data; `make test` runs every test.
+.PHONY: install demo test bench lint messages
+
+install: .venv/.installed
+.venv/.installed: pyproject.toml requirements.lock scripts/install.sh
+	scripts/install.sh
+
+demo: install
+	scripts/demo.sh
+
+test: install
+	scripts/test.sh
+
+# make bench, or make bench BENCH=locate for one benchmark
+bench: install
+	.venv/bin/python -m bench $(BENCH)
+
+lint: install
+	.venv/bin/ruff check .
+
+# Refresh the translation catalogue after changing user-facing strings.
+messages: install
+	cd wangge && ../.venv/bin/wangge makemessages -l en -l zh_Hans --ignore 'static/*' && ../.venv/bin/wangge compilemessages

@@ -1,0 +1,1 @@
+"""wangge (网格): grid-based city governance platform."""

@@ -1,0 +1,237 @@
+"""Every change to users, memberships, departments and tokens: checked, written and recorded here."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.areas.models import Area
+from wangge.history.actions import record_change
+from wangge.history.models import ChangeAction
+
+from .models import (
+    DEPARTMENT_ROLES,
+    PERSONAL_ROLES,
+    ROLE_AREA_LEVELS,
+    ApiToken,
+    Department,
+    LoginFailure,
+    Membership,
+    Role,
+    User,
+)
+
+USER_HISTORY_FIELDS = ("username", "full_name", "email", "is_active", "is_staff", "is_superuser")
+
+
+def user_snapshot(user: User) -> dict:
+    return {f: getattr(user, f) for f in USER_HISTORY_FIELDS}
+
+
+@transaction.atomic
+def create_user(
+    username: str,
+    password: str | None,
+    *,
+    full_name: str = "",
+    email: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    acting_user=None,
+) -> User:
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": _("A user with this username already exists.")})
+    user = User(username=username, full_name=full_name, email=email, is_staff=is_staff, is_superuser=is_superuser)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    record_change(user, ChangeAction.CREATE, acting_user=acting_user, after=user_snapshot(user))
+    return user
+
+
+@transaction.atomic
+def update_user(user: User, *, acting_user=None, **fields) -> User:
+    before = user_snapshot(user)
+    for key, value in fields.items():
+        if key not in USER_HISTORY_FIELDS:
+            raise ValueError(f"unknown user field {key}")
+        setattr(user, key, value)
+    user.full_clean(exclude=["password"])
+    user.save()
+    record_change(user, ChangeAction.UPDATE, acting_user=acting_user, before=before, after=user_snapshot(user))
+    return user
+
+
+@transaction.atomic
+def change_password(user: User, new_password: str, *, acting_user=None) -> None:
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    # The record says the password changed; never what it is.
+    record_change(
+        user,
+        ChangeAction.UPDATE,
+        acting_user=acting_user,
+        before={"password": "…"},
+        after={"password": "changed " + timezone.now().isoformat()},
+    )
+    # Old tokens go with the old password.
+    user.api_tokens.all().delete()
+
+
+def validate_membership(role: str, area: Area | None, department: Department | None) -> None:
+    """The rule of which role is tied to what. Raises ValidationError naming the field."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role %(role)s.") % {"role": role}})
+    if role in PERSONAL_ROLES:
+        if area or department:
+            raise ValidationError({"role": _("Landlords and citizens are not tied to an area or department.")})
+        return
+    if role == Role.DEPARTMENT_HANDLER:
+        if department is None:
+            raise ValidationError({"department": _("A department handler needs a department.")})
+        if area is not None:
+            raise ValidationError({"area": _("A department handler is tied to a department, not an area.")})
+        return
+    if department is not None and role in DEPARTMENT_ROLES and area is None:
+        return  # a department's leader
+    if area is None:
+        raise ValidationError({"area": _("This role needs an area.")})
+    if area.level not in ROLE_AREA_LEVELS[role]:
+        allowed = ", ".join(sorted(str(level) for level in ROLE_AREA_LEVELS[role]))
+        raise ValidationError(
+            {
+                "area": _("Role %(role)s cannot be tied to a %(level)s (allowed: %(allowed)s).")
+                % {"role": Role(role).label, "level": area.get_level_display(), "allowed": allowed}
+            }
+        )
+
+
+@transaction.atomic
+def add_membership(
+    user: User, role: str, *, area: Area | None = None, department: Department | None = None, acting_user=None
+) -> Membership:
+    validate_membership(role, area, department)
+    membership, created = Membership.objects.get_or_create(user=user, role=role, area=area, department=department)
+    if created:
+        record_change(
+            membership, ChangeAction.CREATE, acting_user=acting_user, after=membership.history_snapshot(), related=user
+        )
+    user.__dict__.pop("_wangge_scope", None)
+    return membership
+
+
+@transaction.atomic
+def remove_membership(membership: Membership, *, acting_user=None) -> None:
+    record_change(
+        membership,
+        ChangeAction.DELETE,
+        acting_user=acting_user,
+        before=membership.history_snapshot(),
+        related=membership.user,
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def save_department(
+    code: str, name: str, area: Area, *, level: str = "city", is_active: bool = True, acting_user=None
+) -> Department:
+    """Create or update a department by code."""
+    department = Department.objects.filter(code=code).first()
+    before = department.history_snapshot() if department else None
+    if department is None:
+        department = Department(code=code)
+    department.name, department.area, department.level, department.is_active = name, area, level, is_active
+    department.full_clean()
+    department.save()
+    record_change(
+        department,
+        ChangeAction.UPDATE if before else ChangeAction.CREATE,
+        acting_user=acting_user,
+        before=before,
+        after=department.history_snapshot(),
+    )
+    return department
+
+
+# ---------------------------------------------------------------- login throttling and tokens
+
+
+class LoginThrottled(Exception):
+    pass
+
+
+def _recent_failures(username: str, ip: str | None):
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    by_user = LoginFailure.objects.filter(username=username.lower(), time__gte=since).count()
+    by_ip = LoginFailure.objects.filter(ip=ip, time__gte=since).count() if ip else 0
+    return by_user, by_ip
+
+
+def check_login_allowed(username: str, ip: str | None) -> None:
+    by_user, by_ip = _recent_failures(username, ip)
+    # An address may try a few names (a shared office), but not endlessly.
+    if by_user >= settings.LOGIN_FAILURE_LIMIT or by_ip >= settings.LOGIN_FAILURE_LIMIT * 4:
+        raise LoginThrottled(
+            _("Too many failed logins. Try again in %(minutes)d minutes.")
+            % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60}
+        )
+
+
+def record_login_failure(username: str, ip: str | None) -> None:
+    LoginFailure.objects.create(username=username.lower(), ip=ip)
+
+
+def clear_login_failures(username: str) -> None:
+    LoginFailure.objects.filter(username=username.lower()).delete()
+
+
+def authenticate_throttled(request, username: str, password: str) -> User | None:
+    """authenticate() with failed-login throttling; LoginThrottled when locked out."""
+    ip = request.META.get("REMOTE_ADDR") if request else None
+    check_login_allowed(username, ip)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        record_login_failure(username, ip)
+        return None
+    clear_login_failures(username)
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=_hash_token(token), prefix=token[:8])
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    api_token = ApiToken.objects.select_related("user").filter(key_hash=_hash_token(token)).first()
+    if api_token is None or not api_token.user.is_active:
+        return None
+    now = timezone.now()
+    # Touch last_used at most once a minute: no write per request.
+    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+    return api_token.user
+
+
+def revoke_token(token: str) -> bool:
+    return ApiToken.objects.filter(key_hash=_hash_token(token)).delete()[0] > 0
+
+
+def purge_old_login_failures() -> int:
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    return LoginFailure.objects.filter(time__lt=since).delete()[0]

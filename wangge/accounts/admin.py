@@ -1,0 +1,88 @@
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from wangge.history.actions import record_change
+from wangge.history.admin import HistoryAdminMixin
+from wangge.history.models import ChangeAction
+
+from .actions import user_snapshot, validate_membership
+from .models import ApiToken, Department, Membership, User
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role", "area", "department"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role"):
+            validate_membership(data["role"], data.get("area"), data.get("department"))
+        return data
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    form = MembershipForm
+    extra = 0
+    raw_id_fields = ["area"]
+
+
+@admin.register(User)
+class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
+    inlines = [MembershipInline]
+    list_display = ["username", "full_name", "is_active", "is_staff", "last_login"]
+    search_fields = ["username", "full_name", "email"]
+    fieldsets = DjangoUserAdmin.fieldsets + ((_("Profile"), {"fields": ["full_name"]}),)
+
+    def save_model(self, request, obj, form, change):
+        before = user_snapshot(User.objects.get(pk=obj.pk)) if change else None
+        admin.ModelAdmin.save_model(self, request, obj, form, change)
+        record_change(
+            obj,
+            ChangeAction.UPDATE if change else ChangeAction.CREATE,
+            acting_user=request.user,
+            before=before,
+            after=user_snapshot(obj),
+        )
+
+    def save_formset(self, request, form, formset, change):
+        """Memberships edited inline are recorded like any other change (MembershipForm checks the rule)."""
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            record_change(
+                obj, ChangeAction.DELETE, acting_user=request.user, before=obj.history_snapshot(), related=obj.user
+            )
+            obj.delete()
+        for obj in instances:
+            created = obj.pk is None
+            before = None if created else Membership.objects.get(pk=obj.pk).history_snapshot()
+            obj.save()
+            record_change(
+                obj,
+                ChangeAction.CREATE if created else ChangeAction.UPDATE,
+                acting_user=request.user,
+                before=before,
+                after=obj.history_snapshot(),
+                related=obj.user,
+            )
+
+
+@admin.register(Department)
+class DepartmentAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "level", "area", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["area"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "user", "created_at", "last_used_at"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,119 @@
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from ninja import Router, Schema
+
+from . import actions
+from .models import Department
+from .scope import scope_for
+
+router = Router(tags=["accounts"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+def obtain_token(request, payload: TokenIn):
+    """Exchange a username and password for a bearer token."""
+    try:
+        user = actions.authenticate_throttled(request, payload.username, payload.password)
+    except actions.LoginThrottled as exc:
+        return 429, {"detail": str(exc)}
+    if user is None:
+        return 401, {"detail": "用户名或密码错误 (wrong username or password)"}
+    return 200, {"token": actions.issue_token(user)}
+
+
+@router.delete("/auth/token", response={204: None})
+def revoke_token(request):
+    """Revoke the bearer token used for this request."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        actions.revoke_token(header[7:].strip())
+    return 204, None
+
+
+class MembershipOut(Schema):
+    role: str
+    role_label: str
+    area_code: str | None
+    area_name: str | None
+    department_code: str | None
+    department_name: str | None
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    is_superuser: bool
+    memberships: list[MembershipOut]
+    scope_area_paths: list[str]
+    sees_everything: bool
+
+
+@router.get("/me", response=MeOut)
+def me(request):
+    user = request.user
+    scope = scope_for(user)
+    memberships = [
+        {
+            "role": m.role,
+            "role_label": str(m.get_role_display()),
+            "area_code": m.area.code if m.area_id else None,
+            "area_name": m.area.name if m.area_id else None,
+            "department_code": m.department.code if m.department_id else None,
+            "department_name": m.department.name if m.department_id else None,
+        }
+        for m in user.memberships.select_related("area", "department")
+    ]
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "is_superuser": user.is_superuser,
+        "memberships": memberships,
+        "scope_area_paths": list(scope.area_paths),
+        "sees_everything": scope.everything,
+    }
+
+
+class PasswordIn(Schema):
+    old_password: str
+    new_password: str
+
+
+@router.post("/me/password", response={204: None, 400: dict})
+def change_password(request, payload: PasswordIn):
+    user = request.user
+    if not user.check_password(payload.old_password):
+        return 400, {"detail": "invalid input", "errors": {"old_password": ["原密码错误 (wrong password)"]}}
+    try:
+        password_validation.validate_password(payload.new_password, user)
+    except ValidationError as exc:
+        return 400, {"detail": "invalid input", "errors": {"new_password": exc.messages}}
+    actions.change_password(user, payload.new_password, acting_user=user)
+    return 204, None
+
+
+class DepartmentOut(Schema):
+    code: str
+    name: str
+    level: str
+    area_code: str
+
+
+@router.get("/departments", response=list[DepartmentOut])
+def departments(request):
+    return [
+        {"code": d.code, "name": d.name, "level": d.level, "area_code": d.area.code}
+        for d in Department.objects.filter(is_active=True).select_related("area")
+    ]

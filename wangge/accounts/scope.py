@@ -1,0 +1,72 @@
+"""Jurisdiction: the one place that turns a user into what they may see.
+
+Every list, detail, API and export query for a user passes through restrict(): an object outside
+the user's areas is simply not in the queryset, so pages and API answer 404 alike.
+"""
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+
+from .models import DEPARTMENT_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool
+    area_paths: tuple[str, ...]  # roots of the visible subtrees
+    department_ids: frozenset[int]
+
+    def area_q(self, path_field: str = "path") -> Q:
+        if self.everything:
+            return Q()
+        if not self.area_paths:
+            return Q(pk__in=[])
+        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.area_paths))
+
+    def covers_path(self, path: str) -> bool:
+        return self.everything or any(path.startswith(p) for p in self.area_paths)
+
+
+def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths already inside another path of the set."""
+    ordered = sorted(paths, key=len)
+    roots: list[str] = []
+    for p in ordered:
+        if not any(p.startswith(r) for r in roots):
+            roots.append(p)
+    return tuple(sorted(roots))
+
+
+def scope_for(user) -> Scope:
+    """The areas and departments a user may see; cached on the user object for the request."""
+    cached = getattr(user, "_wangge_scope", None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated or not user.is_active:
+        scope = Scope(False, (), frozenset())
+    elif user.is_superuser:
+        scope = Scope(True, (), frozenset())
+    else:
+        paths, departments = set(), set()
+        for m in user.memberships.select_related("area", "department__area"):
+            if m.area_id:
+                paths.add(m.area.path)
+            if m.department_id and m.role in DEPARTMENT_ROLES:
+                departments.add(m.department_id)
+                # A department sees the areas it serves: its own area's subtree.
+                paths.add(m.department.area.path)
+        scope = Scope(False, _minimal_roots(paths), frozenset(departments))
+    user._wangge_scope = scope
+    return scope
+
+
+def restrict(queryset: QuerySet, user, path_field: str = "path") -> QuerySet:
+    """The part of a queryset inside the user's jurisdiction (path_field: the area path to test)."""
+    return queryset.filter(scope_for(user).area_q(path_field))
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_role(Role.ADMIN))

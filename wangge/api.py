@@ -1,0 +1,43 @@
+"""The JSON API (django-ninja): /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, django_auth
+
+from wangge.accounts.actions import user_for_token
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="wangge API",
+    version="1",
+    description="网格化社会治理平台 API. Authenticate with POST /api/v1/auth/token, then "
+    "`Authorization: Bearer <token>`; browser sessions work too.",
+    auth=[BearerToken(), django_auth],
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=400)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+from wangge.accounts.api import router as accounts_router  # noqa: E402
+from wangge.areas.api import router as areas_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/areas", areas_router)

@@ -1,0 +1,131 @@
+"""The demo city: real Dongguan divisions, generated boundaries inside the real outline, a few
+grids per village in some towns, the default departments, and one demo user per role."""
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from wangge.accounts import actions as account_actions
+from wangge.accounts.models import Department, Role, User
+from wangge.accounts.seed import DEFAULT_DEPARTMENTS
+from wangge.areas import actions as area_actions
+from wangge.areas.models import Area, Level
+
+DATA = Path(__file__).resolve().parent / "areas" / "data"
+CITY_CODE = "441900"
+DEMO_PASSWORD = "wangge-demo"
+# Towns that get grids at the small scale: Houjie and Liaobu (the seeds' towns) and Dongcheng.
+SMALL_SCALE_TOWNS = ["441900122", "441900111", "441900003"]
+GRIDS_PER_VILLAGE = {"small": 4, "city": 5, "test": 4}
+# The test suite's city: villages drawn in Houjie and Liaobu only, grids in the three villages the
+# demo users work in. Quick to build, and still two towns and two villages to test isolation with.
+TEST_SCALE_TOWNS = ["441900122", "441900111"]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: str
+    area_code: str | None = None
+    department_code: str | None = None
+
+
+def demo_users(houjie_villages: list[str]) -> list[DemoUser]:
+    village_a, village_b = houjie_villages[:2]
+    return [
+        DemoUser("admin", "系统管理员", Role.ADMIN, CITY_CODE),
+        DemoUser("city_dispatcher", "市指挥中心调度员", Role.CITY_DISPATCHER, CITY_CODE),
+        DemoUser("town_dispatcher", "厚街镇调度员", Role.TOWN_DISPATCHER, "441900122"),
+        DemoUser("liaobu_dispatcher", "寮步镇调度员", Role.TOWN_DISPATCHER, "441900111"),
+        DemoUser("village_dispatcher", "村(社区)调度员", Role.VILLAGE_DISPATCHER, village_a),
+        DemoUser("grid_manager", "网格员", Role.GRID_MANAGER, village_a + "001"),
+        DemoUser("grid_manager2", "网格员(邻村)", Role.GRID_MANAGER, village_b + "001"),
+        DemoUser("fire_handler", "消防部门处置人员", Role.DEPARTMENT_HANDLER, department_code="fire"),
+        DemoUser("leader", "厚街镇领导", Role.LEADER, "441900122"),
+        DemoUser("landlord", "房东", Role.LANDLORD),
+        DemoUser("citizen", "市民", Role.CITIZEN),
+    ]
+
+
+def test_grid_villages() -> list[str]:
+    houjie = Area.objects.filter(parent__code="441900122").order_by("code").values_list("code", flat=True)[:2]
+    liaobu = Area.objects.filter(parent__code="441900111").order_by("code").values_list("code", flat=True)[:1]
+    return [*houjie, *liaobu]
+
+
+def load_town_seats() -> dict[str, tuple[float, float]]:
+    with open(DATA / "town_seats.csv", encoding="utf-8") as f:
+        return {row["code"]: (float(row["lng"]), float(row["lat"])) for row in csv.DictReader(f)}
+
+
+def build_areas(scale: str, log=print) -> None:
+    files = [DATA / "dongguan_city.csv", DATA / "dongguan_towns.csv", DATA / "dongguan_villages.csv"]
+    result = area_actions.import_divisions(files)
+    log(f"divisions: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    city = Area.objects.get(code=CITY_CODE)
+    if not city.boundary:
+        area_actions.import_boundaries(DATA / "dongguan_outline_simplified.geojson", code_property="adcode")
+        city.refresh_from_db()
+        log("city outline: imported (simplified, WGS-84)")
+    if Area.objects.filter(level=Level.TOWN, boundary__isnull=True).exists():
+        area_actions.generate_child_boundaries(city, load_town_seats())
+        log("town boundaries: generated from town seats")
+    towns = Area.objects.filter(level=Level.TOWN).filter(boundary__isnull=False)
+    if scale == "test":
+        towns = towns.filter(code__in=TEST_SCALE_TOWNS)
+    for town in towns:
+        if town.children.filter(boundary__isnull=True).exists():
+            area_actions.generate_child_boundaries(town)
+    log("village boundaries: generated")
+    villages = Area.objects.filter(level=Level.VILLAGE).filter(boundary__isnull=False)
+    if scale == "small":
+        villages = villages.filter(parent__code__in=SMALL_SCALE_TOWNS)
+    elif scale == "test":
+        villages = villages.filter(code__in=test_grid_villages())
+    count = GRIDS_PER_VILLAGE[scale]
+    made = 0
+    for village in villages:
+        if not village.children.exists():
+            made += len(area_actions.generate_grids(village, count))
+    log(f"grids: {made} generated ({Area.objects.filter(level=Level.GRID).count()} in all)")
+
+
+def build_departments() -> None:
+    city = Area.objects.get(code=CITY_CODE)
+    for code, name in DEFAULT_DEPARTMENTS:
+        existing = Department.objects.filter(code=code).first()
+        if existing is None:
+            account_actions.save_department(code, str(name), city)
+
+
+def build_users() -> list[DemoUser]:
+    houjie_villages = list(
+        Area.objects.filter(parent__code="441900122", level=Level.VILLAGE)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    users = demo_users(houjie_villages)
+    for spec in users:
+        user = User.objects.filter(username=spec.username).first()
+        if user is None:
+            user = account_actions.create_user(
+                spec.username,
+                DEMO_PASSWORD,
+                full_name=spec.full_name,
+                is_staff=spec.role == Role.ADMIN,
+                is_superuser=spec.username == "admin",
+            )
+        area = Area.objects.get(code=spec.area_code) if spec.area_code else None
+        department = Department.objects.get(code=spec.department_code) if spec.department_code else None
+        account_actions.add_membership(user, spec.role, area=area, department=department)
+    return users
+
+
+@transaction.atomic
+def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
+    build_areas(scale, log)
+    build_departments()
+    return build_users()

@@ -1,0 +1,15 @@
+// Area tree: a ▸ button loads the children of an area (htmx partial); ▾ closes it again.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("button.toggle[data-children-url]");
+  if (!button) return;
+  const subtree = button.parentElement.querySelector(":scope > .subtree");
+  if (button.getAttribute("aria-expanded") === "true") {
+    subtree.innerHTML = "";
+    button.setAttribute("aria-expanded", "false");
+    button.textContent = "▸";
+    return;
+  }
+  button.setAttribute("aria-expanded", "true");
+  button.textContent = "▾";
+  htmx.ajax("GET", button.dataset.childrenUrl, { target: subtree, swap: "innerHTML" });
+});

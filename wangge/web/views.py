@@ -1,0 +1,127 @@
+"""Pages. Thin: find what the user may see (through the jurisdiction scope), render it."""
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from wangge.accounts import actions as account_actions
+from wangge.accounts.scope import restrict, scope_for
+from wangge.areas.models import Area
+from wangge.history.actions import history_for
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's login form with failed-login throttling."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username and password:
+            try:
+                self.user_cache = account_actions.authenticate_throttled(self.request, username, password)
+            except account_actions.LoginThrottled as exc:
+                raise self.error_class([str(exc)]) from exc
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+@require_http_methods(["GET", "POST"])
+def login(request):
+    form = ThrottledAuthenticationForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        auth_login(request, form.get_user())
+        return redirect(request.GET.get("next") or "home")
+    return render(request, "registration/login.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_actions.change_password(request.user, form.cleaned_data["new_password1"], acting_user=request.user)
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password was changed."))
+        return redirect("home")
+    return render(request, "registration/password_change.html", {"form": form})
+
+
+def visible_roots(user):
+    """The top areas of the user's jurisdiction (the city for those who see everything)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return Area.objects.filter(parent=None)
+    codes = [p.rstrip("/").rsplit("/", 1)[-1] for p in scope.area_paths]
+    return Area.objects.filter(code__in=codes)
+
+
+@login_required
+def home(request):
+    memberships = request.user.memberships.select_related("area", "department")
+    return render(request, "web/home.html", {"memberships": memberships, "roots": visible_roots(request.user)})
+
+
+@login_required
+def area_tree(request):
+    return render(request, "web/area_tree.html", {"roots": with_child_counts(visible_roots(request.user))})
+
+
+def with_child_counts(queryset):
+    return queryset.annotate(child_count=Count("children")).order_by("code")
+
+
+@login_required
+def area_children(request, code):
+    """htmx partial: the children of an area, for expanding the tree."""
+    area = get_object_or_404(restrict(Area.objects.all(), request.user), code=code)
+    return render(request, "web/_area_children.html", {"children": with_child_counts(area.children.all())})
+
+
+@login_required
+def area_detail(request, code):
+    area = get_object_or_404(restrict(Area.objects.select_related("parent"), request.user), code=code)
+    scope = scope_for(request.user)
+    # Breadcrumb: only the ancestors the user may see, so no link leads to a 404.
+    ancestors = [a for a in area.ancestors() if scope.covers_path(a.path)]
+    return render(
+        request,
+        "web/area_detail.html",
+        {
+            "area": area,
+            "ancestors": ancestors,
+            "children": with_child_counts(area.children.all()),
+            "history": history_for(area)[:50],
+        },
+    )
+
+
+@login_required
+def area_geojson(request, code):
+    """The area's boundary and its children's, as a FeatureCollection for the map."""
+    area = get_object_or_404(restrict(Area.objects.all(), request.user), code=code)
+    features = []
+    for a in [area, *area.children.filter(boundary__isnull=False).order_by("code")]:
+        if a.boundary:
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": a.boundary,
+                    "properties": {
+                        "code": a.code,
+                        "name": a.name,
+                        "level": a.level,
+                        "self": a.pk == area.pk,
+                        "generated": a.boundary_generated,
+                    },
+                }
+            )
+    return JsonResponse({"type": "FeatureCollection", "features": features})
