@@ -98,7 +98,7 @@ def build_departments() -> None:
     for code, name in DEFAULT_DEPARTMENTS:
         existing = Department.objects.filter(code=code).first()
         if existing is None:
-            account_actions.save_department(code, str(name), city)
+            account_actions.save_department(code, name, city)
 
 
 def build_users() -> list[DemoUser]:

@@ -1,6 +1,6 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from . import actions
 from .models import Department
@@ -28,10 +28,10 @@ def obtain_token(request, payload: TokenIn):
     try:
         user = actions.authenticate_throttled(request, payload.username, payload.password)
     except actions.LoginThrottled as exc:
-        return 429, {"detail": str(exc)}
+        return Status(429, {"detail": str(exc)})
     if user is None:
-        return 401, {"detail": "用户名或密码错误 (wrong username or password)"}
-    return 200, {"token": actions.issue_token(user)}
+        return Status(401, {"detail": "用户名或密码错误 (wrong username or password)"})
+    return Status(200, {"token": actions.issue_token(user)})
 
 
 @router.delete("/auth/token", response={204: None})
@@ -40,7 +40,7 @@ def revoke_token(request):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         actions.revoke_token(header[7:].strip())
-    return 204, None
+    return Status(204, None)
 
 
 class MembershipOut(Schema):
@@ -95,13 +95,13 @@ class PasswordIn(Schema):
 def change_password(request, payload: PasswordIn):
     user = request.user
     if not user.check_password(payload.old_password):
-        return 400, {"detail": "invalid input", "errors": {"old_password": ["原密码错误 (wrong password)"]}}
+        return Status(400, {"detail": "invalid input", "errors": {"old_password": ["原密码错误 (wrong password)"]}})
     try:
         password_validation.validate_password(payload.new_password, user)
     except ValidationError as exc:
-        return 400, {"detail": "invalid input", "errors": {"new_password": exc.messages}}
+        return Status(400, {"detail": "invalid input", "errors": {"new_password": exc.messages}})
     actions.change_password(user, payload.new_password, acting_user=user)
-    return 204, None
+    return Status(204, None)
 
 
 class DepartmentOut(Schema):

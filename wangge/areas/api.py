@@ -1,5 +1,5 @@
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wangge.accounts.scope import restrict
@@ -73,8 +73,8 @@ def locate_point(request, lat: float, lng: float):
     try:
         found = locate(lat, lng)
     except OutsideCity as exc:
-        return 422, {"detail": str(exc)}
-    return 200, {"code": found.code, "name": found.name, "level": found.level, "path": found.path}
+        return Status(422, {"detail": str(exc)})
+    return Status(200, {"code": found.code, "name": found.name, "level": found.level, "path": found.path})
 
 
 @router.get("/{code}", response=AreaDetailOut)

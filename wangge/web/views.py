@@ -5,6 +5,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +28,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             try:
                 self.user_cache = account_actions.authenticate_throttled(self.request, username, password)
             except account_actions.LoginThrottled as exc:
-                raise self.error_class([str(exc)]) from exc
+                raise ValidationError(str(exc), code="throttled") from exc
             if self.user_cache is None:
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
