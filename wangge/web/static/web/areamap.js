@@ -4,7 +4,7 @@
   const el = document.getElementById("map");
   if (!el || !window.L) return;
   const gcj = el.dataset.tileCrs === "gcj02";
-  const map = L.map(el, { preferCanvas: true, attributionControl: !!el.dataset.tileUrl });
+  const map = L.map(el, { attributionControl: !!el.dataset.tileUrl });
   if (el.dataset.tileUrl) {
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
   } else {
