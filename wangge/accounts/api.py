@@ -81,7 +81,7 @@ def me(request):
         "full_name": user.full_name,
         "is_superuser": user.is_superuser,
         "memberships": memberships,
-        "scope_area_paths": list(scope.area_paths),
+        "scope_area_paths": list(scope.visible_area_paths),
         "sees_everything": scope.everything,
     }
 

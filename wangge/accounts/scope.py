@@ -16,18 +16,26 @@ from .models import DEPARTMENT_ROLES, Role
 @dataclass(frozen=True)
 class Scope:
     everything: bool
-    area_paths: tuple[str, ...]  # roots of the visible subtrees
+    area_paths: tuple[str, ...]  # roots of the subtrees the user works in (area memberships)
     department_ids: frozenset[int]
+    # The areas the user's departments serve: visible as places (maps, area pages), but a department
+    # sees only the cases assigned to it, not every case of those areas.
+    department_area_paths: tuple[str, ...] = ()
 
-    def area_q(self, path_field: str = "path") -> Q:
+    def area_q(self, path_field: str = "path", include_department_areas: bool = True) -> Q:
         if self.everything:
             return Q()
-        if not self.area_paths:
+        paths = self.visible_area_paths if include_department_areas else self.area_paths
+        if not paths:
             return Q(pk__in=[])
-        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in self.area_paths))
+        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in paths))
+
+    @property
+    def visible_area_paths(self) -> tuple[str, ...]:
+        return _minimal_roots(set(self.area_paths) | set(self.department_area_paths))
 
     def covers_path(self, path: str) -> bool:
-        return self.everything or any(path.startswith(p) for p in self.area_paths)
+        return self.everything or any(path.startswith(p) for p in self.visible_area_paths)
 
 
 def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
@@ -50,15 +58,14 @@ def scope_for(user) -> Scope:
     elif user.is_superuser:
         scope = Scope(True, (), frozenset())
     else:
-        paths, departments = set(), set()
+        paths, departments, department_paths = set(), set(), set()
         for m in user.memberships.select_related("area", "department__area"):
             if m.area_id:
                 paths.add(m.area.path)
             if m.department_id and m.role in DEPARTMENT_ROLES:
                 departments.add(m.department_id)
-                # A department sees the areas it serves: its own area's subtree.
-                paths.add(m.department.area.path)
-        scope = Scope(False, _minimal_roots(paths), frozenset(departments))
+                department_paths.add(m.department.area.path)
+        scope = Scope(False, _minimal_roots(paths), frozenset(departments), _minimal_roots(department_paths))
     user._wangge_scope = scope
     return scope
 

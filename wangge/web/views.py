@@ -61,7 +61,7 @@ def visible_roots(user):
     scope = scope_for(user)
     if scope.everything:
         return Area.objects.filter(parent=None)
-    codes = [p.rstrip("/").rsplit("/", 1)[-1] for p in scope.area_paths]
+    codes = [p.rstrip("/").rsplit("/", 1)[-1] for p in scope.visible_area_paths]
     return Area.objects.filter(code__in=codes)
 
 
