@@ -171,6 +171,21 @@ def test_locate_many_agrees_with_locate():
 
 
 @pytest.mark.django_db
+def test_bulk_raster_lookup_agrees_with_the_polygon_test():
+    index = get_index()
+    city = Area.objects.get(code="441900")
+    rng = np.random.default_rng(11)
+    n = 30_000  # above RASTER_MIN_POINTS, so the raster is used
+    lngs = rng.uniform(city.min_lng - 0.02, city.max_lng + 0.02, n)
+    lats = rng.uniform(city.min_lat - 0.02, city.max_lat + 0.02, n)
+    bulk = index.locate_positions(lngs, lats)
+    exact = np.full(n, -1, dtype=np.int64)
+    index._locate_exact(lngs, lats, exact, np.arange(n))
+    assert (bulk == exact).all()
+    assert (bulk >= 0).sum() > n // 3 and (bulk < 0).sum() > 0
+
+
+@pytest.mark.django_db
 def test_index_is_rebuilt_when_boundaries_change(django_capture_on_commit_callbacks):
     village = Area.objects.get(code="441900122011")
     p = shape(village.boundary).representative_point()

@@ -1,0 +1,55 @@
+"""What every benchmark shares: the bench database, the machine line, the result record."""
+
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VAR = ROOT / "var" / "bench"
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    unit: str
+    baseline: str
+    baseline_value: float
+    ratio: float  # value / baseline_value, so > 1 means more than the baseline
+    machine: str = ""
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    db = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {db}"
+
+
+def setup_django(scale="city"):
+    """Point Django at var/bench and make sure the demo city of `scale` is built there."""
+    os.environ.setdefault("WANGGE_VAR_DIR", str(BENCH_VAR))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
+    wangge = [sys.executable, "-m", "django"]
+    subprocess.run([*wangge, "migrate", "-v0"], check=True, cwd=ROOT)
+    import django
+
+    django.setup()
+    from wangge.areas.models import Area, Level
+
+    if Area.objects.filter(level=Level.GRID).count() < 3000:
+        print("building the city-scale demo city in", os.environ["WANGGE_VAR_DIR"], flush=True)
+        subprocess.run([*wangge, "demo_data", "--scale", scale], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
