@@ -36,8 +36,32 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": "not found"}, status=404)
 
 
+from wangge.cases.actions import NotPermitted, StaleVersion, TransitionNotAllowed  # noqa: E402
+
+
+@api.exception_handler(TransitionNotAllowed)
+def transition_not_allowed(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "not allowed now"}, status=400)
+
+
+@api.exception_handler(NotPermitted)
+def not_permitted(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "not your role"}, status=403)
+
+
+@api.exception_handler(StaleVersion)
+def stale_version(request, exc):
+    return api.create_response(request, {"detail": str(exc), "version": exc.current_version}, status=409)
+
+
 from wangge.accounts.api import router as accounts_router  # noqa: E402
 from wangge.areas.api import router as areas_router  # noqa: E402
+from wangge.cases.api import public_router as public_cases_router  # noqa: E402
+from wangge.cases.api import router as cases_router  # noqa: E402
+from wangge.notify.api import router as notify_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/areas", areas_router)
+api.add_router("/cases", cases_router)
+api.add_router("/public", public_cases_router)
+api.add_router("/notifications", notify_router)

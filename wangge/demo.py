@@ -108,7 +108,7 @@ def build_users() -> list[DemoUser]:
         .values_list("code", flat=True)
     )
     users = demo_users(houjie_villages)
-    for spec in users:
+    for index, spec in enumerate(users, start=1):
         user = User.objects.filter(username=spec.username).first()
         if user is None:
             user = account_actions.create_user(
@@ -118,6 +118,8 @@ def build_users() -> list[DemoUser]:
                 is_staff=spec.role == Role.ADMIN,
                 is_superuser=spec.username == "admin",
             )
+            user.set_phone(f"1380000{index:04d}")  # fixed demo mobiles: 13800000001, 13800000002…
+            user.save(update_fields=["phone_encrypted"])
         area = Area.objects.get(code=spec.area_code) if spec.area_code else None
         department = Department.objects.get(code=spec.department_code) if spec.department_code else None
         account_actions.add_membership(user, spec.role, area=area, department=department)
@@ -126,6 +128,9 @@ def build_users() -> list[DemoUser]:
 
 @transaction.atomic
 def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
+    from wangge.cases.seed import seed_cases
+
     build_areas(scale, log)
     build_departments()
+    seed_cases()
     return build_users()

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "wangge.history",
     "wangge.areas",
     "wangge.accounts",
+    "wangge.worktime",
+    "wangge.notify",
+    "wangge.cases",
     "wangge.web",
 ]
 
@@ -88,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wangge.web.context.site",
+                "wangge.notify.context.notifications",
             ],
         },
     },
@@ -177,6 +181,21 @@ MAP_TILE_ATTRIBUTION = os.environ.get("WANGGE_MAP_TILE_ATTRIBUTION", "")
 MAP_TILE_CRS = os.environ.get("WANGGE_MAP_TILE_CRS", "wgs84")
 
 NINJA_PAGINATION_PER_PAGE = 100
+
+# Working time for deadlines counted in working hours (app worktime); holidays live in the database.
+WORKING_PERIODS = os.environ.get("WANGGE_WORKING_PERIODS", "08:30-12:00,14:00-17:30")
+
+# Notifications (app notify): SMS through a pluggable backend; the dev backend records messages.
+SMS_BACKEND = os.environ.get("WANGGE_SMS_BACKEND", "wangge.notify.sms.DevSmsBackend")
+SMS_GATEWAY_URL = os.environ.get("WANGGE_SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("WANGGE_SMS_GATEWAY_TOKEN", "")
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("WANGGE_NOTIFY_MAX_ATTEMPTS", "8"))
+
+# Cases (app cases).
+CASE_DUPLICATE_DISTANCE_M = float(os.environ.get("WANGGE_CASE_DUPLICATE_DISTANCE_M", "100"))
+CASE_DUPLICATE_HOURS = float(os.environ.get("WANGGE_CASE_DUPLICATE_HOURS", "72"))
+CASE_REOPEN_DAYS = int(os.environ.get("WANGGE_CASE_REOPEN_DAYS", "7"))
+CASE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_CASE_PHOTO_MAX_BYTES", str(10 * 2**20)))
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,13 @@
 """Users, departments, memberships (user × area or department × role), API tokens."""
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.models import Level
+from wangge.core import pii
 
 
 class Role(models.TextChoices):
@@ -36,6 +38,8 @@ PERSONAL_ROLES = {Role.LANDLORD, Role.CITIZEN}
 
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    # Mobile for SMS notifications, encrypted at rest (wangge.core.pii); use .phone / set_phone().
+    phone_encrypted = models.TextField(_("phone (encrypted)"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -43,6 +47,17 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.full_name or self.username
+
+    @property
+    def phone(self) -> str:
+        return pii.decrypt(self.phone_encrypted)
+
+    def set_phone(self, value: str) -> None:
+        """Normalise, validate and encrypt a phone number ("" clears it). Does not save."""
+        phone = pii.normalize_phone(value)
+        if phone and not pii.is_valid_phone(phone):
+            raise ValidationError({"phone": _("Enter a valid phone number.")})
+        self.phone_encrypted = pii.encrypt(phone)
 
     @property
     def roles(self) -> set[str]:

@@ -1,0 +1,318 @@
+"""Cases in the JSON API: intake, lists, detail, transitions, photos, and the citizen's public side."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from wangge.accounts.models import Role
+from wangge.core import pii
+
+from . import actions, queries
+from .models import Case, Channel
+from .photos import store_photo
+
+router = Router(tags=["cases"])
+public_router = Router(tags=["public"], auth=None)
+
+
+class CaseIn(Schema):
+    description: str
+    lat: float | None = None
+    lng: float | None = None
+    area_code: str = ""
+    channel: str = ""
+    category: str = ""
+    matter_item: str = ""
+    severity: str = ""
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    photo_ids: list[int] = []
+
+
+class AssignmentOut(Schema):
+    id: int
+    department: str
+    department_name: str
+    status: str
+    deadline: datetime
+    overdue: bool
+    extension_status: str
+    feedback: str
+    return_reason: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str | None
+    tracking_number: str
+    status: str
+    severity: str
+    channel: str
+    area_code: str
+    area_name: str
+    command_level: str
+    category: str | None
+    matter_item: str | None
+    description: str
+    address: str
+    lat: float | None
+    lng: float | None
+    reporter_name: str
+    reporter_phone: str  # always masked here
+    is_overdue: bool
+    duplicate_of: int | None
+    merged_into: int | None
+    outcome: str
+    outcome_reason: str
+    satisfaction: int | None
+    version: int
+    created_at: datetime
+    dispatch_deadline: datetime | None
+    closed_at: datetime | None
+
+
+class CaseDetailOut(CaseOut):
+    assignments: list[AssignmentOut]
+    allowed_actions: list[str]
+
+
+class EventOut(Schema):
+    id: int
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    actor_role: str
+    note: str
+    data: dict
+    photo_ids: list[int]
+    lat: float | None
+    lng: float | None
+    created_at: datetime
+
+
+class TransitionIn(Schema):
+    action: str
+    version: int
+    note: str = ""
+    reason: str = ""
+    departments: list[str] = []
+    hours: float | None = None
+    approve: bool | None = None
+    assignment: int | None = None
+    outcome: str = ""
+    satisfaction: int | None = None
+    rating: int | None = None
+    into: int | None = None
+    category: str = ""
+    matter_item: str = ""
+    severity: str = ""
+    photo_ids: list[int] = []
+    lat: float | None = None
+    lng: float | None = None
+
+
+class PhotoOut(Schema):
+    id: int
+    width: int
+    height: int
+    size: int
+
+
+class PublicCaseIn(Schema):
+    description: str
+    reporter_phone: str
+    lat: float
+    lng: float
+    category: str = ""
+    address: str = ""
+    reporter_name: str = ""
+    photo_ids: list[int] = []
+
+
+class PublicEventOut(Schema):
+    action: str
+    to_status: str
+    note: str
+    created_at: datetime
+
+
+class PublicCaseOut(Schema):
+    tracking_number: str
+    status: str
+    status_label: str
+    outcome: str
+    created_at: datetime
+    closed_at: datetime | None
+    satisfaction: int | None
+    events: list[PublicEventOut]
+
+
+class EvaluateIn(Schema):
+    satisfaction: int
+    comment: str = ""
+
+
+def case_out(case: Case) -> dict:
+    phone = case.reporter_phone
+    return {
+        **{f: getattr(case, f) for f in CaseOut.model_fields if hasattr(case, f) and f not in {"reporter_phone"}},
+        "area_code": case.area.code,
+        "area_name": case.area.name,
+        "category": f"{case.category.kind}:{case.category.code}" if case.category_id else None,
+        "matter_item": case.matter_item.code if case.matter_item_id else None,
+        "reporter_phone": pii.mask_phone(phone) if phone else "",
+        "duplicate_of": case.duplicate_of_id,
+        "merged_into": case.merged_into_id,
+    }
+
+
+def case_detail_out(case: Case, user) -> dict:
+    return {
+        **case_out(case),
+        "assignments": [
+            {
+                "id": a.pk,
+                "department": a.department.code,
+                "department_name": a.department.name,
+                "status": a.status,
+                "deadline": a.deadline,
+                "overdue": a.overdue_at is not None,
+                "extension_status": a.extension_status,
+                "feedback": a.feedback,
+                "return_reason": a.return_reason,
+            }
+            for a in case.assignments.select_related("department")
+        ],
+        "allowed_actions": [t.action for t in actions.allowed_actions(user, case)],
+    }
+
+
+def default_channel(user) -> str:
+    roles = user.roles
+    if Role.GRID_MANAGER in roles:
+        return Channel.GRID_MANAGER
+    if Role.LANDLORD in roles:
+        return Channel.LANDLORD
+    return Channel.API
+
+
+@router.post("", response={201: CaseDetailOut}, summary="Report a case (header Idempotency-Key honoured)")
+def create_case(request, payload: CaseIn):
+    data = payload.dict()
+    data["channel"] = data["channel"] or default_channel(request.user)
+    if data["channel"] == Channel.CITIZEN_WEB:
+        raise ValidationError({"channel": "citizen_web is for POST /api/v1/public/cases"})
+    report = actions.Report(**data, idempotency_key=request.headers.get("Idempotency-Key", ""))
+    case, _created = actions.report_case(report, request.user)
+    return 201, case_detail_out(case, request.user)
+
+
+@router.get("", response=list[CaseOut], summary="Cases in your jurisdiction, newest first")
+@paginate
+def list_cases(
+    request,
+    status: str = "",
+    area: str = "",
+    overdue: bool | None = None,
+    department: str = "",
+    category: str = "",
+    channel: str = "",
+    due_today: bool = False,
+):
+    cases = queries.filter_cases(
+        queries.case_list(request.user),
+        status=status,
+        area=area,
+        overdue=overdue,
+        department=department,
+        category=category,
+        channel=channel,
+        due_today=due_today,
+    )
+    return [case_out(c) for c in cases]
+
+
+@router.get("/{int:case_id}", response=CaseDetailOut)
+def get_case(request, case_id: int):
+    case = get_object_or_404(queries.case_list(request.user), pk=case_id)
+    return case_detail_out(case, request.user)
+
+
+@router.get("/{int:case_id}/events", response=list[EventOut], summary="The case's trail, oldest first")
+def case_events(request, case_id: int):
+    case = get_object_or_404(queries.case_list(request.user), pk=case_id)
+    return [
+        {
+            "id": e.pk,
+            "action": e.action,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "actor": e.actor_name,
+            "actor_role": e.actor_role,
+            "note": e.note,
+            "data": e.data,
+            "photo_ids": [p.pk for p in e.photos.all()],
+            "lat": e.lat,
+            "lng": e.lng,
+            "created_at": e.created_at,
+        }
+        for e in case.events.prefetch_related("photos")
+    ]
+
+
+@router.post(
+    "/{int:case_id}/transitions",
+    response={200: CaseDetailOut},
+    summary="Act on a case: 400 not allowed now, 403 not your role, 409 stale version",
+)
+def transition_case(request, case_id: int, payload: TransitionIn):
+    get_object_or_404(queries.case_list(request.user), pk=case_id)
+    params = payload.dict(exclude={"action", "version"})
+    params = {k: v for k, v in params.items() if v not in (None, "", [])}
+    case = actions.transition(case_id, request.user, payload.action, version=payload.version, **params)
+    return case_detail_out(case, request.user)
+
+
+@router.post("/photos", response={201: PhotoOut}, summary="Upload a photo; pass its id with a report or an action")
+def upload_photo(request, file: File[UploadedFile]):
+    photo = store_photo(file, user=request.user, field="file")
+    return 201, photo
+
+
+@public_router.post("/cases", response={201: dict}, summary="A citizen's report, without an account")
+def public_create_case(request, payload: PublicCaseIn):
+    report = actions.Report(
+        **payload.dict(), channel=Channel.CITIZEN_WEB, idempotency_key=request.headers.get("Idempotency-Key", "")
+    )
+    case, _created = actions.report_case(report, None)
+    return 201, {"tracking_number": case.tracking_number, "status": case.status}
+
+
+@public_router.post("/photos", response={201: PhotoOut}, summary="A citizen's photo for a report")
+def public_upload_photo(request, file: File[UploadedFile]):
+    return 201, store_photo(file, user=None, field="file")
+
+
+@public_router.get("/cases/{tracking_number}", response=PublicCaseOut, summary="Follow a report: no personal data")
+def public_case(request, tracking_number: str):
+    case = get_object_or_404(Case, tracking_number=tracking_number.strip().upper())
+    return queries.public_view(case)
+
+
+@public_router.post("/cases/{tracking_number}/evaluate", response=PublicCaseOut)
+def public_evaluate(request, tracking_number: str, payload: EvaluateIn):
+    try:
+        case = actions.evaluate_by_tracking_number(
+            tracking_number.strip().upper(), payload.satisfaction, payload.comment
+        )
+    except Case.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404 from None
+    return queries.public_view(case)

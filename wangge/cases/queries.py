@@ -1,0 +1,110 @@
+"""Reading cases: the user's list with its filters, queue counts, the citizen's public view."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from . import roles
+from .models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Assignment, Case, Status
+
+
+def case_list(user):
+    return roles.visible_cases(user).select_related("area", "category", "matter_item")
+
+
+def filter_cases(
+    cases, *, status="", area="", overdue=None, department="", category="", channel="", due_today=False, q=""
+):
+    if status == "open":
+        cases = cases.filter(status__in=OPEN_STATUSES)
+    elif status:
+        cases = cases.filter(status=status)
+    if area:
+        cases = cases.filter(
+            Q(area__code=area) | Q(area_path__contains=f"/{area}/") | Q(area_path__startswith=f"{area}/")
+        )
+    if overdue is not None:
+        cases = cases.filter(is_overdue=overdue)
+    if department:
+        cases = cases.filter(
+            Exists(
+                Assignment.objects.filter(case=OuterRef("pk"), department__code=department).exclude(status="cancelled")
+            )
+        )
+    if category:
+        kind, _sep, code = category.rpartition(":")
+        cases = cases.filter(Q(category__code=code) | Q(category__parent__code=code))
+        if kind:
+            cases = cases.filter(category__kind=kind)
+    if channel:
+        cases = cases.filter(channel=channel)
+    if due_today:
+        end = timezone.localtime().replace(hour=23, minute=59, second=59)
+        cases = cases.filter(
+            Q(status__in=(Status.REPORTED, Status.REGISTERED), dispatch_deadline__lte=end)
+            | Exists(Assignment.objects.filter(case=OuterRef("pk"), status__in=ACTIVE_ASSIGNMENT, deadline__lte=end))
+        ).filter(status__in=OPEN_STATUSES)
+    if q:
+        cases = cases.filter(Q(number__startswith=q) | Q(tracking_number=q.upper()) | Q(description__contains=q))
+    return cases
+
+
+def status_counts(cases) -> dict:
+    counts = dict(cases.values_list("status").annotate(n=Count("id")).order_by())
+    counts["open"] = sum(counts.get(s, 0) for s in OPEN_STATUSES)
+    counts["overdue"] = cases.filter(status__in=OPEN_STATUSES, is_overdue=True).count()
+    return counts
+
+
+def department_queue(user):
+    """Assignments of the user's departments that still need work, the most urgent first."""
+    departments = roles.handler_department_ids(user)
+    return (
+        Assignment.objects.filter(department_id__in=departments, status__in=ACTIVE_ASSIGNMENT)
+        .select_related("case", "case__area", "department")
+        .order_by("deadline")
+    )
+
+
+def due_soon(assignment, hours=24) -> bool:
+    return assignment.deadline <= timezone.now() + timedelta(hours=hours)
+
+
+# What a citizen sees of each step; internal steps (returns, extensions, escalations) stay hidden.
+PUBLIC_ACTIONS = {
+    "report",
+    "register",
+    "reject",
+    "dispatch",
+    "feedback",
+    "verify_pass",
+    "close",
+    "handle_on_site",
+    "reopen",
+    "merge",
+}
+
+
+def public_view(case: Case) -> dict:
+    events = case.events.filter(is_public=True, action__in=PUBLIC_ACTIONS)
+    return {
+        "tracking_number": case.tracking_number,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "outcome": case.outcome,
+        "created_at": case.created_at,
+        "closed_at": case.closed_at,
+        "satisfaction": case.satisfaction,
+        "events": [
+            # Only the step and the department's feedback: notes may name people, so dispatchers'
+            # notes stay internal; feedback and outcome texts are written for the public.
+            {
+                "action": e.action,
+                "to_status": e.to_status,
+                "note": e.note if e.action in {"feedback", "close", "reject"} else "",
+                "created_at": e.created_at,
+            }
+            for e in events
+        ],
+    }
