@@ -17,6 +17,7 @@ urlpatterns = [
     path("areas/<str:code>/children/", views.area_children, name="area_children"),
     path("areas/<str:code>/geojson/", views.area_geojson, name="area_geojson"),
     path("notifications/", include("wangge.notify.urls")),
+    path("", include("wangge.cases.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

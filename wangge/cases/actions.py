@@ -27,6 +27,7 @@ from wangge.worktime.calendar import deadline_after
 
 from . import roles as R
 from .models import (
+    ACTION_LABELS,
     ACTIVE_ASSIGNMENT,
     COMMAND_LEVELS,
     OPEN_STATUSES,
@@ -305,31 +306,34 @@ def likely_duplicate_of(case: Case) -> Case | None:
 @dataclass(frozen=True)
 class Transition:
     action: str
-    label: str
     from_statuses: tuple[str, ...]
     actors: frozenset[str]
+
+    @property
+    def label(self):
+        return ACTION_LABELS[self.action]
 
 
 D, G, H, P, S = R.DISPATCHER, R.GRID_MANAGER, R.HANDLER, R.REPORTER, R.SYSTEM
 TRANSITIONS = {
     t.action: t
     for t in [
-        Transition("register", "Register", (Status.REPORTED,), frozenset({D})),
-        Transition("reject", "Reject", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
-        Transition("handle_on_site", "Handled on site", (Status.REPORTED, Status.REGISTERED), frozenset({G})),
-        Transition("dispatch", "Dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D})),
-        Transition("accept", "Accept", (Status.HANDLING,), frozenset({H})),
-        Transition("return", "Return (not ours)", (Status.HANDLING,), frozenset({H})),
-        Transition("request_extension", "Ask for more time", (Status.HANDLING,), frozenset({H})),
-        Transition("decide_extension", "Decide on more time", (Status.HANDLING,), frozenset({D})),
-        Transition("feedback", "Report back", (Status.HANDLING,), frozenset({H})),
-        Transition("escalate", "Escalate", OPEN_STATUSES, frozenset({D, S})),
-        Transition("verify_pass", "Verified: fixed", (Status.VERIFYING,), frozenset({G})),
-        Transition("verify_fail", "Verified: not fixed", (Status.VERIFYING,), frozenset({G})),
-        Transition("close", "Close without a fix", OPEN_STATUSES, frozenset({D})),
-        Transition("evaluate", "Evaluate", (Status.CLOSED,), frozenset({D, P})),
-        Transition("reopen", "Reopen", (Status.CLOSED,), frozenset({D})),
-        Transition("merge", "Merge into another case", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
+        Transition("register", (Status.REPORTED,), frozenset({D})),
+        Transition("reject", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
+        Transition("handle_on_site", (Status.REPORTED, Status.REGISTERED), frozenset({G})),
+        Transition("dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D})),
+        Transition("accept", (Status.HANDLING,), frozenset({H})),
+        Transition("return", (Status.HANDLING,), frozenset({H})),
+        Transition("request_extension", (Status.HANDLING,), frozenset({H})),
+        Transition("decide_extension", (Status.HANDLING,), frozenset({D})),
+        Transition("feedback", (Status.HANDLING,), frozenset({H})),
+        Transition("escalate", OPEN_STATUSES, frozenset({D, S})),
+        Transition("verify_pass", (Status.VERIFYING,), frozenset({G})),
+        Transition("verify_fail", (Status.VERIFYING,), frozenset({G})),
+        Transition("close", OPEN_STATUSES, frozenset({D})),
+        Transition("evaluate", (Status.CLOSED,), frozenset({D, P})),
+        Transition("reopen", (Status.CLOSED,), frozenset({D})),
+        Transition("merge", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
     ]
 }
 
@@ -371,11 +375,11 @@ def transition(case: Case | int, user, action: str, *, version: int | None, **pa
             raise StaleVersion(case.version)
         kinds = {R.SYSTEM} if user is None else R.actor_kinds(user, case)
         if not transition_.actors & kinds:
-            raise NotPermitted(_("Your role cannot %(a)s this case.") % {"a": _(transition_.label).lower()})
+            raise NotPermitted(_("Your role cannot %(a)s this case.") % {"a": str(transition_.label).lower()})
         if case.status not in transition_.from_statuses:
             raise TransitionNotAllowed(
                 _("A case that is %(s)s cannot be %(a)s.")
-                % {"s": case.get_status_display(), "a": _(transition_.label).lower()}
+                % {"s": case.get_status_display(), "a": str(transition_.label).lower()}
             )
         from_status = case.status
         step = STEPS[action](case, user, **params)

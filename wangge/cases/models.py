@@ -260,6 +260,30 @@ class Assignment(models.Model):
         return self.status in ACTIVE_ASSIGNMENT
 
 
+# What each step of the trail is called on pages; the transition table uses the same labels.
+ACTION_LABELS = {
+    "report": _("Reported"),
+    "register": _("Register"),
+    "reject": _("Reject"),
+    "handle_on_site": _("Handled on site"),
+    "dispatch": _("Dispatch"),
+    "accept": _("Accept"),
+    "return": _("Return (not ours)"),
+    "request_extension": _("Ask for more time"),
+    "decide_extension": _("Decide on more time"),
+    "feedback": _("Report back"),
+    "escalate": _("Escalate"),
+    "verify_pass": _("Verified: fixed"),
+    "verify_fail": _("Verified: not fixed"),
+    "close": _("Close without a fix"),
+    "evaluate": _("Evaluate"),
+    "reopen": _("Reopen"),
+    "merge": _("Merge into another case"),
+    "overdue": _("Deadline passed"),
+    "dispatch_overdue": _("Not dispatched in time"),
+}
+
+
 class CaseEvent(models.Model):
     """One step of the trail. Appended by the actions layer, never changed afterwards."""
 
@@ -291,6 +315,10 @@ class CaseEvent(models.Model):
         if self.pk is not None:
             raise ValueError("case events are immutable")
         super().save(*args, **kwargs)
+
+    @property
+    def label(self):
+        return ACTION_LABELS.get(self.action, self.action)
 
 
 def photo_path(photo, filename):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -6,8 +7,21 @@ from . import actions
 from .models import Notification, SmsMessage, WebhookEndpoint
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "events", "is_active", "secret"]
+
+    def clean_events(self):
+        events = self.cleaned_data.get("events") or []
+        if not isinstance(events, list) or not all(isinstance(e, str) and e.strip() for e in events):
+            raise forms.ValidationError(_('A list of event names, e.g. ["case.created"], or [] for all.'))
+        return [e.strip() for e in events]
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ["name", "url", "events", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "url"]

@@ -242,3 +242,56 @@ def test_periodic_task_sends_what_is_due(user, huey_immediate):
     actions.notify_phone("13700001111", "picked up by the sweep")
     deliver_due_notifications.call_local()
     assert SmsMessage.objects.count() == 1
+
+
+def test_admin_pages(client_as, user):
+    actions.notify(user("grid_manager"), "x", sms=True)
+    actions.deliver_due()
+    WebhookEndpoint.objects.create(name="ops", url="http://127.0.0.1:9/hook")
+    admin = client_as("admin")
+    for name in ["notification", "smsmessage", "webhookendpoint"]:
+        page = admin.get(f"/admin/notify/{name}/")
+        assert page.status_code == 200, name
+    sms_page = admin.get("/admin/notify/smsmessage/").content.decode()
+    assert "138****0006" in sms_page and "13800000006" not in sms_page
+    assert admin.get("/admin/notify/smsmessage/add/").status_code == 403
+    outbox = admin.get("/admin/notify/notification/").content.decode()
+    assert "138****0006" in outbox and "13800000006" not in outbox
+    # An endpoint's events must be a list of names; empty means all.
+    created = admin.post(
+        "/admin/notify/webhookendpoint/add/",
+        {"name": "all", "url": "https://example.org/hook", "events": "", "is_active": "on", "secret": "s3cret"},
+    )
+    assert created.status_code == 302 and WebhookEndpoint.objects.get(name="all").events == []
+    refused = admin.post(
+        "/admin/notify/webhookendpoint/add/",
+        {"name": "bad", "url": "https://example.org/hook", "events": '{"a": 1}', "secret": "s"},
+    )
+    assert refused.status_code == 200 and not WebhookEndpoint.objects.filter(name="bad").exists()
+
+
+def test_admin_send_again(client_as, user, flaky, settings):
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    flaky.failures = 1
+    actions.notify(user("grid_manager"), "x", sms=True)
+    actions.deliver_due()
+    sms = sms_for(user("grid_manager"))
+    assert sms.status == Status.FAILED
+    response = client_as("admin").post(
+        "/admin/notify/notification/", {"action": "send_again", "_selected_action": [sms.pk]}
+    )
+    assert response.status_code == 302
+    sms.refresh_from_db()
+    assert sms.status == Status.PENDING and sms.attempts == 0
+    assert actions.deliver_due() == 1
+
+
+def test_a_worker_that_died_on_the_last_attempt_gives_up(user, flaky, settings):
+    settings.NOTIFY_MAX_ATTEMPTS = 1
+    actions.notify(user("grid_manager"), "x", sms=True)
+    sms = sms_for(user("grid_manager"))
+    now = timezone.now()
+    assert actions.claim(sms.pk, now)  # …and the worker dies
+    assert actions.deliver_due(now=now + timedelta(hours=1)) == 0
+    sms.refresh_from_db()
+    assert sms.status == Status.FAILED and flaky.calls == []

@@ -183,3 +183,12 @@ def test_bad_phones_are_refused(user):
 
 def test_demo_users_have_phones(user):
     assert user("admin").phone == "13800000001"
+
+
+def test_list_page_in_chinese_by_default_and_english_on_request(user, client_as):
+    actions.notify(user("grid_manager"), "案件 1 已派发给你")
+    client = client_as("grid_manager")
+    page = client.get("/notifications/").content.decode()
+    assert "全部标为已读" in page and "1 条未读" in page
+    english = client.get("/notifications/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Mark all read" in english and "1 unread" in english

@@ -1,0 +1,308 @@
+"""Case pages: dispatcher queue, department queue, case page with its actions (htmx), staff intake,
+and the citizen's side (report without an account, follow with the tracking number, rate)."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from wangge.accounts.models import Department
+from wangge.areas.models import Area, Level
+
+from . import actions, queries
+from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
+from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Outcome, Severity, Status
+from .photos import store_photo
+
+STATUS_TABS = [
+    "open",
+    Status.REPORTED,
+    Status.REGISTERED,
+    Status.HANDLING,
+    Status.VERIFYING,
+    Status.CLOSED,
+    Status.REJECTED,
+    Status.MERGED,
+]
+FILTERS = ["status", "overdue", "due_today", "area", "department", "category", "channel", "q"]
+
+
+@login_required
+def queue(request):
+    """The command center's queue of the user's jurisdiction, with counts per tab."""
+    visible = queries.case_list(request.user)
+    params = {f: request.GET.get(f, "") for f in FILTERS}
+    params["status"] = params["status"] or "open"
+    overdue = {"1": True, "0": False}.get(params["overdue"])
+    filtered_without_status = queries.filter_cases(
+        visible,
+        overdue=overdue,
+        due_today=params["due_today"] == "1",
+        area=params["area"],
+        department=params["department"],
+        category=params["category"],
+        channel=params["channel"],
+        q=params["q"].strip(),
+    )
+    counts = queries.status_counts(filtered_without_status)
+    cases = (
+        queries.filter_cases(filtered_without_status, status=params["status"]).order_by(
+            "-is_overdue", "dispatch_deadline", "-created_at"
+        )
+        if params["status"] == "open"
+        else queries.filter_cases(filtered_without_status, status=params["status"])
+    )
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("status", None)
+    tabs = [(s, _label(s), counts.get(s, 0)) for s in STATUS_TABS]
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "page": page,
+            "tabs": tabs,
+            "params": params,
+            "query": query.urlencode(),
+            "overdue_count": counts.get("overdue", 0),
+            "departments": Department.objects.filter(is_active=True),
+            "channels": Channel.choices,
+        },
+    )
+
+
+def _label(status):
+    return _("Open") if status == "open" else Status(status).label
+
+
+@login_required
+def department_queue(request):
+    assignments = queries.department_queue(request.user)
+    return render(request, "cases/department_queue.html", {"assignments": assignments})
+
+
+def _case_context(request, case, error=None):
+    allowed = actions.allowed_actions(request.user, case)
+    assignments = list(case.assignments.select_related("department"))
+    item = case.matter_item
+    default_departments = {item.department.code} if item and item.department_id else set()
+    return {
+        "case": case,
+        "assignments": assignments,
+        "events": case.events.prefetch_related("photos"),
+        "photos": case.photos.all(),
+        "allowed": {t.action: t for t in allowed},
+        "error": error,
+        "departments": Department.objects.filter(is_active=True),
+        "busy_departments": {a.department.code for a in assignments if a.status in ACTIVE_ASSIGNMENT},
+        "default_departments": default_departments,
+        "severities": Severity.choices,
+        "closing_outcomes": [(o.value, o.label) for o in actions.CLOSING_OUTCOMES],
+        "matter_items": MatterItem.objects.filter(is_active=True),
+        "merged": Case.objects.filter(merged_into=case),
+        "outcome_choices": Outcome,
+        "point": json.dumps([case.lat, case.lng]) if case.lat is not None else "",
+    }
+
+
+@login_required
+def case_detail(request, pk):
+    case = get_object_or_404(queries.case_list(request.user), pk=pk)
+    return render(request, "cases/detail.html", _case_context(request, case))
+
+
+# Form fields each action reads from the page (the API takes the same names as JSON).
+ACTION_FIELDS = ["note", "reason", "outcome", "category", "matter_item", "severity", "into", "assignment"]
+
+
+@login_required
+@require_POST
+def case_act(request, pk):
+    """One action from the case page. Answers with the case body again (htmx swaps it in)."""
+    case = get_object_or_404(queries.case_list(request.user), pk=pk)
+    action = request.POST.get("action", "")
+    params = {f: request.POST[f].strip() for f in ACTION_FIELDS if request.POST.get(f, "").strip()}
+    status = 200
+    try:
+        version = int(request.POST.get("version", ""))
+        if request.POST.getlist("departments"):
+            params["departments"] = request.POST.getlist("departments")
+        for number in ("hours", "satisfaction", "rating"):
+            if request.POST.get(number):
+                params[number] = float(request.POST[number]) if number == "hours" else int(request.POST[number])
+        if "approve" in request.POST:
+            params["approve"] = request.POST["approve"] == "1"
+        if params.get("into"):
+            params["into"] = _case_id(request.user, params["into"])
+        if request.FILES.getlist("photo"):
+            params["photo_ids"] = [store_photo(f, user=request.user).pk for f in request.FILES.getlist("photo")]
+        case = actions.transition(case, request.user, action, version=version, **params)
+        messages.success(request, _("Done: %(a)s.") % {"a": actions.TRANSITIONS[action].label})
+        error = None
+    except actions.StaleVersion as exc:
+        error, status = str(exc), 409
+    except actions.NotPermitted as exc:
+        error, status = str(exc), 403
+    except actions.TransitionNotAllowed as exc:
+        error, status = str(exc), 400
+    except ValidationError as exc:
+        error, status = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), 400
+    except ValueError:
+        error, status = _("Check the numbers you entered."), 400
+    case.refresh_from_db()
+    if not request.headers.get("HX-Request"):
+        if error:
+            messages.error(request, error)
+        return redirect("case_detail", pk=case.pk)
+    return render(request, "cases/_case_body.html", _case_context(request, case, error), status=status)
+
+
+def _case_id(user, value):
+    found = queries.case_list(user).filter(number=value).values_list("pk", flat=True).first()
+    if found:
+        return found
+    if value.isdigit():
+        return int(value)
+    raise ValidationError({"into": _("No case %(n)s.") % {"n": value}})
+
+
+def staff_channels(user):
+    from wangge.accounts.models import Role
+
+    roles = user.roles
+    channels = [(Channel.HOTLINE, Channel.HOTLINE.label)]
+    if Role.GRID_MANAGER in roles or user.is_superuser:
+        channels.insert(0, (Channel.GRID_MANAGER, Channel.GRID_MANAGER.label))
+    if Role.LANDLORD in roles:
+        channels.insert(0, (Channel.LANDLORD, Channel.LANDLORD.label))
+    return channels
+
+
+def _report_from_form(request, form, **extra):
+    """Build a Report from a valid form; the photo is stored first. Errors land on the form."""
+    data = form.cleaned_data
+    try:
+        photo_ids = [store_photo(data["photo"], user=request.user)] if data.get("photo") else []
+        report = actions.Report(
+            description=data["description"],
+            channel=extra.pop("channel"),
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            category=data.get("category") or "",
+            address=data.get("address") or "",
+            reporter_name=data.get("reporter_name") or "",
+            reporter_phone=data.get("reporter_phone") or "",
+            idempotency_key=data.get("idempotency_key") or "",
+            photo_ids=[p.pk for p in photo_ids],
+            **extra,
+        )
+        user = request.user if request.user.is_authenticated else None
+        case, _created = actions.report_case(report, user)
+        return case
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else ("lat" if field in {"lat", "lng"} else None)
+            if target in {"lat", "lng"}:
+                form.add_error(None, " ".join(errors))
+            else:
+                form.add_error(target, errors)
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request):
+    """Staff entry: a hotline operator takes a call, a grid manager or landlord reports."""
+    channels = staff_channels(request.user)
+    form = StaffCaseForm(request.POST or None, request.FILES or None, channels=channels)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = _report_from_form(
+            request,
+            form,
+            channel=data["channel"],
+            area_code=data.get("area_code") or "",
+            matter_item=data.get("matter_item") or "",
+            severity=data.get("severity") or "",
+        )
+        if case is not None:
+            messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
+            return redirect("case_detail", pk=case.pk)
+    return render(request, "cases/new.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def public_report(request):
+    """A citizen's report, no account needed: the answer is a tracking number."""
+    form = ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        case = _report_from_form(request, form, channel=Channel.CITIZEN_WEB)
+        if case is not None:
+            return redirect("public_track", tracking_number=case.tracking_number)
+    return render(request, "cases/public_report.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def public_track(request, tracking_number=None):
+    """Follow a report by its tracking number; rate it once it is closed."""
+    if tracking_number is None:
+        form = TrackForm(request.GET or None)
+        if form.is_valid():
+            return redirect("public_track", tracking_number=form.cleaned_data["tracking_number"].strip().upper())
+        return render(request, "cases/public_track.html", {"form": form})
+    case = Case.objects.filter(tracking_number=tracking_number.upper()).first()
+    if case is None:
+        return render(
+            request, "cases/public_track.html", {"form": TrackForm(), "not_found": tracking_number}, status=404
+        )
+    evaluate = EvaluateForm(request.POST or None)
+    if request.method == "POST" and evaluate.is_valid():
+        try:
+            actions.evaluate_by_tracking_number(
+                case.tracking_number, evaluate.cleaned_data["satisfaction"], evaluate.cleaned_data["comment"]
+            )
+            messages.success(request, _("Thank you for your rating."))
+            return redirect("public_track", tracking_number=case.tracking_number)
+        except (actions.TransitionNotAllowed, ValidationError) as exc:
+            evaluate.add_error(None, exc.messages[0] if hasattr(exc, "messages") else str(exc))
+    return render(
+        request,
+        "cases/public_track.html",
+        {"view": queries.public_view(case), "case": case, "evaluate": evaluate},
+    )
+
+
+def city_outline(request):
+    """The city and its towns as GeoJSON for the public report map (official divisions: public)."""
+    features = []
+    for area in Area.objects.filter(level__in=[Level.CITY, Level.TOWN], boundary__isnull=False).only(
+        "code", "name", "level", "boundary"
+    ):
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": area.code, "name": area.name, "self": area.level == Level.CITY},
+                "geometry": area.boundary,
+            }
+        )
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+@login_required
+def photo(request, token, thumbnail=False):
+    """A case photo, only for users who may see its case (photos are not public media)."""
+    found = get_object_or_404(CasePhoto, token=token)
+    if found.case_id is None:
+        if found.uploaded_by_id != request.user.pk:
+            raise Http404
+    elif not queries.case_list(request.user).filter(pk=found.case_id).exists():
+        raise Http404
+    file = found.thumbnail if thumbnail and found.thumbnail else found.image
+    return FileResponse(file.open("rb"), content_type="image/jpeg")
