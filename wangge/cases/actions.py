@@ -126,7 +126,7 @@ def _check_report(report: Report, user) -> dict:
         errors["channel"] = _("Unknown channel %(c)s.") % {"c": report.channel}
     if report.severity and report.severity not in Severity.values:
         errors["severity"] = _("Unknown severity %(s)s.") % {"s": report.severity}
-    if report.reporter_phone and not pii.is_valid_phone(report.reporter_phone):
+    if report.reporter_phone and not pii.is_valid_phone(pii.normalize_phone(report.reporter_phone)):
         errors["reporter_phone"] = _("Not a valid phone number.")
     if report.channel == Channel.CITIZEN_WEB and not report.reporter_phone:
         errors["reporter_phone"] = _("A phone number is needed to tell you the outcome.")

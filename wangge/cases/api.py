@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -137,6 +137,7 @@ class PublicCaseIn(Schema):
 
 class PublicEventOut(Schema):
     action: str
+    label: str
     to_status: str
     note: str
     created_at: datetime
@@ -210,7 +211,7 @@ def create_case(request, payload: CaseIn):
         raise ValidationError({"channel": "citizen_web is for POST /api/v1/public/cases"})
     report = actions.Report(**data, idempotency_key=request.headers.get("Idempotency-Key", ""))
     case, _created = actions.report_case(report, request.user)
-    return 201, case_detail_out(case, request.user)
+    return Status(201, case_detail_out(case, request.user))
 
 
 @router.get("", response=list[CaseOut], summary="Cases in your jurisdiction, newest first")
@@ -282,7 +283,7 @@ def transition_case(request, case_id: int, payload: TransitionIn):
 @router.post("/photos", response={201: PhotoOut}, summary="Upload a photo; pass its id with a report or an action")
 def upload_photo(request, file: File[UploadedFile]):
     photo = store_photo(file, user=request.user, field="file")
-    return 201, photo
+    return Status(201, photo)
 
 
 @public_router.post("/cases", response={201: dict}, summary="A citizen's report, without an account")
@@ -291,12 +292,12 @@ def public_create_case(request, payload: PublicCaseIn):
         **payload.dict(), channel=Channel.CITIZEN_WEB, idempotency_key=request.headers.get("Idempotency-Key", "")
     )
     case, _created = actions.report_case(report, None)
-    return 201, {"tracking_number": case.tracking_number, "status": case.status}
+    return Status(201, {"tracking_number": case.tracking_number, "status": case.status})
 
 
 @public_router.post("/photos", response={201: PhotoOut}, summary="A citizen's photo for a report")
 def public_upload_photo(request, file: File[UploadedFile]):
-    return 201, store_photo(file, user=None, field="file")
+    return Status(201, store_photo(file, user=None, field="file"))
 
 
 @public_router.get("/cases/{tracking_number}", response=PublicCaseOut, summary="Follow a report: no personal data")

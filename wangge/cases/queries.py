@@ -101,6 +101,7 @@ def public_view(case: Case) -> dict:
             # notes stay internal; feedback and outcome texts are written for the public.
             {
                 "action": e.action,
+                "label": str(e.label),
                 "to_status": e.to_status,
                 "note": e.note if e.action in {"feedback", "close", "reject"} else "",
                 "created_at": e.created_at,

@@ -1,0 +1,50 @@
+// Shared map helpers: base tiles or a plain background, and WGS-84 → GCJ-02 for AMap-style tiles.
+// Data is WGS-84 everywhere; GCJ-02 tiles need points shifted, done here for display only.
+window.wanggeMap = (function () {
+  // WGS-84 → GCJ-02 (same formula as wangge/areas/coords.py), only when tiles are GCJ-02.
+  function toGcj(lng, lat) {
+    const a = 6378245.0, ee = 0.00669342162296594323, PI = Math.PI;
+    function tLat(x, y) {
+      let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+      r += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+      r += (20 * Math.sin(y * PI) + 40 * Math.sin(y / 3 * PI)) * 2 / 3;
+      r += (160 * Math.sin(y / 12 * PI) + 320 * Math.sin(y * PI / 30)) * 2 / 3;
+      return r;
+    }
+    function tLng(x, y) {
+      let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+      r += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+      r += (20 * Math.sin(x * PI) + 40 * Math.sin(x / 3 * PI)) * 2 / 3;
+      r += (150 * Math.sin(x / 12 * PI) + 300 * Math.sin(x / 30 * PI)) * 2 / 3;
+      return r;
+    }
+    let dLat = tLat(lng - 105, lat - 35), dLng = tLng(lng - 105, lat - 35);
+    const rad = lat / 180 * PI, magic = 1 - ee * Math.sin(rad) ** 2, sq = Math.sqrt(magic);
+    dLat = (dLat * 180) / ((a * (1 - ee)) / (magic * sq) * PI);
+    dLng = (dLng * 180) / (a / sq * Math.cos(rad) * PI);
+    return [lng + dLng, lat + dLat];
+  }
+
+  function create(el, options) {
+    const gcj = el.dataset.tileCrs === "gcj02";
+    const map = L.map(el, Object.assign({ attributionControl: !!el.dataset.tileUrl }, options || {}));
+    if (el.dataset.tileUrl) {
+      L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
+    } else {
+      el.classList.add("plain"); // no tile source: boundaries and points on a plain background
+    }
+    return {
+      map: map,
+      gcj: gcj,
+      // WGS-84 [lng, lat] → the LatLng to draw on this map
+      toMap: (lng, lat) => { if (gcj) { const p = toGcj(lng, lat); return L.latLng(p[1], p[0]); } return L.latLng(lat, lng); },
+      // a click on this map → WGS-84 {lat, lng} (GCJ shifted back approximately by the local offset)
+      fromMap: (latlng) => {
+        let lat = latlng.lat, lng = latlng.lng;
+        if (gcj) { const p = toGcj(lng, lat); lng -= p[0] - lng; lat -= p[1] - lat; }
+        return { lat: lat, lng: lng };
+      },
+    };
+  }
+  return { toGcj: toGcj, create: create };
+})();
