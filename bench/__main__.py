@@ -10,7 +10,7 @@ import sys
 
 from .common import RESULTS, machine
 
-BENCHMARKS = ["locate"]
+BENCHMARKS = ["locate", "intake"]
 
 
 def main(names):

@@ -5,10 +5,10 @@ cd "$(dirname "$0")/.."
 scripts/ensure-chromium.sh
 .venv/bin/ruff check .
 export WANGGE_VAR_DIR="${WANGGE_VAR_DIR:-$PWD/var/test}"
-# Browser tests flush the database after each test, so they run in their own pass.
+# Browser and serial tests commit and flush the database after each test, so they run in their own pass.
 run_suite() {
-  .venv/bin/pytest -n 2 -q -m "not browser" "$@"
-  .venv/bin/pytest -q -m browser -p no:randomly "$@"
+  .venv/bin/pytest -n 2 -q -m "not browser and not serial" "$@"
+  .venv/bin/pytest -q -m "browser or serial" -p no:randomly "$@"
 }
 echo "== tests on SQLite"
 env -u DATABASE_URL bash -c "$(declare -f run_suite); run_suite $*"

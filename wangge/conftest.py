@@ -67,3 +67,48 @@ def api_as(db):
 @pytest.fixture
 def demo_password():
     return DEMO_PASSWORD
+
+
+# Browser tests (marked `browser`): headless Chromium against a live server on a committed database.
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from wangge.browser_testing import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM:
+        pytest.skip("SKIPPED: chromium is not installed (scripts/ensure-chromium.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def city(transactional_db):
+    """The test city in a committed database (transactional tests flush it afterwards)."""
+    build_demo("test", log=lambda line: None)
+
+
+@pytest.fixture
+def new_page(browser, live_server, city):
+    """new_page() → a page in a fresh browser context (its own cookies), at desktop size."""
+    contexts = []
+
+    def make(viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 860}, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.base_url = live_server.url
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

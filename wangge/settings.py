@@ -105,6 +105,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "wangge.sqlite3",
+            # Tests use a file too (not shared-cache memory), so concurrent writers behave as in production.
+            "TEST": {"NAME": str(VAR_DIR / "test_wangge.sqlite3")},
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
                 "transaction_mode": "IMMEDIATE",

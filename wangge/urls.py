@@ -10,6 +10,7 @@ from wangge.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
+    path("healthz", views.healthz, name="healthz"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password_change"),
     path("areas/", views.area_tree, name="area_tree"),

@@ -255,7 +255,7 @@ def _create_case(report: Report, user) -> Case:
     case.duplicate_of = likely_duplicate_of(case)
     case.save(update_fields=["number", "duplicate_of"])
     event = _append_event(
-        case, "report", "", case.status, user, _actor_role(user), note="", data={"channel": case.channel}
+        case, "report", "", case.status, user, _actor_role(user) if user else "public", data={"channel": case.channel}
     )
     CasePhoto.objects.filter(pk__in=[p.pk for p in found.get("photos", [])]).update(case=case, event=event)
     if urgent:
@@ -291,7 +291,8 @@ def likely_duplicate_of(case: Case) -> Case | None:
             lng__range=(case.lng - dlng, case.lng + dlng),
         )
         .exclude(pk=case.pk)
-        .order_by("created_at")
+        .only("id", "lat", "lng", "duplicate_of_id")
+        .order_by("created_at")[:50]
     )
     for other in candidates:
         if distance_m(case.lng, case.lat, other.lng, other.lat) <= radius:

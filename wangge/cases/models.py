@@ -197,6 +197,10 @@ class Case(models.Model):
         return self.number or self.tracking_number
 
     @property
+    def command_level_label(self):
+        return Level(self.command_level).label
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -319,6 +323,14 @@ class CaseEvent(models.Model):
     @property
     def label(self):
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def from_label(self):
+        return Status(self.from_status).label if self.from_status in Status.values else self.from_status
+
+    @property
+    def to_label(self):
+        return Status(self.to_status).label if self.to_status in Status.values else self.to_status
 
 
 def photo_path(photo, filename):

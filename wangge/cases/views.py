@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.accounts.models import Department
@@ -79,7 +80,7 @@ def queue(request):
 
 
 def _label(status):
-    return _("Open") if status == "open" else Status(status).label
+    return pgettext("cases", "Open") if status == "open" else Status(status).label
 
 
 @login_required

@@ -126,3 +126,8 @@ def area_geojson(request, code):
                 }
             )
     return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def healthz(request):
+    """Liveness for load balancers and monitoring: answers without touching the database."""
+    return JsonResponse({"status": "ok"})

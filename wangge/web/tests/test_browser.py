@@ -1,64 +1,10 @@
 """End to end in headless Chromium (Debian's package, driven by Playwright) against a live server."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-from wangge.demo import DEMO_PASSWORD, build_demo
+from wangge.browser_testing import SCREENSHOTS, log_in
 
 pytestmark = pytest.mark.browser
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are plain fixtures.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM:
-        pytest.skip("SKIPPED: chromium is not installed (scripts/ensure-chromium.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def city(transactional_db):
-    build_demo("test", log=lambda line: None)
-
-
-@pytest.fixture
-def page(browser, live_server, city):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    page = context.new_page()
-    page.base_url = live_server.url
-    yield page
-    context.close()
-
-
-def log_in(page, username):
-    page.goto(page.base_url + "/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(page.base_url + "/")
 
 
 def test_dispatcher_browses_the_tree_and_locates_a_point(page):

@@ -2,13 +2,17 @@
 (function () {
   if (!window.L || !window.wanggeMap) return;
 
-  const show = document.getElementById("casemap");
-  if (show) {
+  function showPoint() {
+    const show = document.getElementById("casemap");
+    if (!show || show.dataset.ready) return;
+    show.dataset.ready = "1";
     const m = wanggeMap.create(show);
     const [lat, lng] = JSON.parse(show.dataset.point);
     L.circleMarker(m.toMap(lng, lat), { radius: 8, color: "#c0392b", fillOpacity: 0.8 }).addTo(m.map);
     m.map.setView(m.toMap(lng, lat), 16);
   }
+  showPoint();
+  document.addEventListener("htmx:afterSwap", showPoint); // the case body is swapped after an action
 
   const pick = document.getElementById("pickmap");
   if (!pick) return;

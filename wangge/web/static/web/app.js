@@ -13,3 +13,12 @@ document.addEventListener("click", function (event) {
   button.textContent = "▾";
   htmx.ajax("GET", button.dataset.childrenUrl, { target: subtree, swap: "innerHTML" });
 });
+
+// An action refused by the server (400 not allowed now, 403 not your role, 409 someone was faster)
+// comes back as the page part with the reason: show it instead of dropping it.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if ([400, 403, 409].includes(event.detail.xhr.status)) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
