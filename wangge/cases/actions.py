@@ -559,16 +559,14 @@ def _step_dispatch(case, user, *, departments=None, note="", hours=None, **_para
 
     def tell_departments(case):
         for a in assignments:
-            for handler in R.department_handlers(a.department_id):
-                notify.notify(
-                    handler,
-                    _("New assignment: case %(n)s") % {"n": case.number},
-                    _("Deadline %(d)s. %(text)s")
-                    % {"d": timezone.localtime(a.deadline).strftime("%Y-%m-%d %H:%M"), "text": case.description[:150]},
-                    url=case_url(case),
-                    sms=case.severity == Severity.URGENT,
-                    dedupe_key=f"assignment:{a.pk}:new",
-                )
+            _notify_department(
+                a.department_id,
+                case,
+                _("New assignment: case %(n)s") % {"n": case.number},
+                _("Deadline %(d)s. %(text)s") % {"d": _local_time(a.deadline), "text": case.description[:150]},
+                sms=case.severity == Severity.URGENT,
+                dedupe_key=f"assignment:{a.pk}:new",
+            )
 
     step.notifications.append(tell_departments)
     return step
@@ -713,14 +711,13 @@ def _step_verify_fail(case, user, *, note="", photo_ids=None, **_params):
 
     def tell_departments(case):
         for a in redo:
-            for handler in R.department_handlers(a.department_id):
-                notify.notify(
-                    handler,
-                    _("Case %(n)s is not fixed yet") % {"n": case.number},
-                    text[:150],
-                    url=case_url(case),
-                    dedupe_key=f"assignment:{a.pk}:verify_fail:{case.version}",
-                )
+            _notify_department(
+                a.department_id,
+                case,
+                _("Case %(n)s is not fixed yet") % {"n": case.number},
+                text[:150],
+                dedupe_key=f"assignment:{a.pk}:verify_fail:{case.version}",
+            )
 
     step = Step(Status.HANDLING, text, {"departments": [a.department.code for a in redo]})
     step.notifications.append(tell_departments)
@@ -744,7 +741,7 @@ def _step_close(case, user, *, outcome="", note="", reason="", **_params):
 
 
 def _step_evaluate(case, user, *, satisfaction=None, rating=None, note="", **_params):
-    kinds = R.actor_kinds(user, case) if user is not None else {R.REPORTER}
+    kinds = R.actor_kinds(user, case)
     data = {}
     if satisfaction is not None and (R.REPORTER in kinds):
         case.satisfaction = _score(satisfaction, "satisfaction")
@@ -842,11 +839,11 @@ STEPS = {
 }
 
 
-def _check_assignment_state(statuses, extension=None):
+def _check_assignment_state(statuses, unless_extension_waiting=False):
     def check(case, user):
         departments = R.handler_department_ids(user)
         mine = case.assignments.filter(department_id__in=departments, status__in=statuses)
-        if extension is not None:
+        if unless_extension_waiting:
             mine = mine.exclude(extension_status=ExtensionStatus.REQUESTED)
         if not mine.exists():
             raise TransitionNotAllowed()
@@ -868,7 +865,7 @@ def _check_escalate(case, user):
 STEP_CHECKS = {
     "accept": _check_assignment_state([AssignmentStatus.PENDING]),
     "return": _check_assignment_state(ACTIVE_ASSIGNMENT),
-    "request_extension": _check_assignment_state([AssignmentStatus.ACCEPTED], extension=True),
+    "request_extension": _check_assignment_state([AssignmentStatus.ACCEPTED], unless_extension_waiting=True),
     "feedback": _check_assignment_state([AssignmentStatus.ACCEPTED]),
     "decide_extension": _check_extension_waiting,
     "escalate": _check_escalate,
@@ -896,6 +893,16 @@ def case_payload(case: Case) -> dict:
         "command_level": case.command_level,
         "version": case.version,
     }
+
+
+def _local_time(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _notify_department(department_id, case, subject, body, *, dedupe_key, sms=False):
+    """Tell every handler of a department about a case (in-app, and by SMS when sms)."""
+    for handler in R.department_handlers(department_id):
+        notify.notify(handler, subject, body, url=case_url(case), sms=sms, dedupe_key=dedupe_key)
 
 
 def _notify_dispatchers(case, subject, dedupe_key):
@@ -957,16 +964,14 @@ def _remind(assignment_id, now) -> int:
     if not claimed:
         return 0  # another worker got it
     a = Assignment.objects.select_related("case", "department").get(pk=assignment_id)
-    for handler in R.department_handlers(a.department_id):
-        notify.notify(
-            handler,
-            _("Reminder: case %(n)s is due %(d)s")
-            % {"n": a.case.number, "d": timezone.localtime(a.deadline).strftime("%Y-%m-%d %H:%M")},
-            a.case.description[:150],
-            url=case_url(a.case),
-            sms=True,
-            dedupe_key=f"assignment:{a.pk}:remind",
-        )
+    _notify_department(
+        a.department_id,
+        a.case,
+        _("Reminder: case %(n)s is due %(d)s") % {"n": a.case.number, "d": _local_time(a.deadline)},
+        a.case.description[:150],
+        sms=True,
+        dedupe_key=f"assignment:{a.pk}:remind",
+    )
     return 1
 
 

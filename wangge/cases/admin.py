@@ -1,13 +1,15 @@
-"""Admin: the taxonomy, matter items and deadline rules are edited here; cases only looked at
-(their changes go through the workflow, so that every step is in the trail)."""
+"""Admin: the taxonomy, matter items and deadline rules are edited here (recorded in history);
+cases only looked at (their changes go through the workflow, so that every step is in the trail)."""
 
 from django.contrib import admin
+
+from wangge.history.admin import HistoryAdminMixin, ReadOnlyAdminMixin
 
 from .models import Assignment, Case, CaseEvent, Category, DeadlineRule, MatterItem
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "kind", "parent", "edition", "is_active"]
     list_filter = ["kind", "is_active", "edition"]
     search_fields = ["code", "name"]
@@ -20,7 +22,7 @@ class DeadlineRuleInline(admin.TabularInline):
 
 
 @admin.register(MatterItem)
-class MatterItemAdmin(admin.ModelAdmin):
+class MatterItemAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "category", "department", "default_severity", "is_active"]
     list_filter = ["department", "default_severity", "is_active"]
     search_fields = ["code", "name"]
@@ -29,7 +31,7 @@ class MatterItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeadlineRule)
-class DeadlineRuleAdmin(admin.ModelAdmin):
+class DeadlineRuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = [
         "matter_item",
         "severity",
@@ -42,15 +44,8 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
     list_filter = ["severity", "working_hours"]
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AssignmentInline(ReadOnlyInline):
@@ -64,18 +59,9 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["number", "status", "severity", "channel", "area", "category", "is_overdue", "created_at"]
     list_filter = ["status", "severity", "channel", "is_overdue", "command_level"]
     search_fields = ["number", "tracking_number", "description"]
     exclude = ["reporter_phone_encrypted", "idempotency_key"]
     inlines = [AssignmentInline, EventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -203,7 +203,7 @@ def default_channel(user) -> str:
     return Channel.API
 
 
-@router.post("", response={201: CaseDetailOut}, summary="Report a case (header Idempotency-Key honoured)")
+@router.post("", response={201: CaseOut}, summary="Report a case (header Idempotency-Key honoured)")
 def create_case(request, payload: CaseIn):
     data = payload.dict()
     data["channel"] = data["channel"] or default_channel(request.user)
@@ -211,7 +211,8 @@ def create_case(request, payload: CaseIn):
         raise ValidationError({"channel": "citizen_web is for POST /api/v1/public/cases"})
     report = actions.Report(**data, idempotency_key=request.headers.get("Idempotency-Key", ""))
     case, _created = actions.report_case(report, request.user)
-    return Status(201, case_detail_out(case, request.user))
+    # A new case has no assignments yet; GET /cases/{id} gives them and the allowed actions.
+    return Status(201, case_out(case))
 
 
 @router.get("", response=list[CaseOut], summary="Cases in your jurisdiction, newest first")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.models import Level
+from wangge.core.pii import decrypt
 
 
 class CategoryKind(models.TextChoices):
@@ -206,8 +207,6 @@ class Case(models.Model):
 
     @property
     def reporter_phone(self) -> str:
-        from wangge.core.pii import decrypt
-
         return decrypt(self.reporter_phone_encrypted) if self.reporter_phone_encrypted else ""
 
 

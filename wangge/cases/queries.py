@@ -1,7 +1,5 @@
 """Reading cases: the user's list with its filters, queue counts, the citizen's public view."""
 
-from datetime import timedelta
-
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -67,27 +65,8 @@ def department_queue(user):
     )
 
 
-def due_soon(assignment, hours=24) -> bool:
-    return assignment.deadline <= timezone.now() + timedelta(hours=hours)
-
-
-# What a citizen sees of each step; internal steps (returns, extensions, escalations) stay hidden.
-PUBLIC_ACTIONS = {
-    "report",
-    "register",
-    "reject",
-    "dispatch",
-    "feedback",
-    "verify_pass",
-    "close",
-    "handle_on_site",
-    "reopen",
-    "merge",
-}
-
-
 def public_view(case: Case) -> dict:
-    events = case.events.filter(is_public=True, action__in=PUBLIC_ACTIONS)
+    events = case.events.filter(is_public=True)  # internal steps (returns, extensions…) are not
     return {
         "tracking_number": case.tracking_number,
         "status": case.status,

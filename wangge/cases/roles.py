@@ -5,7 +5,7 @@ from operator import or_
 
 from django.db.models import Exists, OuterRef, Q
 
-from wangge.accounts.models import Membership, Role
+from wangge.accounts.models import Membership, Role, User
 from wangge.accounts.scope import scope_for
 from wangge.areas.models import Level
 
@@ -97,8 +97,6 @@ def initial_command_level(area_path: str) -> str:
 
 def command_users(case: Case, roles=None):
     """Users who command this case at its level (its dispatchers), or holding `roles` over its area."""
-    from wangge.accounts.models import User
-
     ancestors = [case.area_path[: i + 1] for i, ch in enumerate(case.area_path) if ch == "/"]
     if roles is None:
         roles = [r for r, level in DISPATCHER_LEVELS.items() if level == case.command_level]
@@ -108,8 +106,6 @@ def command_users(case: Case, roles=None):
 
 
 def department_handlers(department_id: int):
-    from wangge.accounts.models import User
-
     return User.objects.filter(
         is_active=True, memberships__role=Role.DEPARTMENT_HANDLER, memberships__department_id=department_id
     ).distinct()

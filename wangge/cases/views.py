@@ -1,7 +1,9 @@
 """Case pages: dispatcher queue, department queue, case page with its actions (htmx), staff intake,
 and the citizen's side (report without an account, follow with the tracking number, rate)."""
 
+import dataclasses
 import json
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wangge.accounts.models import Department
+from wangge.accounts.models import Department, Role
 from wangge.areas.models import Area, Level
 
 from . import actions, queries
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
-from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Outcome, Severity, Status
+from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
 from .photos import store_photo
 
 STATUS_TABS = [
@@ -52,13 +54,9 @@ def queue(request):
         q=params["q"].strip(),
     )
     counts = queries.status_counts(filtered_without_status)
-    cases = (
-        queries.filter_cases(filtered_without_status, status=params["status"]).order_by(
-            "-is_overdue", "dispatch_deadline", "-created_at"
-        )
-        if params["status"] == "open"
-        else queries.filter_cases(filtered_without_status, status=params["status"])
-    )
+    cases = queries.filter_cases(filtered_without_status, status=params["status"])
+    if params["status"] == "open":  # the work still to do: overdue first, then by dispatch deadline
+        cases = cases.order_by("-is_overdue", "dispatch_deadline", "-created_at")
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -108,7 +106,6 @@ def _case_context(request, case, error=None):
         "closing_outcomes": [(o.value, o.label) for o in actions.CLOSING_OUTCOMES],
         "matter_items": MatterItem.objects.filter(is_active=True),
         "merged": Case.objects.filter(merged_into=case),
-        "outcome_choices": Outcome,
         "point": json.dumps([case.lat, case.lng]) if case.lat is not None else "",
     }
 
@@ -175,8 +172,6 @@ def _case_id(user, value):
 
 
 def staff_channels(user):
-    from wangge.accounts.models import Role
-
     roles = user.roles
     channels = [(Channel.HOTLINE, Channel.HOTLINE.label)]
     if Role.GRID_MANAGER in roles or user.is_superuser:
@@ -186,34 +181,28 @@ def staff_channels(user):
     return channels
 
 
-def _report_from_form(request, form, **extra):
-    """Build a Report from a valid form; the photo is stored first. Errors land on the form."""
+def _fresh_key():
+    """Each form carries its own idempotency key: a double click or a resent POST is one case."""
+    return {"idempotency_key": uuid.uuid4().hex}
+
+
+REPORT_FIELDS = {f.name for f in dataclasses.fields(actions.Report)} - {"channel", "photo_ids"}
+
+
+def _report_from_form(request, form, channel):
+    """Report what a valid form holds (its field names are the Report's); the photo is stored
+    first. Errors land on the form: on the field, or above the form for the hidden map point."""
     data = form.cleaned_data
+    fields = {k: v for k, v in data.items() if k in REPORT_FIELDS and v not in (None, "")}
     try:
-        photo_ids = [store_photo(data["photo"], user=request.user)] if data.get("photo") else []
-        report = actions.Report(
-            description=data["description"],
-            channel=extra.pop("channel"),
-            lat=data.get("lat"),
-            lng=data.get("lng"),
-            category=data.get("category") or "",
-            address=data.get("address") or "",
-            reporter_name=data.get("reporter_name") or "",
-            reporter_phone=data.get("reporter_phone") or "",
-            idempotency_key=data.get("idempotency_key") or "",
-            photo_ids=[p.pk for p in photo_ids],
-            **extra,
-        )
+        photo_ids = [store_photo(data["photo"], user=request.user).pk] if data.get("photo") else []
+        report = actions.Report(**fields, channel=channel, photo_ids=photo_ids)
         user = request.user if request.user.is_authenticated else None
-        case, _created = actions.report_case(report, user)
-        return case
+        return actions.report_case(report, user)[0]
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else ("lat" if field in {"lat", "lng"} else None)
-            if target in {"lat", "lng"}:
-                form.add_error(None, " ".join(errors))
-            else:
-                form.add_error(target, errors)
+            visible = field in form.fields and not form.fields[field].widget.is_hidden
+            form.add_error(field if visible else None, errors)
         return None
 
 
@@ -222,32 +211,24 @@ def _report_from_form(request, form, **extra):
 def case_new(request):
     """Staff entry: a hotline operator takes a call, a grid manager or landlord reports."""
     channels = staff_channels(request.user)
-    form = StaffCaseForm(request.POST or None, request.FILES or None, channels=channels)
+    form = StaffCaseForm(request.POST or None, request.FILES or None, channels=channels, initial=_fresh_key())
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        case = _report_from_form(
-            request,
-            form,
-            channel=data["channel"],
-            area_code=data.get("area_code") or "",
-            matter_item=data.get("matter_item") or "",
-            severity=data.get("severity") or "",
-        )
+        case = _report_from_form(request, form, form.cleaned_data["channel"])
         if case is not None:
             messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
             return redirect("case_detail", pk=case.pk)
-    return render(request, "cases/new.html", {"form": form})
+    return render(request, "cases/report_page.html", {"form": form, "public": False})
 
 
 @require_http_methods(["GET", "POST"])
 def public_report(request):
     """A citizen's report, no account needed: the answer is a tracking number."""
-    form = ReportForm(request.POST or None, request.FILES or None)
+    form = ReportForm(request.POST or None, request.FILES or None, initial=_fresh_key())
     if request.method == "POST" and form.is_valid():
         case = _report_from_form(request, form, channel=Channel.CITIZEN_WEB)
         if case is not None:
             return redirect("public_track", tracking_number=case.tracking_number)
-    return render(request, "cases/public_report.html", {"form": form})
+    return render(request, "cases/report_page.html", {"form": form, "public": True})
 
 
 @require_http_methods(["GET", "POST"])

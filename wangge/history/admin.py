@@ -4,14 +4,10 @@ from .actions import record_change, snapshot
 from .models import ChangeAction, ChangeRecord
 
 
-@admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
-    list_display = ["time", "user_name", "source", "action", "object_type", "object_repr"]
-    list_filter = ["action", "source", "object_type"]
-    search_fields = ["object_repr", "user_name", "object_id"]
-    date_hierarchy = "time"
+class ReadOnlyAdminMixin:
+    """For records that only their own actions write (trails, outboxes): look, never edit."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -19,6 +15,14 @@ class ChangeRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ChangeRecord)
+class ChangeRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["time", "user_name", "source", "action", "object_type", "object_repr"]
+    list_filter = ["action", "source", "object_type"]
+    search_fields = ["object_repr", "user_name", "object_id"]
+    date_hierarchy = "time"
 
 
 class HistoryAdminMixin:

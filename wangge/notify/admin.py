@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from wangge.history.admin import ReadOnlyAdminMixin
+
 from . import actions
 from .models import Notification, SmsMessage, WebhookEndpoint
 
@@ -94,7 +96,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the development SMS backend would have sent: a read-only list."""
 
     list_display = ["created_at", "phone_masked", "body", "notification"]
@@ -102,12 +104,3 @@ class SmsMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ["created_at", "phone_masked", "body", "notification"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

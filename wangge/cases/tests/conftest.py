@@ -10,7 +10,6 @@ from wangge.cases.photos import store_photo
 
 VILLAGE_A_GRID = "441900122002001"  # grid_manager's grid, in village_dispatcher's village
 VILLAGE_B_GRID = "441900122003001"  # grid_manager2's grid: the next village, same town
-LIAOBU_VILLAGE = None  # resolved at run time (first village of 寮步)
 
 
 def point_in(code):

@@ -116,6 +116,10 @@ def test_citizen_reports_follows_and_rates(new_case, user):
     citizen.post(response["Location"], {"satisfaction": "5", "comment": "很快"})
     case.refresh_from_db()
     assert case.satisfaction == 5
+    # The same form sent twice (its idempotency key) is one case.
+    form = {"description": "路灯不亮", "lat": lat, "lng": lng, "reporter_phone": "13700001234", "idempotency_key": "k1"}
+    assert citizen.post("/report/", form)["Location"] == citizen.post("/report/", form)["Location"]
+    assert Case.objects.filter(description="路灯不亮").count() == 1
     outside = citizen.post(
         "/report/", {"description": "香港", "lat": 22.3, "lng": 114.17, "reporter_phone": "13700001234"}
     )
