@@ -49,7 +49,7 @@ def normalize_phone(value: str) -> str:
     value = re.sub(r"[\s()]", "", value or "")
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
-            value = value[len(prefix):].lstrip("-")
+            value = value[len(prefix) :].lstrip("-")
     return value
 
 

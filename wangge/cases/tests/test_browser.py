@@ -1,6 +1,7 @@
 """The closed loop in headless Chromium: a citizen reports with a photo on the map, the village
 dispatcher dispatches from the case page without a reload, a second dispatcher's stale click gets
-the conflict message, and the citizen follows the report with the tracking number."""
+the conflict message, the fire department finds it through the bell and its task list, accepts and
+reports back, the grid manager verifies it on site, and the citizen follows and rates it."""
 
 import pytest
 
@@ -65,6 +66,33 @@ def test_citizen_report_dispatch_and_conflict(new_page, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     first.screenshot(path=str(SCREENSHOTS / "case-detail.png"), full_page=True)
 
+    handler = new_page()
+    log_in(handler, "fire_handler")
+    assert handler.locator(".bell .badge").count() == 1  # told of the new assignment
+    handler.click(".bell")
+    handler.wait_for_selector(f"ul.notifications li:has-text('{case.number}')")
+    handler.click("text=部门任务")
+    handler.click(f"a:has-text('{case.number}')")
+    handler.click("form[data-action=accept] button[type=submit]")
+    handler.wait_for_selector("form[data-action=feedback]")
+    handler.fill("form[data-action=feedback] textarea[name=note]", "已清理楼道杂物")
+    handler.set_input_files("form[data-action=feedback] input[name=photo]", str(photo))
+    handler.click("form[data-action=feedback] button[type=submit]")
+    handler.wait_for_selector("#case-body[data-status=verifying]")
+
+    manager = new_page({"width": 412, "height": 900})
+    log_in(manager, "grid_manager")
+    manager.goto(f"{manager.base_url}/cases/{case.pk}/")
+    manager.fill("form[data-action=verify_pass] textarea[name=note]", "现场核查已整改")
+    manager.click("form[data-action=verify_pass] button[type=submit]")
+    manager.wait_for_selector("#case-body[data-status=closed]")
+
     citizen.goto(f"{citizen.base_url}/track/{tracking}/")
     assert "13700001234" not in citizen.content()
+    assert "已清理楼道杂物" in citizen.text_content("ol.timeline")  # the department's feedback is public
+    citizen.select_option("select[name=satisfaction]", "5")
+    citizen.click("form button[type=submit]")
+    citizen.wait_for_selector("text=5 / 5")
     citizen.screenshot(path=str(SCREENSHOTS / "citizen-track.png"), full_page=True)
+    case.refresh_from_db()
+    assert case.status == "closed" and case.outcome == "fixed" and case.satisfaction == 5
