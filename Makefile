@@ -20,4 +20,4 @@ lint: install
 
 # Refresh the translation catalogue after changing user-facing strings.
 messages: install
-	cd wangge && ../.venv/bin/wangge makemessages -l en -l zh_Hans --ignore 'static/*' && ../.venv/bin/wangge compilemessages
+	cd wangge && ../.venv/bin/wangge makemessages -l en -l zh_Hans --ignore 'static/*' $(MESSAGES_IGNORE) && ../.venv/bin/wangge compilemessages

@@ -10,7 +10,7 @@ import sys
 
 from .common import RESULTS, machine
 
-BENCHMARKS = ["locate", "intake"]
+BENCHMARKS = ["locate", "intake", "dashboard", "imports", "screening"]
 
 
 def main(names):

@@ -1,6 +1,6 @@
 """The JSON API (django-ninja): /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
@@ -31,6 +31,11 @@ def validation_error(request, exc: ValidationError):
     return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=400)
 
 
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "not your role"}, status=403)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": "not found"}, status=404)
@@ -54,14 +59,39 @@ def stale_version(request, exc):
     return api.create_response(request, {"detail": str(exc), "version": exc.current_version}, status=409)
 
 
+from wangge.registry.actions import DuplicatePerson  # noqa: E402
+from wangge.registry.actions import StaleVersion as RegisterStaleVersion  # noqa: E402
+
+
+@api.exception_handler(RegisterStaleVersion)
+def register_stale_version(request, exc):
+    return api.create_response(request, {"detail": str(exc), "version": exc.current_version}, status=409)
+
+
+@api.exception_handler(DuplicatePerson)
+def duplicate_person(request, exc):
+    body = {"detail": "already registered", "errors": exc.message_dict}
+    if exc.existing is not None:
+        body["existing"] = exc.existing.pk
+    return api.create_response(request, body, status=400)
+
+
 from wangge.accounts.api import router as accounts_router  # noqa: E402
 from wangge.areas.api import router as areas_router  # noqa: E402
 from wangge.cases.api import public_router as public_cases_router  # noqa: E402
 from wangge.cases.api import router as cases_router  # noqa: E402
+from wangge.insight.api import router as insight_router  # noqa: E402
 from wangge.notify.api import router as notify_router  # noqa: E402
+from wangge.patrol.api import router as patrol_router  # noqa: E402
+from wangge.privacy.api import router as privacy_router  # noqa: E402
+from wangge.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/areas", areas_router)
 api.add_router("/cases", cases_router)
 api.add_router("/public", public_cases_router)
 api.add_router("/notifications", notify_router)
+api.add_router("/patrol", patrol_router)
+api.add_router("/privacy", privacy_router)
+api.add_router("/registry", registry_router)
+api.add_router("/insight", insight_router)

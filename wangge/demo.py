@@ -129,8 +129,20 @@ def build_users() -> list[DemoUser]:
 @transaction.atomic
 def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.cases.seed import seed_cases
+    from wangge.patrol.actions import plan_inspections
+    from wangge.patrol.checklists import seed_checklists
+    from wangge.patrol.seed import seed_demo_tracks
+    from wangge.registry.demo import seed_registers
+    from wangge.registry.seed import ensure_config_lists
 
     build_areas(scale, log)
     build_departments()
     seed_cases()
-    return build_users()
+    users = build_users()
+    ensure_config_lists()
+    if scale != "test":  # the test city stays quick; registry tests make their own rows
+        seed_registers(scale, log)
+    seed_checklists()
+    log(f"inspection tasks: {plan_inspections()} opened")
+    seed_demo_tracks()
+    return users

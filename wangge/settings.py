@@ -60,6 +60,12 @@ INSTALLED_APPS = [
     "wangge.worktime",
     "wangge.notify",
     "wangge.cases",
+    "wangge.patrol",
+    "wangge.jobs",
+    "wangge.watch",
+    "wangge.privacy",
+    "wangge.registry",
+    "wangge.insight",
     "wangge.web",
 ]
 
@@ -118,6 +124,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend plus the permissions each role brings (accounts.models.ROLE_PERMISSIONS).
+AUTHENTICATION_BACKENDS = ["wangge.accounts.backends.RoleModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -181,6 +189,25 @@ else:
 MAP_TILE_URL = os.environ.get("WANGGE_MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("WANGGE_MAP_TILE_ATTRIBUTION", "")
 MAP_TILE_CRS = os.environ.get("WANGGE_MAP_TILE_CRS", "wgs84")
+# Or a preset by name (WANGGE_MAP_TILES): osm, tianditu (needs WANGGE_TIANDITU_KEY), amap (GCJ-02).
+MAP_TILE_PRESETS = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "wgs84", "© OpenStreetMap contributors"),
+    "tianditu": (
+        "https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
+        "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
+        + os.environ.get("WANGGE_TIANDITU_KEY", ""),
+        "wgs84",  # CGCS2000: within centimetres of WGS-84
+        "© 天地图",
+    ),
+    "amap": (
+        "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "gcj02",
+        "© 高德地图",
+    ),
+}
+if os.environ.get("WANGGE_MAP_TILES") and not MAP_TILE_URL:
+    MAP_TILE_URL, MAP_TILE_CRS, _attribution = MAP_TILE_PRESETS[os.environ["WANGGE_MAP_TILES"]]
+    MAP_TILE_ATTRIBUTION = MAP_TILE_ATTRIBUTION or _attribution
 
 NINJA_PAGINATION_PER_PAGE = 100
 
@@ -198,6 +225,38 @@ CASE_DUPLICATE_DISTANCE_M = float(os.environ.get("WANGGE_CASE_DUPLICATE_DISTANCE
 CASE_DUPLICATE_HOURS = float(os.environ.get("WANGGE_CASE_DUPLICATE_HOURS", "72"))
 CASE_REOPEN_DAYS = int(os.environ.get("WANGGE_CASE_REOPEN_DAYS", "7"))
 CASE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_CASE_PHOTO_MAX_BYTES", str(10 * 2**20)))
+
+# Field work (app patrol): GPS positions from the mobile app.
+PATROL_POSITION_INTERVAL_SECONDS = int(os.environ.get("WANGGE_PATROL_POSITION_INTERVAL_SECONDS", "30"))
+PATROL_MAX_ACCURACY_M = float(os.environ.get("WANGGE_PATROL_MAX_ACCURACY_M", "50"))  # worse: flagged
+PATROL_MAX_GAP_SECONDS = int(os.environ.get("WANGGE_PATROL_MAX_GAP_SECONDS", "120"))  # longer: not sending
+PATROL_MAX_SPEED_MPS = float(os.environ.get("WANGGE_PATROL_MAX_SPEED_MPS", "30"))  # faster: a GPS jump
+PATROL_ACCEPT_DAYS = int(os.environ.get("WANGGE_PATROL_ACCEPT_DAYS", "7"))  # offline phones catch up
+PATROL_MAX_BATCH = 2000
+PATROL_BUILDING_PASSED_M = 30  # a building this close to a good fix counts as passed
+PATROL_ON_DUTY_MINUTES = 10  # a worker heard from within this is shown as on duty
+PATROL_PLAN_HORIZON_DAYS = int(os.environ.get("WANGGE_PATROL_PLAN_HORIZON_DAYS", "7"))  # tasks open this early
+# Command center (app insight): live events for open pages, dashboards, recurring spots.
+LIVE_BROKER = os.environ.get("WANGGE_LIVE_BROKER", "redis" if REDIS_URL else "database")
+LIVE_STREAM_SECONDS = float(os.environ.get("WANGGE_LIVE_STREAM_SECONDS", "25"))  # then the page reconnects
+LIVE_MAX_STREAMS = int(os.environ.get("WANGGE_LIVE_MAX_STREAMS", "2"))  # held open per process; others poll
+LIVE_POLL_RETRY_MS = int(os.environ.get("WANGGE_LIVE_POLL_RETRY_MS", "5000"))
+LIVE_POLL_SECONDS = float(os.environ.get("WANGGE_LIVE_POLL_SECONDS", "1"))
+LIVE_KEEP = int(os.environ.get("WANGGE_LIVE_KEEP", "10000"))
+LIVE_REDIS_STREAM = os.environ.get("WANGGE_LIVE_REDIS_STREAM", "wangge:live")
+INSIGHT_DUE_SOON_HOURS = float(os.environ.get("WANGGE_DUE_SOON_HOURS", "4"))
+INSIGHT_SPOT_MIN_CASES = int(os.environ.get("WANGGE_SPOT_MIN_CASES", "3"))
+INSIGHT_SPOT_RADIUS_M = float(os.environ.get("WANGGE_SPOT_RADIUS_M", "100"))
+INSIGHT_SPOT_DAYS = int(os.environ.get("WANGGE_SPOT_DAYS", "30"))
+# Background jobs, imports and exports (app jobs). Job files live here, never in public media.
+JOBS_ROOT = Path(os.environ.get("WANGGE_JOBS_ROOT", VAR_DIR / "jobs"))
+JOBS_KEEP_DAYS = int(os.environ.get("WANGGE_JOBS_KEEP_DAYS", "7"))
+JOBS_STALE_HOURS = int(os.environ.get("WANGGE_JOBS_STALE_HOURS", "6"))
+# Imports of at most this many rows run in the request; larger ones in the worker with a progress bar.
+IMPORT_SYNC_MAX_ROWS = int(os.environ.get("WANGGE_IMPORT_SYNC_MAX_ROWS", "2000"))
+IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", str(100 * 2**20)))
+# Exports of at most this many rows stream from the request; larger ones are written by the worker.
+EXPORT_SYNC_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_SYNC_MAX_ROWS", "5000"))
 
 LOGGING = {
     "version": 1,

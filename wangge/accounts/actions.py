@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.areas.models import Area
-from wangge.history.actions import record_change
+from wangge.core import pii
+from wangge.history.actions import record_change, record_changes
 from wangge.history.models import ChangeAction
 
 from .models import (
@@ -68,6 +69,21 @@ def update_user(user: User, *, acting_user=None, **fields) -> User:
     user.full_clean(exclude=["password"])
     user.save()
     record_change(user, ChangeAction.UPDATE, acting_user=acting_user, before=before, after=user_snapshot(user))
+    return user
+
+
+@transaction.atomic
+def update_profile(user: User, *, full_name: str, email: str, phone: str) -> User:
+    """A user's own name, e-mail and mobile (for SMS). The change record keeps the phone masked."""
+    before = {**user_snapshot(user), "phone": pii.mask_phone(user.phone)}
+    user.full_name, user.email = full_name.strip(), email.strip()
+    user.set_phone(phone)
+    if user.phone and not pii.is_mobile(user.phone):
+        raise ValidationError({"phone": _("Enter a mainland mobile number: SMS cannot reach a landline.")})
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["full_name", "email", "phone_encrypted"])
+    after = {**user_snapshot(user), "phone": pii.mask_phone(user.phone)}
+    record_change(user, ChangeAction.UPDATE, acting_user=user, before=before, after=after)
     return user
 
 
@@ -161,6 +177,36 @@ def save_department(
         after=department.history_snapshot(),
     )
     return department
+
+
+@transaction.atomic
+def save_departments(rows: list[dict], *, acting_user=None) -> dict:
+    """save_department() for many rows at once (an import's batch): create or update by code, the
+    same field rules, one change record per created or changed department. rows: dicts of code,
+    name, area (an Area), level, is_active; codes are unique within the batch."""
+    existing = {d.code: d for d in Department.objects.filter(code__in=[r["code"] for r in rows]).select_related("area")}
+    new, changed, changes = [], [], []
+    for row in rows:
+        department = existing.get(row["code"])
+        before = department.history_snapshot() if department else None
+        if department is None:
+            department = Department(code=row["code"])
+        department.name, department.area = row["name"], row["area"]
+        department.level = row.get("level") or "city"
+        department.is_active = row.get("is_active", True)
+        # The area is a looked-up row and codes were matched above: no per-row queries for those.
+        department.full_clean(exclude=["area"], validate_unique=False, validate_constraints=False)
+        if before is None:
+            new.append(department)
+        elif department.history_snapshot() != before:
+            changed.append((department, before))
+    Department.objects.bulk_create(new, batch_size=500)
+    if changed:
+        Department.objects.bulk_update([d for d, _b in changed], ["name", "area", "level", "is_active"], batch_size=500)
+    changes = [(d, ChangeAction.CREATE, None, d.history_snapshot()) for d in new]
+    changes += [(d, ChangeAction.UPDATE, before, d.history_snapshot()) for d, before in changed]
+    record_changes(changes, acting_user=acting_user)
+    return {"created": len(new), "updated": len(changed), "unchanged": len(rows) - len(new) - len(changed)}
 
 
 # ---------------------------------------------------------------- login throttling and tokens

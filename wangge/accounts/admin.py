@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.history.actions import record_change
 from wangge.history.admin import HistoryAdminMixin
 from wangge.history.models import ChangeAction
+from wangge.jobs.admin import TransferAdminMixin
 
 from .actions import user_snapshot, validate_membership
 from .models import ApiToken, Department, Membership, User
@@ -71,7 +72,8 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(HistoryAdminMixin, admin.ModelAdmin):
+class DepartmentAdmin(TransferAdminMixin, HistoryAdminMixin, admin.ModelAdmin):
+    transfer_import = transfer_export = "departments"
     list_display = ["code", "name", "level", "area", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["code", "name"]

@@ -55,6 +55,8 @@ class MembershipOut(Schema):
 class MeOut(Schema):
     username: str
     full_name: str
+    email: str
+    phone: str
     is_superuser: bool
     memberships: list[MembershipOut]
     scope_area_paths: list[str]
@@ -63,7 +65,26 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut)
 def me(request):
+    return _me(request.user)
+
+
+class ProfileIn(Schema):
+    full_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@router.patch("/me", response=MeOut)
+def update_me(request, payload: ProfileIn):
+    """Change one's own name, e-mail or mobile (the number SMS reminders go to)."""
     user = request.user
+    fields = {"full_name": user.full_name, "email": user.email, "phone": user.phone}
+    fields.update(payload.dict(exclude_none=True))
+    actions.update_profile(user, **fields)
+    return _me(user)
+
+
+def _me(user):
     scope = scope_for(user)
     memberships = [
         {
@@ -79,6 +100,8 @@ def me(request):
     return {
         "username": user.username,
         "full_name": user.full_name,
+        "email": user.email,
+        "phone": user.phone,
         "is_superuser": user.is_superuser,
         "memberships": memberships,
         "scope_area_paths": list(scope.visible_area_paths),

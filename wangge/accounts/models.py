@@ -35,6 +35,16 @@ ROLE_AREA_LEVELS = {
 DEPARTMENT_ROLES = {Role.DEPARTMENT_HANDLER, Role.LEADER}
 PERSONAL_ROLES = {Role.LANDLORD, Role.CITIZEN}
 
+# Django permissions that come with a role (wangge.accounts.backends.RoleModelBackend adds them to
+# user.has_perm); an administrator can still grant one to a single user in the admin.
+ROLE_PERMISSIONS = {
+    Role.GRID_MANAGER: {"privacy.reveal_personal_data"},
+    Role.VILLAGE_DISPATCHER: {"privacy.reveal_personal_data"},
+    Role.TOWN_DISPATCHER: {"privacy.reveal_personal_data"},
+    Role.CITY_DISPATCHER: {"privacy.reveal_personal_data"},
+    Role.ADMIN: {"privacy.reveal_personal_data", "privacy.view_personaldataaccess"},
+}
+
 
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=100, blank=True)

@@ -12,12 +12,27 @@ def case_list(user):
 
 
 def filter_cases(
-    cases, *, status="", area="", overdue=None, department="", category="", channel="", due_today=False, q=""
+    cases,
+    *,
+    status="",
+    area="",
+    overdue=None,
+    department="",
+    category="",
+    channel="",
+    due_today=False,
+    q="",
+    reported_from=None,
+    reported_to=None,
 ):
     if status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
-    elif status:
+    elif status and status != "all":
         cases = cases.filter(status=status)
+    if reported_from:  # dates, Asia/Shanghai: the links from the dashboards' figures
+        cases = cases.filter(created_at__date__gte=reported_from)
+    if reported_to:
+        cases = cases.filter(created_at__date__lte=reported_to)
     if area:
         cases = cases.filter(
             Q(area__code=area) | Q(area_path__contains=f"/{area}/") | Q(area_path__startswith=f"{area}/")
@@ -50,6 +65,7 @@ def filter_cases(
 
 def status_counts(cases) -> dict:
     counts = dict(cases.values_list("status").annotate(n=Count("id")).order_by())
+    counts["all"] = sum(counts.values())
     counts["open"] = sum(counts.get(s, 0) for s in OPEN_STATUSES)
     counts["overdue"] = cases.filter(status__in=OPEN_STATUSES, is_overdue=True).count()
     return counts

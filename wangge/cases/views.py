@@ -2,6 +2,7 @@
 and the citizen's side (report without an account, follow with the tracking number, rate)."""
 
 import dataclasses
+import datetime
 import json
 import uuid
 
@@ -25,6 +26,7 @@ from .photos import store_photo
 
 STATUS_TABS = [
     "open",
+    "all",
     Status.REPORTED,
     Status.REGISTERED,
     Status.HANDLING,
@@ -33,7 +35,7 @@ STATUS_TABS = [
     Status.REJECTED,
     Status.MERGED,
 ]
-FILTERS = ["status", "overdue", "due_today", "area", "department", "category", "channel", "q"]
+FILTERS = ["status", "overdue", "due_today", "area", "department", "category", "channel", "q", "from", "to"]
 
 
 @login_required
@@ -52,6 +54,8 @@ def queue(request):
         category=params["category"],
         channel=params["channel"],
         q=params["q"].strip(),
+        reported_from=_date(params["from"]),
+        reported_to=_date(params["to"]),
     )
     counts = queries.status_counts(filtered_without_status)
     cases = queries.filter_cases(filtered_without_status, status=params["status"])
@@ -77,7 +81,16 @@ def queue(request):
     )
 
 
+def _date(value):
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _label(status):
+    if status == "all":
+        return pgettext("cases", "All")
     return pgettext("cases", "Open") if status == "open" else Status(status).label
 
 

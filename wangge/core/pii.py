@@ -53,6 +53,10 @@ def normalize_phone(value: str) -> str:
     return value
 
 
+def is_mobile(value: str) -> bool:
+    return bool(_MOBILE.match(value or ""))
+
+
 def is_valid_phone(value: str) -> bool:
     """A mainland mobile (1[3-9] + 9 digits), a landline with area code, or a short service number."""
     return bool(_MOBILE.match(value) or _LANDLINE.match(value) or re.fullmatch(r"\d{5,6}", value or ""))

@@ -49,6 +49,32 @@ def record_change(
     )
 
 
+def record_changes(
+    changes: list[tuple[models.Model, ChangeAction, dict | None, dict | None]], *, acting_user=None
+) -> list[ChangeRecord]:
+    """record_change() for many objects at once (bulk actions, imports): (obj, action, before, after)
+    each; updates that changed nothing are skipped. One INSERT per 500 records."""
+    user = acting_user if acting_user is not None and acting_user.is_authenticated else None
+    source, request_id = current_source(), current_request_id()
+    records = [
+        ChangeRecord(
+            user=user,
+            user_name=user.get_username() if user else "",
+            source=source,
+            request_id=request_id,
+            action=action,
+            object_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:200],
+            before=before,
+            after=after,
+        )
+        for obj, action, before, after in changes
+        if not (action == ChangeAction.UPDATE and before == after)
+    ]
+    return ChangeRecord.objects.bulk_create(records, batch_size=500)
+
+
 def history_for(obj: models.Model):
     """Change records of an object and of its children that point to it as related."""
     ct = ContentType.objects.get_for_model(obj, for_concrete_model=False)

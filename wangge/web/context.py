@@ -1,11 +1,21 @@
 from django.conf import settings
 
+from wangge.accounts.models import Role
+from wangge.patrol.queries import sees_tracks
+
 
 def site(request):
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
     return {
         "map_tiles": {
             "url": settings.MAP_TILE_URL,
             "attribution": settings.MAP_TILE_ATTRIBUTION,
             "crs": settings.MAP_TILE_CRS,
-        }
+        },
+        # Which optional entries of the main menu this user gets.
+        "nav": {
+            "tracks": signed_in and sees_tracks(user),
+            "field_app": signed_in and user.has_role(Role.GRID_MANAGER),
+        },
     }

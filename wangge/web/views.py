@@ -1,5 +1,6 @@
 """Pages. Thin: find what the user may see (through the jurisdiction scope), render it."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
@@ -10,6 +11,7 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from wangge.accounts import actions as account_actions
@@ -54,6 +56,35 @@ def password_change(request):
         messages.success(request, _("Your password was changed."))
         return redirect("home")
     return render(request, "registration/password_change.html", {"form": form})
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=100, required=False)
+    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile phone"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy("Deadline reminders and urgent cases are sent here by SMS."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    initial = {"full_name": user.full_name, "email": user.email, "phone": user.phone}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_actions.update_profile(user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Your profile was saved."))
+            return redirect("profile")
+    return render(request, "registration/profile.html", {"form": form})
 
 
 def visible_roots(user):

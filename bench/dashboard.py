@@ -1,0 +1,350 @@
+"""Dashboard figures and the map viewport on a city's history: 1,000,000 cases over a year in the
+city-scale demo city (bulk-inserted, with their assignments), figures built by the worker's code.
+
+- dashboard.<db>.town_month_p95_ms: the whole dashboard of a town (厚街) for the previous
+  calendar month (summary, today, channels, top 10 categories, daily trend, villages ranked,
+  departments ranked, overdue list), as the page computes it from the daily figure tables;
+  baseline: the same aggregations as hand-written raw SQL straight over the cases (and
+  assignments), index-friendly (area path range, created_at range), in the same run.
+- dashboard.<db>.viewport_p95_ms: the map's viewport query of open cases over the town as its
+  dispatcher sees it (jurisdiction included; points, or cells when > 1,500), and small viewports
+  panned over the town; baseline: the same rows/cells by raw SQL without the jurisdiction filter.
+
+On SQLite (var/bench-dashboard) and PostgreSQL (database wangge_bench_dash) when reachable.
+Each DB runs in its own process: python -m bench.dashboard --measure LABEL prints JSON.
+"""
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+from .common import ROOT, Result
+
+CASES = int(os.environ.get("WANGGE_BENCH_DASH_CASES", "1000000"))
+DAYS = 365
+RUNS = 40
+TOWN = "441900122"
+PG_URL = os.environ.get("WANGGE_BENCH_DASH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/wangge_bench_dash")
+VAR = ROOT / "var" / "bench-dashboard"
+RAW_DASHBOARD = "raw SQL over the cases, same aggregations"
+
+
+def p95(values):
+    return statistics.quantiles(values, n=20)[18]
+
+
+def timed(fn, runs=RUNS):
+    fn()  # warm
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Generator
+
+
+def generate(log):
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from wangge.accounts.models import Department
+    from wangge.areas.models import Area, Level
+    from wangge.cases.models import Case, Category
+
+    have = Case.objects.count()
+    if have >= CASES:
+        log(f"{have:,} cases already there")
+        return False
+    rng = random.Random(6)
+    grids = list(Area.objects.filter(level=Level.GRID).values_list("id", "path", "centroid_lat", "centroid_lng"))
+    categories = list(Category.objects.filter(parent__isnull=False, is_active=True).values_list("id", flat=True))
+    categories = rng.sample(categories, min(60, len(categories)))
+    weights = [1 / (i + 1) for i in range(len(categories))]  # a few categories dominate, as in life
+    departments = list(Department.objects.values_list("id", flat=True))
+    channels = ["grid_manager"] * 6 + ["hotline"] * 3 + ["citizen_web"] * 2 + ["api", "sensor"]
+    ops = connection.ops
+    now = timezone.now()
+    start = now - timedelta(days=DAYS)
+    case_columns = [
+        "number", "tracking_number", "channel", "status", "outcome", "outcome_reason", "severity", "description",
+        "address", "lat", "lng", "area_id", "area_path", "command_level", "category_id", "reporter_name",
+        "reporter_phone_encrypted", "dispatch_deadline", "is_overdue", "handled_on_site", "satisfaction",
+        "satisfaction_comment", "version", "created_at", "updated_at", "dispatched_at", "closed_at",
+    ]  # fmt: skip
+    assignment_columns = [
+        "case_id", "department_id", "status", "deadline", "extension_status", "extension_reason", "feedback",
+        "return_reason", "created_at", "done_at", "overdue_at",
+    ]  # fmt: skip
+    case_sql = f"INSERT INTO cases_case ({', '.join(case_columns)}) VALUES ({', '.join(['%s'] * len(case_columns))})"
+    assignment_sql = (
+        f"INSERT INTO cases_assignment ({', '.join(assignment_columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(assignment_columns))})"
+    )
+    dt = ops.adapt_datetimefield_value
+    first_id = (Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    batch = 20_000
+    made = have
+    while made < CASES:
+        rows, assignments = [], []
+        for i in range(min(batch, CASES - made)):
+            n = made + i
+            grid_id, path, lat, lng = rng.choice(grids)
+            created = start + timedelta(seconds=rng.random() * DAYS * 86400)
+            age_days = (now - created).days
+            r = rng.random()
+            if age_days > 14:
+                status = "closed" if r < 0.9 else "rejected" if r < 0.95 else "merged" if r < 0.98 else "handling"
+            else:
+                status = ["reported", "registered", "handling", "verifying", "closed", "closed"][int(r * 6)]
+            on_site = status == "closed" and rng.random() < 0.12
+            overdue = rng.random() < 0.08
+            closed = (
+                created + timedelta(hours=rng.uniform(1, 96)) if status in ("closed", "rejected", "merged") else None
+            )
+            dispatched = status in ("handling", "verifying") or (status == "closed" and not on_site)
+            satisfaction = rng.choice([3, 4, 4, 5, 5, 5, 2, 1]) if status == "closed" and rng.random() < 0.4 else None
+            rows.append((
+                f"B{n:09d}", f"B{n:011d}"[:12], rng.choice(channels), status,
+                "fixed" if status == "closed" else "", "", "normal", "压测案件", "",
+                lat + rng.uniform(-0.002, 0.002), lng + rng.uniform(-0.002, 0.002), grid_id, path, "village",
+                rng.choices(categories, weights)[0], "", "", dt(created + timedelta(hours=4)), overdue, on_site,
+                satisfaction, "", 3, dt(created), dt(closed or created),
+                dt(created + timedelta(hours=1)) if dispatched else None, dt(closed),
+            ))  # fmt: skip
+            if dispatched:
+                done = status in ("verifying", "closed")
+                assignments.append((
+                    first_id + n - have, rng.choice(departments), "done" if done else "accepted",
+                    dt(created + timedelta(hours=49)), "", "", "已处理" if done else "", "", dt(created),
+                    dt(closed or created + timedelta(hours=30)) if done else None,
+                    dt(created + timedelta(hours=49)) if overdue else None,
+                ))  # fmt: skip
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(case_sql, rows)
+            cursor.executemany(assignment_sql, assignments)
+        made += len(rows)
+        log(f"{made:,} cases")
+    ids = Case.objects.order_by("pk").values_list("pk", flat=True)
+    assert ids.first() >= 1 and Case.objects.count() == made
+    return True
+
+
+# ------------------------------------------------------------------------------------------------
+# Raw SQL baselines
+
+
+def raw_dashboard(cursor, vendor, town_path, start, end, today_start, today_end):
+    """The dashboard's aggregations written by hand straight over cases_case / cases_assignment."""
+    # The subtree: a range of the binary-collated text on SQLite (its LIKE cannot use an index),
+    # LIKE 'prefix%' on PostgreSQL (Django's pattern index on the column).
+    if vendor == "sqlite":
+        in_town, town_args = "c.area_path >= %s AND c.area_path < %s", [town_path, town_path[:-1] + "0"]
+    else:
+        in_town, town_args = "c.area_path LIKE %s", [town_path + "%"]
+    where = f"{in_town} AND c.created_at >= %s AND c.created_at < %s"
+    args = [*town_args, start, end]
+    measures = (
+        "COUNT(*), SUM(CASE WHEN c.status IN ('reported','registered','handling','verifying') THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END), SUM(CASE WHEN c.status = 'rejected' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN c.status = 'merged' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN c.status IN ('closed','rejected') AND NOT c.is_overdue THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN c.is_overdue THEN 1 ELSE 0 END), SUM(CASE WHEN c.handled_on_site THEN 1 ELSE 0 END),"
+        " COUNT(c.satisfaction), SUM(c.satisfaction)"
+    )
+    local_day = (
+        "date(c.created_at, '+8 hours')" if vendor == "sqlite" else "(c.created_at AT TIME ZONE 'Asia/Shanghai')::date"
+    )
+    child = f"substr(c.area_path, 1, {len(town_path) + 13})"
+    out = []
+    for sql, a in [
+        (f"SELECT {measures} FROM cases_case c WHERE {where}", args),
+        (f"SELECT {measures} FROM cases_case c WHERE {where}", [*town_args, today_start, today_end]),
+        (f"SELECT c.channel, COUNT(*) FROM cases_case c WHERE {where} GROUP BY c.channel", args),
+        (
+            f"SELECT c.category_id, COUNT(*) n FROM cases_case c WHERE {where}"
+            " GROUP BY c.category_id ORDER BY n DESC LIMIT 10",
+            args,
+        ),
+        (
+            f"SELECT {local_day}, COUNT(*), SUM(CASE WHEN c.status IN ('closed','rejected') THEN 1 ELSE 0 END)"
+            f" FROM cases_case c WHERE {where} GROUP BY 1",
+            args,
+        ),
+        (f"SELECT {child}, {measures} FROM cases_case c WHERE {where} GROUP BY 1", args),
+        (
+            "SELECT a.department_id, COUNT(*), SUM(CASE WHEN a.status = 'done' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN a.status = 'done' AND a.overdue_at IS NULL THEN 1 ELSE 0 END)"
+            f" FROM cases_assignment a JOIN cases_case c ON c.id = a.case_id WHERE {where} AND a.status <> 'cancelled'"
+            " GROUP BY a.department_id",
+            args,
+        ),
+        (
+            "SELECT c.id, c.number FROM cases_case c WHERE c.status IN ('reported','registered','handling','verifying')"
+            f" AND c.is_overdue AND {in_town} ORDER BY c.created_at LIMIT 20",
+            town_args,
+        ),
+    ]:  # fmt: skip
+        cursor.execute(sql, a)
+        out.append(cursor.fetchall())
+    return out
+
+
+def raw_viewport(cursor, bbox, limit=1500):
+    west, south, east, north = bbox
+    where = (
+        "status IN ('reported','registered','handling','verifying') AND lat >= %s AND lat <= %s"
+        " AND lng >= %s AND lng <= %s"
+    )
+    args = [south, north, west, east]
+    cursor.execute(
+        f"SELECT id, number, lat, lng, status, is_overdue FROM cases_case WHERE {where} LIMIT {limit + 1}", args
+    )
+    rows = cursor.fetchall()
+    if len(rows) <= limit:
+        return rows
+    cell = (east - west) / 48
+    cursor.execute(
+        f"SELECT CAST(lng / {cell} AS INTEGER), CAST(lat / {cell} AS INTEGER), COUNT(*), AVG(lat), AVG(lng)"
+        f" FROM cases_case WHERE {where} GROUP BY 1, 2",
+        args,
+    )
+    return cursor.fetchall()
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def measure(label):
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from wangge.accounts.models import User
+    from wangge.areas.models import Area
+    from wangge.insight import facts, figures, queries
+    from wangge.insight.models import DailyCaseFigure
+
+    def log(line):
+        print(f"   [{label}] {line}", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    if generate(log) or not DailyCaseFigure.objects.exists():
+        log(f"generated in {time.perf_counter() - start:,.0f} s; building the daily figures")
+        start = time.perf_counter()
+        facts.refresh_all()
+        log(f"daily figures built in {time.perf_counter() - start:,.0f} s ({DailyCaseFigure.objects.count():,} rows)")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            c.execute("ANALYZE")
+    else:
+        with connection.cursor() as c:
+            c.execute("ANALYZE")
+    town = Area.objects.get(code=TOWN)
+    first_of_month = timezone.localdate().replace(day=1)
+    last_month = (first_of_month - timedelta(days=1)).replace(day=1)
+    period = figures.Period("custom", last_month, first_of_month - timedelta(days=1))
+    result = figures.dashboard(town, period)
+    assert result["summary"]["total"] > 0, result["summary"]
+    ours = timed(lambda: figures.dashboard(town, period))
+    adapt = connection.ops.adapt_datetimefield_value  # SQLite stores UTC text: compare like with like
+    bounds = [adapt(facts.day_bounds(period.start)[0]), adapt(facts.day_bounds(period.end)[1])]
+    today = [adapt(t) for t in facts.day_bounds(timezone.localdate())]
+    with connection.cursor() as cursor:
+        raw_args = (cursor, connection.vendor, town.path, *bounds, *today)
+        raw = timed(lambda: raw_dashboard(*raw_args))
+        check = raw_dashboard(*raw_args)[0][0]
+    assert check[0] == result["summary"]["total"], (check, result["summary"])  # the same cases counted
+
+    user = User.objects.get(username="town_dispatcher")
+    whole = (town.min_lng, town.min_lat, town.max_lng, town.max_lat)
+    rng = random.Random(1)
+    boxes = [whole]
+    for _ in range(9):  # the dispatcher zoomed in and panning: ~2 km boxes inside the town
+        lng = rng.uniform(town.min_lng, town.max_lng - 0.02)
+        lat = rng.uniform(town.min_lat, town.max_lat - 0.02)
+        boxes.append((lng, lat, lng + 0.02, lat + 0.02))
+    box_strings = [",".join(f"{v:.6f}" for v in b) for b in boxes]
+    counts = [queries.viewport(user, b)["count"] for b in box_strings]
+    vp, vp_raw = [], []
+    with connection.cursor() as cursor:
+        for b, s in zip(boxes, box_strings, strict=True):
+            vp += timed(lambda s=s: queries.viewport(user, s), runs=RUNS // 4)
+            vp_raw += timed(lambda b=b: raw_viewport(cursor, b), runs=RUNS // 4)
+    log(
+        f"town month: {result['summary']['total']:,} cases; viewport counts {counts[0]:,} (whole town), "
+        f"{min(counts[1:]):,}–{max(counts[1:]):,} (2 km boxes)"
+    )
+    print(json.dumps({
+        "dashboard": p95(ours), "dashboard_raw": p95(raw), "viewport": p95(vp), "viewport_raw": p95(vp_raw),
+        "cases": connection.cursor().execute("SELECT COUNT(*) FROM cases_case").fetchone()[0]
+        if connection.vendor == "sqlite" else None,
+    }))  # fmt: skip
+
+
+def results_for(label, env):
+    subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], check=True, cwd=ROOT, env=env)
+    check = (
+        "import django;django.setup();from wangge.areas.models import Area;"
+        "print(Area.objects.filter(level='grid').count())"
+    )
+    grids = int(
+        subprocess.run(
+            [sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+    )
+    if grids < 3000:
+        print(f"   [{label}] building the city-scale demo city", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "django", "demo_data", "--scale", "city"],
+            check=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.dashboard", "--measure", label], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    sys.stderr.write(out.stderr)
+    out.check_returncode()
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"   {label}: dashboard p95 {got['dashboard']:.1f} ms (raw SQL {got['dashboard_raw']:.1f}),"
+        f" viewport p95 {got['viewport']:.1f} ms (raw {got['viewport_raw']:.1f})",
+        flush=True,
+    )
+    dash, dash_raw, vp, vp_raw = got["dashboard"], got["dashboard_raw"], got["viewport"], got["viewport_raw"]
+    return [
+        Result(f"dashboard.{label}.town_month_p95_ms", dash, "ms", RAW_DASHBOARD, dash_raw, dash / dash_raw),
+        Result(
+            f"dashboard.{label}.viewport_p95_ms", vp, "ms", "raw SQL viewport, no jurisdiction", vp_raw, vp / vp_raw
+        ),
+    ]
+
+
+def run():
+    from .intake import postgres_reachable
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    base = {**os.environ, "WANGGE_VAR_DIR": str(VAR), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
+    base.pop("DATABASE_URL", None)
+    results = results_for("sqlite", base)
+    if postgres_reachable(PG_URL):
+        results += results_for("postgres", {**base, "DATABASE_URL": PG_URL})
+    else:
+        print(f"   PostgreSQL not reachable at {PG_URL}: SKIPPED", flush=True)
+    return results
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--measure"]:
+    measure(sys.argv[2])

@@ -1,0 +1,324 @@
+"""The dashboards' figures for an area and a period, read from the daily figure tables (never a
+scan of the cases), each with the link to the cases behind it in the case queue."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wangge.accounts.models import Department
+from wangge.areas.models import Area, Level
+from wangge.cases.models import OPEN_STATUSES, Case, Category, Channel
+
+from .models import DailyCaseFigure, DailyDepartmentFigure
+
+PERIODS = {
+    "today": _("Today"),
+    "week": _("This week"),
+    "month": _("This month"),
+    "30d": _("Last 30 days"),
+    "year": _("This year"),
+    "custom": _("Chosen dates"),
+}
+CASE_SUMS = [
+    "total",
+    "open",
+    "closed",
+    "rejected",
+    "merged",
+    "finished_on_time",
+    "overdue",
+    "open_overdue",
+    "handled_on_site",
+    "rated",
+    "satisfaction_sum",
+    "satisfied",
+]
+DEPARTMENT_SUMS = ["assigned", "active", "done", "done_on_time", "overdue", "returned"]
+
+
+@dataclass(frozen=True)
+class Period:
+    key: str
+    start: date
+    end: date  # inclusive
+
+    @property
+    def label(self):
+        return PERIODS.get(self.key, "")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def parse_date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def period_from(key: str = "", start: str = "", end: str = "", today: date | None = None) -> Period:
+    today = today or timezone.localdate()
+    first, last = parse_date(start), parse_date(end)
+    if first or last:
+        first, last = first or last, last or first
+        if first > last:
+            first, last = last, first
+        if (last - first).days > 3660:
+            first = last - timedelta(days=3660)
+        return Period("custom", first, last)
+    if key == "today":
+        return Period(key, today, today)
+    if key == "week":
+        return Period(key, today - timedelta(days=today.weekday()), today)
+    if key == "30d":
+        return Period(key, today - timedelta(days=29), today)
+    if key == "year":
+        return Period(key, today.replace(month=1, day=1), today)
+    return Period("month", today.replace(day=1), today)
+
+
+def under(field: str, path: str) -> Q:
+    """field starts with path. On SQLite, LIKE cannot use an index (it ignores case), so the same
+    test as a range of the binary-collated text (paths are digits and slashes, '0' follows '/');
+    PostgreSQL answers LIKE 'prefix%' from the pattern index Django makes for the column."""
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + "0"})
+    return Q(**{f"{field}__startswith": path})
+
+
+def in_area(rows, area: Area):
+    """Rows of the area's subtree: one equality filter for a town or village."""
+    if area.level == Level.TOWN:
+        return rows.filter(town_id=area.pk)
+    if area.level == Level.VILLAGE:
+        return rows.filter(village_id=area.pk)
+    if area.parent_id is None and not Area.objects.filter(parent__isnull=True).exclude(pk=area.pk).exists():
+        return rows  # the only city: everything
+    return rows.filter(under("area_path", area.path))
+
+
+def case_figures(area, period):
+    return in_area(DailyCaseFigure.objects.filter(day__gte=period.start, day__lte=period.end), area)
+
+
+def department_figures(area, period):
+    return in_area(DailyDepartmentFigure.objects.filter(day__gte=period.start, day__lte=period.end), area)
+
+
+def _sums(rows, names):
+    got = rows.aggregate(**{n: Sum(n) for n in names}) if hasattr(rows, "aggregate") else rows
+    return {n: got.get(n) or 0 for n in names}
+
+
+def _rate(part, whole):
+    return round(100 * part / whole, 1) if whole else None
+
+
+def rates(s: dict) -> dict:
+    """Closure rate: finished (closed or rejected) of the cases reported, merged duplicates aside;
+    on-time rate: finished without ever being overdue, of the finished; on-site share: of the closed."""
+    finished = s["closed"] + s["rejected"]
+    return {
+        **s,
+        "finished": finished,
+        "closure_rate": _rate(finished, s["total"] - s["merged"]),
+        "on_time_rate": _rate(s["finished_on_time"], finished),
+        "on_site_share": _rate(s["handled_on_site"], s["closed"]),
+        "satisfaction": round(s["satisfaction_sum"] / s["rated"], 2) if s["rated"] else None,
+        "satisfied_rate": _rate(s["satisfied"], s["rated"]),
+    }
+
+
+def cases_url(area, period=None, **filters) -> str:
+    query = {"area": area.code, **{k: v for k, v in filters.items() if v not in (None, "")}}
+    if period is not None:
+        query.update({"from": period.start.isoformat(), "to": period.end.isoformat()})
+    query.setdefault("status", "all")
+    return reverse("case_queue") + "?" + urlencode(query)
+
+
+def summary(area, period) -> dict:
+    return rates(_sums(case_figures(area, period), CASE_SUMS))
+
+
+def by_channel(area, period) -> list[dict]:
+    rows = case_figures(area, period).values("channel").annotate(n=Sum("total")).order_by("-n")
+    labels = dict(Channel.choices)
+    return [
+        {
+            "key": r["channel"],
+            "name": str(labels.get(r["channel"], r["channel"])),
+            "n": r["n"],
+            "url": cases_url(area, period, channel=r["channel"]),
+        }
+        for r in rows
+        if r["n"]
+    ]
+
+
+def top_categories(area, period, limit=10) -> list[dict]:
+    rows = (
+        case_figures(area, period)
+        .filter(category_id__isnull=False)
+        .values("category_id")
+        .annotate(n=Sum("total"))
+        .order_by("-n", "category_id")[:limit]
+    )
+    rows = list(rows)
+    names = {c.pk: c for c in Category.objects.filter(pk__in=[r["category_id"] for r in rows])}
+    result = []
+    for r in rows:
+        c = names.get(r["category_id"])
+        if c is None:
+            continue
+        result.append(
+            {
+                "code": f"{c.kind}:{c.code}",
+                "name": c.name,
+                "n": r["n"],
+                "url": cases_url(area, period, category=f"{c.kind}:{c.code}"),
+            }
+        )
+    return result
+
+
+def daily(area, period) -> list[dict]:
+    rows = {
+        r["day"]: r
+        for r in case_figures(area, period)
+        .values("day")
+        .annotate(total=Sum("total"), closed=Sum("closed"), rejected=Sum("rejected"), overdue=Sum("overdue"))
+        .order_by("day")
+    }
+    result, day = [], period.start
+    while day <= period.end:
+        r = rows.get(day, {})
+        one = Period("custom", day, day)
+        result.append(
+            {
+                "day": day.isoformat(),
+                "total": r.get("total") or 0,
+                "finished": (r.get("closed") or 0) + (r.get("rejected") or 0),
+                "overdue": r.get("overdue") or 0,
+                "url": cases_url(area, one),
+            }
+        )
+        day += timedelta(days=1)
+    return result
+
+
+def by_child_area(area, period) -> list[dict]:
+    """One row per child area (towns of a city, villages of a town, grids of a village), ranked
+    by closure rate, then on-time rate."""
+    children = list(Area.objects.filter(parent=area).order_by("code").values("pk", "code", "name", "path"))
+    rows = case_figures(area, period)
+    sums = {n: Sum(n) for n in CASE_SUMS}
+    if area.level in (Level.CITY, Level.TOWN):
+        column = "town_id" if area.level == Level.CITY else "village_id"
+        got = {r[column]: r for r in rows.values(column).annotate(**sums).order_by()}
+        per_child = {c["pk"]: got.get(c["pk"]) for c in children}
+    else:  # below a village: by the child on the leaf's path
+        per_child = {c["pk"]: None for c in children}
+        by_path = {c["path"]: c["pk"] for c in children}
+        for r in rows.values("area_path").annotate(**sums).order_by():
+            child = next((pk for p, pk in by_path.items() if r["area_path"].startswith(p)), None)
+            if child is None:
+                continue
+            acc = per_child[child] or dict.fromkeys(CASE_SUMS, 0)
+            per_child[child] = {n: acc[n] + (r[n] or 0) for n in CASE_SUMS}
+    result = []
+    for c in children:
+        s = rates(_sums(per_child.get(c["pk"]) or {}, CASE_SUMS))
+        child = Area(pk=c["pk"], code=c["code"], name=c["name"], path=c["path"])
+        result.append(
+            {
+                **s,
+                "code": c["code"],
+                "name": c["name"],
+                "url": cases_url(child, period),
+                "overdue_url": cases_url(child, period, overdue="1"),
+            }
+        )
+    return rank(result)
+
+
+def by_department(area, period) -> list[dict]:
+    got = {
+        r["department_id"]: r
+        for r in department_figures(area, period)
+        .values("department_id")
+        .annotate(**{n: Sum(n) for n in DEPARTMENT_SUMS})
+        .order_by()
+    }
+    result = []
+    for d in Department.objects.filter(pk__in=got).order_by("code"):
+        s = _sums(got[d.pk], DEPARTMENT_SUMS)
+        result.append(
+            {
+                **s,
+                "code": d.code,
+                "name": d.name,
+                "closure_rate": _rate(s["done"], s["assigned"] - s["returned"]),
+                "on_time_rate": _rate(s["done_on_time"], s["done"]),
+                "url": cases_url(area, period, department=d.code),
+                "overdue_url": cases_url(area, period, department=d.code, overdue="1"),
+            }
+        )
+    return rank(result)
+
+
+def rank(rows: list[dict]) -> list[dict]:
+    """Best first: closure rate, then on-time rate, then volume; rows without cases last."""
+    rows.sort(key=lambda r: (r["closure_rate"] is None, -(r["closure_rate"] or 0), -(r["on_time_rate"] or 0)))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i if r["closure_rate"] is not None else None
+    return rows
+
+
+def overdue_cases(area, limit=20) -> list[dict]:
+    """Open overdue cases of the area now, the oldest first (live: read from the cases)."""
+    rows = (
+        Case.objects.filter(under("area_path", area.path), status__in=OPEN_STATUSES, is_overdue=True)
+        .order_by("created_at")
+        .values("pk", "number", "status", "description", "area__name", "created_at", "category__name")[:limit]
+    )
+    return [
+        {
+            **r,
+            "url": reverse("case_detail", args=[r["pk"]]),
+            "description": r["description"][:60],
+            "created_at": timezone.localtime(r["created_at"]).strftime("%Y-%m-%d %H:%M"),
+        }
+        for r in rows
+    ]
+
+
+def dashboard(area, period) -> dict:
+    today = Period("today", timezone.localdate(), timezone.localdate())
+    return {
+        "area": {"code": area.code, "name": area.name, "level": area.level},
+        "period": {"key": period.key, "start": period.start.isoformat(), "end": period.end.isoformat()},
+        "summary": summary(area, period),
+        "today": summary(area, today),
+        "channels": by_channel(area, period),
+        "categories": top_categories(area, period),
+        "daily": daily(area, period),
+        "areas": by_child_area(area, period),
+        "departments": by_department(area, period),
+        "overdue": overdue_cases(area),
+        "links": {
+            "all": cases_url(area, period),
+            "open": cases_url(area, period, status="open"),
+            "closed": cases_url(area, period, status="closed"),
+            "overdue": cases_url(area, period, overdue="1"),
+            "open_overdue": cases_url(area, None, status="open", overdue="1"),
+        },
+    }

@@ -1,0 +1,203 @@
+// The command map: boundaries with drill-down, open cases (clustered; cells from the server when
+// many), recurring spots, field workers' last positions (from the field app), live updates.
+window.wanggeCommandMap = function (el, options) {
+  options = options || {};
+  const m = wanggeMap.create(el, { doubleClickZoom: false, maxZoom: 19 });
+  const map = m.map;
+  const project = m.gcj ? (c) => m.toMap(c[0], c[1]) : L.GeoJSON.coordsToLatLng;
+  const state = { area: el.dataset.area, path: el.dataset.path, kind: "points" };
+  const boundaries = L.featureGroup().addTo(map);
+  const cases = L.markerClusterGroup({ maxClusterRadius: 40, disableClusteringAtZoom: 17, showCoverageOnHover: false });
+  const cells = L.layerGroup();
+  const caseLayers = L.layerGroup([cases, cells]).addTo(map);
+  const spots = L.layerGroup().addTo(map);
+  const workers = L.layerGroup().addTo(map); // last positions; moved by "worker.position" events
+  const markers = new Map();
+  const workerMarkers = new Map();
+  function placeWorker(w) {
+    const ll = m.toMap(w.lng, w.lat);
+    const html = '<div class="worker-dot' + (w.on_duty === false ? " off" : "") + '" data-worker="' + w.username + '"></div>';
+    let marker = workerMarkers.get(w.username);
+    if (!marker) {
+      marker = L.marker(ll, { icon: L.divIcon({ className: "", html: html, iconSize: [14, 14] }) }).addTo(workers);
+      workerMarkers.set(w.username, marker);
+    } else {
+      marker.setLatLng(ll);
+      marker.setIcon(L.divIcon({ className: "", html: html, iconSize: [14, 14] }));
+    }
+    marker.bindTooltip(w.name + " · " + (w.at || "").slice(11, 16));
+  }
+  if (el.dataset.positions) {
+    fetch(el.dataset.positions, { credentials: "same-origin" }).then((r) => r.json()).then((list) => list.forEach(placeWorker)).catch(() => {});
+  }
+  if (!options.bare) {
+    L.control.layers(null, {
+      [el.dataset.labelBoundaries]: boundaries,
+      [el.dataset.labelCases]: caseLayers,
+      [el.dataset.labelSpots]: spots,
+      [el.dataset.labelWorkers]: workers,
+    }, { collapsed: false }).addTo(map);
+  }
+
+  function icon(c, fresh) {
+    const cls = "case-dot " + c.status + (c.overdue ? " overdue" : "") + (fresh ? " fresh" : "");
+    return L.divIcon({ className: "", html: '<div class="' + cls + '" data-id="' + c.id + '" data-status="' + c.status + '"></div>', iconSize: [16, 16] });
+  }
+  function addMarker(c, fresh) {
+    const old = markers.get(c.id);
+    if (old) cases.removeLayer(old);
+    const marker = L.marker(m.toMap(c.lng, c.lat), { icon: icon(c, fresh), title: c.number });
+    marker.bindTooltip((c.number || "") + " " + (c.category || ""));
+    marker.on("click", () => options.onCase && options.onCase(c.id));
+    markers.set(c.id, marker);
+    cases.addLayer(marker);
+  }
+  function removeMarker(id) {
+    const old = markers.get(id);
+    if (old) { cases.removeLayer(old); markers.delete(id); }
+  }
+
+  function bbox() {
+    const b = map.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
+  }
+  let loading = null;
+  function loadCases() {
+    if (!map.getBounds().isValid()) return;
+    if (loading) loading.abort();
+    loading = new AbortController();
+    const url = el.dataset.cases + "?bbox=" + bbox() + "&area=" + state.area;
+    fetch(url, { credentials: "same-origin", signal: loading.signal })
+      .then((r) => r.json())
+      .then((data) => {
+        state.kind = data.kind;
+        cases.clearLayers(); markers.clear(); cells.clearLayers();
+        if (data.kind === "points") data.points.forEach((c) => addMarker(c, false));
+        else data.cells.forEach((c) => {
+          const size = Math.min(60, 22 + Math.round(Math.sqrt(c.n) * 2));
+          L.marker(m.toMap(c.lng, c.lat), { icon: L.divIcon({ className: "", iconSize: [size, size],
+            html: '<div class="cell-count' + (c.overdue ? " has-overdue" : "") + '" style="width:' + size + "px;height:" + size + 'px">' + c.n + "</div>" }) })
+            .on("click", (e) => map.setView(e.latlng, map.getZoom() + 2)).addTo(cells);
+        });
+        el.dataset.cases_loaded = String(data.count);
+        el.setAttribute("data-count", String(data.count));
+      })
+      .catch(() => {});
+  }
+  let timer = null;
+  map.on("moveend", () => { clearTimeout(timer); timer = setTimeout(loadCases, 150); });
+
+  function loadSpots() {
+    if (!el.dataset.spots) return;
+    fetch(el.dataset.spots + "?area=" + state.area, { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((data) => {
+        spots.clearLayers();
+        (data.spots || []).forEach((s) => {
+          L.circle(m.toMap(s.lng, s.lat), { radius: options.spotRadius || 100, color: "#f97316", weight: 2, fillOpacity: 0.25 })
+            .bindTooltip(s.category + " × " + s.count + " · " + s.area).addTo(spots);
+        });
+      });
+  }
+
+  function loadArea(code, path, fit) {
+    state.area = code; state.path = path;
+    return fetch("/areas/" + code + "/geojson/", { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((data) => {
+        boundaries.clearLayers();
+        L.geoJSON(data, {
+          coordsToLatLng: project,
+          style: (f) => f.properties.self ? { color: "#c0392b", weight: 3, fill: false }
+            : { color: "#2563eb", weight: 1, fillOpacity: 0.05, dashArray: f.properties.generated ? "4" : null },
+          onEachFeature: (f, l) => {
+            if (f.properties.self) return;
+            l.bindTooltip(f.properties.name, { sticky: true });
+            l.on("dblclick", () => options.onDrill && options.onDrill(f.properties.code, path + f.properties.code + "/", f.properties.name));
+          },
+        }).addTo(boundaries);
+        if (fit !== false && boundaries.getBounds().isValid()) map.fitBounds(boundaries.getBounds(), { padding: [10, 10] });
+        else if (!boundaries.getBounds().isValid()) map.setView([23.02, 113.75], 10);
+        el.dataset.loaded = code;
+        loadCases();
+        loadSpots();
+      });
+  }
+
+  return {
+    map: map, state: state, loadArea: loadArea, loadCases: loadCases, markers: markers,
+    inArea: (c) => (c.area_path || "").startsWith(state.path),
+    upsert: (c, fresh) => {
+      const open = ["reported", "registered", "handling", "verifying"].includes(c.status);
+      if (!open) { removeMarker(c.id); return; }
+      if (state.kind === "points" && c.lat != null) addMarker(c, fresh);
+      else loadCases();
+    },
+    workers: workers,
+    placeWorker: placeWorker,
+  };
+};
+
+(function () {
+  const el = document.getElementById("command-map");
+  if (!el || !window.L) return;
+  const panel = document.getElementById("case-panel");
+  function showCase(id) {
+    htmx.ajax("GET", el.dataset.panel + id + "/", { target: "#case-panel" });
+    document.querySelectorAll("ul.board li.selected").forEach((li) => li.classList.remove("selected"));
+    const li = document.querySelector('ul.board li[data-case-id="' + id + '"]');
+    if (li) li.classList.add("selected");
+  }
+  let boardTimer = null;
+  function refreshBoard(freshId) {
+    clearTimeout(boardTimer);
+    boardTimer = setTimeout(() => {
+      htmx.ajax("GET", el.dataset.board + "?area=" + cm.state.area, { target: "#board" }).then(() => {
+        if (freshId) {
+          const li = document.querySelector('ul.board li[data-case-id="' + freshId + '"]');
+          if (li) li.classList.add("fresh");
+        }
+      });
+    }, 300);
+  }
+  function toast(text) {
+    const t = document.createElement("div");
+    t.className = "toast"; t.textContent = text; document.body.appendChild(t);
+    setTimeout(() => t.remove(), 4000);
+  }
+  const crumbs = document.getElementById("crumbs");
+  const cm = wanggeCommandMap(el, {
+    onCase: showCase,
+    onDrill: (code, path, name) => {
+      const current = document.getElementById("crumb-current");
+      const link = document.createElement("a");
+      link.href = "?area=" + current.dataset.code; link.textContent = current.textContent;
+      current.replaceWith(link); link.insertAdjacentText("afterend", " ›");
+      const b = document.createElement("b"); b.id = "crumb-current"; b.dataset.code = code; b.textContent = name;
+      link.nextSibling.after(b);
+      history.replaceState(null, "", "?area=" + code);
+      cm.loadArea(code, path).then(() => refreshBoard());
+    },
+  });
+  cm.loadArea(el.dataset.area, el.dataset.path);
+  // A case panel that changed the case (dispatch, escalate): refresh the list and the marker.
+  document.body.addEventListener("htmx:afterSwap", (e) => {
+    if (e.target === panel && panel.querySelector("[data-case-id]") && panel.querySelector(".message")) refreshBoard();
+  });
+  wanggeLive(el.dataset.live, {
+    "case.created": (c) => {
+      if (!cm.inArea(c)) return;
+      cm.upsert(c, true); refreshBoard(c.id);
+      toast(el.dataset.labelNew + " " + c.number + " · " + (c.category || c.summary || ""));
+    },
+    "case.changed": (c) => {
+      if (!cm.inArea(c)) return;
+      cm.upsert(c, false); refreshBoard();
+      const open = panel.querySelector("#panel-body");
+      if (open && open.dataset.caseId === String(c.id) && open.dataset.version !== String(c.version)) showCase(c.id);
+    },
+    "worker.position": (w) => cm.placeWorker(Object.assign({ on_duty: true }, w)),
+    reset: () => { cm.loadCases(); refreshBoard(); },
+  }, document.getElementById("live-state"), el.dataset);
+  window.wanggeCommand = cm;
+})();

@@ -1,0 +1,21 @@
+"""Background work of the jobs app, run by the worker (huey)."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from wangge.history.context import change_context
+
+from . import actions
+
+
+@db_task()
+def run_job(job_id):
+    """Run one queued job (queued after the transaction that made it commits)."""
+    with change_context("worker"):
+        actions.run(job_id)
+
+
+@db_periodic_task(crontab(minute="23"))
+def clean_up_jobs():
+    """Every hour: drop old finished jobs and their files, fail jobs a stopped worker left running."""
+    return actions.clean_up()

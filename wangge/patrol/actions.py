@@ -1,0 +1,489 @@
+"""Field work state changes: GPS positions from the mobile app, inspections, and planning them."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import shapely
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.accounts.models import Role
+from wangge.areas.locate import OutsideCity, locate
+from wangge.cases.actions import Report, report_case
+from wangge.cases.models import CasePhoto, Channel
+from wangge.history.actions import record_change
+from wangge.history.models import ChangeAction
+from wangge.insight import live
+from wangge.registry import queries as registry_queries
+from wangge.registry.models import Building, Place, RentalHouse, RentalStatus
+
+from . import tracks
+from .models import (
+    AnswerType,
+    Checklist,
+    ChecklistItem,
+    GpsQuality,
+    Inspection,
+    InspectionAnswer,
+    InspectionResult,
+    InspectionRule,
+    InspectionTask,
+    Resolution,
+    TargetKind,
+    TaskStatus,
+    TrackDay,
+    WorkerPosition,
+)
+from .queries import assigned_grid
+
+
+@dataclass(frozen=True)
+class Position:
+    at: datetime
+    lat: float
+    lng: float
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    accepted: int
+    duplicates: int
+    flagged: int
+
+
+def check_positions(positions: list[Position]) -> None:
+    """Every bad point, by its index; nothing is stored if one is bad."""
+    now = timezone.now()
+    oldest = now - timedelta(days=settings.PATROL_ACCEPT_DAYS)
+    errors = {}
+    for i, p in enumerate(positions):
+        if timezone.is_naive(p.at):
+            errors[f"points.{i}.at"] = [_("The time needs a time zone (ISO 8601 with offset).")]
+        elif p.at > now + timedelta(minutes=5):
+            errors[f"points.{i}.at"] = [_("The time is in the future: check the phone's clock.")]
+        elif p.at < oldest:
+            days = settings.PATROL_ACCEPT_DAYS
+            errors[f"points.{i}.at"] = [_("The point is older than %(days)s days.") % {"days": days}]
+        if not (-90 <= p.lat <= 90) or not (-180 <= p.lng <= 180):
+            errors[f"points.{i}.lat"] = [_("Latitude or longitude out of range.")]
+        if p.accuracy_m is not None and p.accuracy_m < 0:
+            errors[f"points.{i}.accuracy_m"] = [_("Accuracy cannot be negative.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def record_positions(worker, positions: list[Position]) -> Recorded:
+    """Add a batch of the worker's points to their track days and move their last position.
+
+    A re-sent batch (the phone did not get the answer) adds nothing: points are one per second.
+    Points without accuracy, or with poor accuracy, are stored as they came and flagged.
+    """
+    if not worker.has_role(Role.GRID_MANAGER):
+        raise PermissionDenied(_("Only field workers send positions."))
+    check_positions(positions)
+    by_day = defaultdict(list)
+    for p in positions:
+        local = timezone.localtime(p.at)
+        midnight = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
+        by_day[local.date()].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
+    grid = assigned_grid(worker)
+    accepted = duplicates = 0
+    with transaction.atomic():
+        for day, rows in sorted(by_day.items()):
+            track, _created = TrackDay.objects.select_for_update().get_or_create(worker=worker, day=day)
+            merged, dupes = tracks.merge(tracks.unpack(track.points), tracks.make_points(rows))
+            accepted += len(rows) - dupes
+            duplicates += dupes
+            _store(track, merged, grid)
+        if positions and _move_position(worker, max(positions, key=lambda p: p.at)):
+            latest = max(positions, key=lambda p: p.at)
+            transaction.on_commit(lambda: _publish_position(worker, latest), robust=True)
+    flagged = sum(1 for p in positions if p.accuracy_m is None or p.accuracy_m > settings.PATROL_MAX_ACCURACY_M)
+    return Recorded(accepted, duplicates, flagged)
+
+
+def _store(track: TrackDay, points, grid: shapely.Geometry | None) -> None:
+    figures = tracks.figures(
+        points,
+        grid,
+        max_accuracy_m=settings.PATROL_MAX_ACCURACY_M,
+        max_gap_s=settings.PATROL_MAX_GAP_SECONDS,
+        max_speed_mps=settings.PATROL_MAX_SPEED_MPS,
+    )
+    track.buildings_passed = tracks.buildings_passed(
+        points,
+        _buildings_near(points),
+        max_accuracy_m=settings.PATROL_MAX_ACCURACY_M,
+        within_m=settings.PATROL_BUILDING_PASSED_M,
+    )
+    midnight = timezone.make_aware(datetime.combine(track.day, time()))
+    track.points = tracks.pack(points)
+    track.point_count = figures.point_count
+    track.flagged_count = figures.flagged_count
+    track.distance_m = figures.distance_m
+    track.seconds_on_duty = figures.seconds_on_duty
+    track.seconds_in_grid = figures.seconds_in_grid
+    track.first_at = midnight + timedelta(seconds=int(points["t"][0]))
+    track.last_at = midnight + timedelta(seconds=int(points["t"][-1]))
+    track.save()
+
+
+def _buildings_near(points) -> list[tuple[float, float]]:
+    """Registered buildings inside the day's box (plus the passing distance)."""
+    margin = settings.PATROL_BUILDING_PASSED_M / 100_000
+    lat, lng = points["lat"] / tracks.SCALE, points["lng"] / tracks.SCALE
+    return list(
+        Building.objects.filter(
+            lat__gte=lat.min() - margin, lat__lte=lat.max() + margin,
+            lng__gte=lng.min() - margin, lng__lte=lng.max() + margin,
+        ).values_list("lat", "lng")
+    )  # fmt: skip
+
+
+def _publish_position(worker, latest: Position) -> None:
+    """Open command maps move the worker's dot; the event is seen by those who supervise their grid."""
+    grids = [m.area.path for m in worker.memberships.select_related("area") if m.area_id]
+    live.publish(
+        {
+            "type": "worker.position", "username": worker.username, "name": str(worker), "lat": latest.lat,
+            "lng": latest.lng, "at": timezone.localtime(latest.at).isoformat(), "area_path": grids[0] if grids else "",
+        }
+    )  # fmt: skip
+
+
+def _move_position(worker, latest: Position) -> bool:
+    current = WorkerPosition.objects.select_for_update().filter(worker=worker).first()
+    if current is not None and current.at >= latest.at:
+        return False  # an old batch sent late does not move the worker back
+    try:
+        area_path = locate(latest.lat, latest.lng).path
+    except OutsideCity:
+        area_path = ""
+    WorkerPosition.objects.update_or_create(
+        worker=worker,
+        defaults={
+            "lat": latest.lat,
+            "lng": latest.lng,
+            "accuracy_m": latest.accuracy_m,
+            "at": latest.at,
+            "area_path": area_path,
+        },
+    )
+    return True
+
+
+# ---- Inspections ----------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    item: str  # the checklist item's code
+    value: Any = None
+    resolution: str = ""  # for a failed item: "corrected" (with a photo as proof) or "case"
+    photo_id: int | None = None
+    note: str = ""
+
+
+@dataclass
+class InspectionInput:
+    target_kind: str
+    target_id: int
+    checklist: str
+    version: int
+    answers: list[Answer]
+    started_at: datetime
+    finished_at: datetime
+    lat: float | None = None
+    lng: float | None = None
+    accuracy_m: float | None = None
+    note: str = ""
+    idempotency_key: str = ""
+
+
+def find_target(user, kind: str, target_id: int):
+    """The register row, if the user may see it (None otherwise)."""
+    querysets = {
+        TargetKind.BUILDING: registry_queries.buildings,
+        TargetKind.RENTAL: registry_queries.rentals,
+        TargetKind.PLACE: registry_queries.places,
+    }
+    if kind not in querysets:
+        return None
+    return querysets[kind](user).filter(pk=target_id).first()
+
+
+def target_key(kind: str, target_id: int) -> str:
+    return f"{kind}:{target_id}"
+
+
+def _check_answer(item: ChecklistItem, answer: Answer, user) -> tuple[dict, bool | None, CasePhoto | None]:
+    """Errors for one answer (field → message), whether it passed, the proof photo."""
+    errors, value, kind = {}, answer.value, item.answer_type
+    if value is None or value == "":
+        if item.required:
+            errors["value"] = _("An answer is needed.")
+        return errors, None, None
+    if kind == AnswerType.YES_NO and not isinstance(value, bool):
+        errors["value"] = _("Answer yes or no (true / false).")
+    elif kind == AnswerType.NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
+        errors["value"] = _("Answer with a number.")
+    elif kind == AnswerType.CHOICE and value not in item.choices:
+        errors["value"] = _("Choose one of: %(choices)s.") % {"choices": "、".join(map(str, item.choices))}
+    elif kind == AnswerType.TEXT and (not isinstance(value, str) or len(value) > 500):
+        errors["value"] = _("Answer with a text of at most 500 characters.")
+    elif kind == AnswerType.PHOTO and not _own_photo(value, user):
+        errors["value"] = _("Unknown photo.")
+    if errors or item.is_collection:
+        return errors, None, None
+    if kind == AnswerType.NUMBER:
+        passed = (item.min_value is None or value >= item.min_value) and (
+            item.max_value is None or value <= item.max_value
+        )
+    else:
+        passed = value not in item.failing_choices
+    photo = None
+    if not passed:
+        if answer.resolution not in Resolution.values:
+            errors["resolution"] = _("A failed item is corrected on site (with a photo) or reported as a case.")
+        if answer.photo_id is not None:
+            photo = _own_photo(answer.photo_id, user)
+            if photo is None:
+                errors["photo_id"] = _("Unknown photo.")
+        if answer.resolution == Resolution.CORRECTED and answer.photo_id is None:
+            errors["photo_id"] = _("A photo of the corrected item is needed as proof.")
+    return errors, passed, photo
+
+
+def _own_photo(photo_id, user) -> CasePhoto | None:
+    if isinstance(photo_id, bool) or not isinstance(photo_id, int):
+        return None
+    return CasePhoto.objects.filter(pk=photo_id, case__isnull=True, uploaded_by=user).first()
+
+
+def record_inspection(user, data: InspectionInput) -> tuple[Inspection, bool]:
+    """Record an inspection; (inspection, created). Failed items become cases of their matter item or
+    are recorded as corrected with proof; the target's open task is done. All or nothing; the same
+    idempotency key returns the same inspection."""
+    if not (user.is_superuser or user.has_role(Role.GRID_MANAGER)):
+        raise PermissionDenied(_("Only field workers record inspections."))
+    key = f"u{user.pk}:{data.idempotency_key}" if data.idempotency_key else None
+    if key and (existing := Inspection.objects.filter(idempotency_key=key).first()):
+        return existing, False
+    target = find_target(user, data.target_kind, data.target_id)
+    if target is None:
+        raise Http404("no such target in your jurisdiction")
+    checklist = Checklist.objects.filter(code=data.checklist, version=data.version).first()
+    errors = {}
+    if checklist is None:
+        errors["checklist"] = [
+            _("Unknown checklist %(code)s version %(v)s.") % {"code": data.checklist, "v": data.version}
+        ]
+    elif checklist.target_kind != data.target_kind:
+        errors["checklist"] = [_("This checklist is not for this kind of target.")]
+    if data.finished_at < data.started_at:
+        errors["finished_at"] = [_("The inspection cannot end before it started.")]
+    checked = []
+    if checklist is not None:
+        items = {i.code: i for i in checklist.items.select_related("matter_item")}
+        given = {}
+        for answer in data.answers:
+            if answer.item not in items:
+                errors[f"answers.{answer.item}"] = [_("No such item in this checklist version.")]
+            elif answer.item in given:
+                errors[f"answers.{answer.item}"] = [_("Answered twice.")]
+            else:
+                given[answer.item] = answer
+        for code, item in items.items():
+            answer = given.get(code, Answer(code))
+            item_errors, passed, photo = _check_answer(item, answer, user)
+            errors.update({f"answers.{code}.{field}": [message] for field, message in item_errors.items()})
+            checked.append((item, answer, passed, photo))
+    if errors:
+        raise ValidationError(errors)
+
+    gps = (
+        GpsQuality.MISSING
+        if data.lat is None or data.lng is None
+        else (
+            GpsQuality.POOR
+            if data.accuracy_m is None or data.accuracy_m > settings.PATROL_MAX_ACCURACY_M
+            else GpsQuality.GOOD
+        )
+    )
+    try:
+        with transaction.atomic():
+            return _write_inspection(user, data, target, checklist, checked, gps, key), True
+    except IntegrityError:
+        existing = Inspection.objects.filter(idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _write_inspection(user, data, target, checklist, checked, gps, key) -> Inspection:
+    tkey = target_key(data.target_kind, target.pk)
+    task = InspectionTask.objects.select_for_update().filter(target_key=tkey, status=TaskStatus.OPEN).first()
+    inspection = Inspection.objects.create(
+        target_kind=data.target_kind,
+        **{data.target_kind: target},
+        target_key=tkey,
+        area_path=target.area_path,
+        task=task,
+        checklist=checklist,
+        inspector=user,
+        started_at=data.started_at,
+        finished_at=data.finished_at,
+        lat=data.lat,
+        lng=data.lng,
+        accuracy_m=data.accuracy_m,
+        gps=gps,
+        result=InspectionResult.PASSED,
+        note=data.note.strip(),
+        idempotency_key=key,
+    )
+    label = str(target)
+    results = set()
+    for item, answer, passed, photo in checked:
+        case = None
+        if passed is False and answer.resolution == Resolution.CASE:
+            report = Report(
+                description=f"{checklist.name}：{item.text}（{label}）{answer.note}".strip(),
+                channel=Channel.GRID_MANAGER,
+                lat=data.lat if gps != GpsQuality.MISSING else None,
+                lng=data.lng if gps != GpsQuality.MISSING else None,
+                area_code="" if gps != GpsQuality.MISSING else target.area.code,
+                matter_item=item.matter_item.code if item.matter_item_id else "",
+                address=label[:200],
+                photo_ids=[photo.pk] if photo else [],
+                idempotency_key=f"inspection-{inspection.pk}-{item.code}",
+            )
+            case, _created = report_case(report, user)
+            results.add(InspectionResult.CASES)
+        elif passed is False:
+            results.add(InspectionResult.CORRECTED)
+        InspectionAnswer.objects.create(
+            inspection=inspection,
+            item=item,
+            value=answer.value,
+            passed=passed,
+            resolution=answer.resolution if passed is False else "",
+            photo=photo if case is None else None,
+            case=case,
+            note=answer.note.strip()[:300],
+        )
+    for result in (InspectionResult.CASES, InspectionResult.CORRECTED):
+        if result in results:
+            inspection.result = result
+            inspection.save(update_fields=["result"])
+            break
+    if task is not None:
+        task.status, task.done_at = TaskStatus.DONE, timezone.now()
+        task.save(update_fields=["status", "done_at"])
+    record_change(
+        inspection,
+        ChangeAction.CREATE,
+        acting_user=user,
+        after={"target": tkey, "checklist": str(checklist), "result": inspection.result, "gps": gps},
+    )
+    return inspection
+
+
+@transaction.atomic
+def new_checklist_version(checklist: Checklist, *, acting_user=None) -> Checklist:
+    """A copy of the checklist with its items as the next version, made current (the old one stays
+    for the inspections done with it and for phones that still have it)."""
+    latest = Checklist.objects.filter(code=checklist.code).order_by("-version").first()
+    new = Checklist.objects.create(
+        code=checklist.code, version=latest.version + 1, name=checklist.name, target_kind=checklist.target_kind
+    )
+    for item in checklist.items.all():
+        item.pk, item.checklist = None, new
+        item.save()
+    Checklist.objects.filter(code=checklist.code).exclude(pk=new.pk).update(is_current=False)
+    record_change(new, ChangeAction.CREATE, acting_user=acting_user, after={"code": new.code, "version": new.version})
+    return new
+
+
+# ---- Planning: which targets are due, as tasks for the grid managers ----------------------------
+
+
+def rule_for(kind: str, target, rules: list[InspectionRule]) -> InspectionRule | None:
+    """The most specific active rule for a target."""
+    best, best_score = None, -1
+    for rule in rules:
+        if rule.target_kind != kind:
+            continue
+        score = 0
+        if kind == TargetKind.BUILDING and rule.risk_class is not None:
+            if rule.risk_class != target.risk_class:
+                continue
+            score = 2
+        if kind == TargetKind.PLACE:
+            if rule.place_type_id is not None:
+                if rule.place_type_id != target.place_type_id:
+                    continue
+                score = 3
+            elif rule.three_small_only:
+                if not target.place_type.is_three_small:
+                    continue
+                score = 2
+        if score > best_score:
+            best, best_score = rule, score
+    return best
+
+
+def plan_inspections(today: date | None = None) -> int:
+    """Open a task for every target whose next inspection falls due within the planning horizon and
+    that has no open task yet. Safe to run any number of times; returns the number of new tasks."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=settings.PATROL_PLAN_HORIZON_DAYS)
+    rules = list(InspectionRule.objects.filter(is_active=True))
+    last_done = dict(
+        Inspection.objects.values("target_key").annotate(last=Max("finished_at")).values_list("target_key", "last")
+    )
+    open_keys = set(InspectionTask.objects.filter(status=TaskStatus.OPEN).values_list("target_key", flat=True))
+    targets = [
+        (TargetKind.BUILDING, Building.objects.all()),
+        (TargetKind.RENTAL, RentalHouse.objects.filter(status=RentalStatus.ACTIVE).select_related("building")),
+        (TargetKind.PLACE, Place.objects.select_related("place_type")),
+    ]
+    new_tasks = []
+    for kind, queryset in targets:
+        for target in queryset.iterator(chunk_size=2000):
+            key = target_key(kind, target.pk)
+            if key in open_keys:
+                continue
+            rule = rule_for(kind, target, rules)
+            if rule is None:
+                continue
+            last = last_done.get(key)
+            due = timezone.localtime(last).date() + timedelta(days=rule.every_days) if last else today
+            if due > horizon:
+                continue
+            risk = (
+                target.risk_class
+                if kind == TargetKind.BUILDING
+                else (target.building.risk_class if kind == TargetKind.RENTAL else 2)
+            )
+            new_tasks.append(
+                InspectionTask(
+                    target_kind=kind,
+                    **{kind: target},
+                    target_key=key,
+                    area_path=target.area_path,
+                    checklist_code=rule.checklist_code,
+                    due_date=due,
+                    risk_class=risk,
+                )
+            )
+    with transaction.atomic():
+        InspectionTask.objects.bulk_create(new_tasks, batch_size=1000, ignore_conflicts=True)
+    return len(new_tasks)

@@ -1,0 +1,409 @@
+// The field worker's app. Everything the worker enters goes into an outbox in IndexedDB first and
+// is sent from there, in order, each with its own idempotency key: nothing is lost without a signal
+// and nothing is made twice when an answer is lost on the way back.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("app-config").textContent);
+  const T = window.WANGGE_TEXT;
+  const $ = (selector) => document.querySelector(selector);
+
+  // ---- the outbox (IndexedDB) ----
+  let dbPromise = null;
+  function db() {
+    dbPromise = dbPromise || new Promise((resolve, reject) => {
+      const request = indexedDB.open("wangge-field", 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    return dbPromise;
+  }
+  async function store(mode, work) {
+    const database = await db();
+    return new Promise((resolve, reject) => {
+      const tx = database.transaction("outbox", mode);
+      const result = work(tx.objectStore("outbox"));
+      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const allItems = () => store("readonly", (s) => s.getAll());
+  const putItem = (item) => store("readwrite", (s) => s.put(item));
+  const deleteItem = (seq) => store("readwrite", (s) => s.delete(seq));
+
+  // An item: where to POST, the JSON body, and photos to upload first, each put into the body at
+  // its path (e.g. ["photo_ids", 0] or ["answers", 3, "photo_id"]) once the server has given its id.
+  const URLS = { case: "/api/v1/cases", positions: "/api/v1/patrol/positions", inspection: "/api/v1/patrol/inspections" };
+  async function enqueue(kind, body, photos) {
+    const item = { key: crypto.randomUUID(), kind, body, photos: (photos || []).map((p) => ({ blob: p.blob, path: p.path, id: null })),
+                   username: config.username, created: new Date().toISOString(), error: null };
+    item.seq = await putItem(item);
+    await refreshOutbox();
+    return item;
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  async function post(url, body, headers) {
+    return fetch(url, { method: "POST", credentials: "same-origin", body,
+                        headers: Object.assign({ "X-CSRFToken": csrfToken() }, headers || {}) });
+  }
+  function setPath(target, path, value) {
+    let here = target;
+    path.slice(0, -1).forEach((step) => { here = here[step]; });
+    here[path[path.length - 1]] = value;
+  }
+
+  const sent = {}; // idempotency key → the server's answer, for the page that queued it
+  let flushing = null;
+  function flush() {
+    if (!navigator.onLine) return Promise.resolve();
+    flushing = flushing || sendAll().finally(() => { flushing = null; refreshOutbox(); });
+    return flushing;
+  }
+  async function sendAll() {
+    const items = (await allItems()).filter((i) => i.username === config.username && !i.error);
+    for (const item of items) {
+      if ((await send(item)) === "stop") return;
+    }
+  }
+  async function send(item) {
+    try {
+      for (const photo of item.photos || []) {
+        if (photo.id) continue;
+        const form = new FormData();
+        form.append("file", photo.blob, "photo.jpg");
+        const response = await post("/api/v1/cases/photos", form);
+        if (response.status !== 201) return refused(item, response);
+        photo.id = (await response.json()).id;
+        await putItem(item); // an uploaded photo is not uploaded again
+      }
+      const body = JSON.parse(JSON.stringify(item.body));
+      (item.photos || []).forEach((photo) => setPath(body, photo.path, photo.id));
+      const response = await post(URLS[item.kind], JSON.stringify(body),
+                                  { "Content-Type": "application/json", "Idempotency-Key": item.key });
+      if (!response.ok) return refused(item, response);
+      sent[item.key] = await response.json();
+      await deleteItem(item.seq);
+      return "next";
+    } catch (error) {
+      return "stop"; // no signal: the same item goes first next time
+    }
+  }
+  async function refused(item, response) {
+    if (response.status === 401 || response.status === 403 || response.status >= 500) {
+      if (response.status < 500) showState(T.loginAgain);
+      return "stop"; // not this item's fault: keep it and everything after it
+    }
+    let detail = "";
+    try { detail = JSON.stringify((await response.json()).errors || {}); } catch (e) { detail = String(response.status); }
+    item.error = detail || String(response.status);
+    await putItem(item); // refused for good: kept visible with the reason, the rest goes on
+    return "next";
+  }
+
+  async function refreshOutbox() {
+    const items = (await allItems()).filter((i) => i.username === config.username);
+    $("#outbox-count").textContent = items.length;
+    $("#outbox").replaceChildren(...items.map((item) => {
+      const li = document.createElement("li");
+      const what = item.kind === "case" ? T.caseKind + ": " + (item.body.description || "").slice(0, 30)
+                 : item.kind === "inspection" ? T.inspectionKind + ": " + (item.label || "")
+                 : T.positionsKind + " × " + item.body.points.length;
+      li.textContent = item.created.slice(11, 16) + " " + what + (item.error ? " — " + T.failed + " " + item.error : "");
+      if (item.error) li.className = "error";
+      return li;
+    }));
+  }
+  function showState(text) { $("#gps-state").textContent = text; }
+
+  // ---- network state ----
+  function showNetwork() {
+    const net = $("#net");
+    net.textContent = navigator.onLine ? net.dataset.onlineText : net.dataset.offlineText;
+    net.classList.toggle("offline", !navigator.onLine);
+  }
+  window.addEventListener("online", () => { showNetwork(); flush(); });
+  window.addEventListener("offline", showNetwork);
+  setInterval(flush, 30000);
+
+  // ---- GPS and duty ----
+  let lastFix = null;
+  let watchId = null;
+  let pending = [];
+  function startWatching() {
+    if (watchId !== null || !navigator.geolocation) return;
+    watchId = navigator.geolocation.watchPosition(
+      (p) => { lastFix = { at: new Date(p.timestamp).toISOString(), lat: p.coords.latitude, lng: p.coords.longitude,
+                           accuracy_m: p.coords.accuracy }; showState(fixText(lastFix)); },
+      (error) => showState("GPS: " + error.message),
+      { enableHighAccuracy: true, maximumAge: 10000, timeout: 30000 }
+    );
+  }
+  function fixText(fix) { return fix.lat.toFixed(5) + ", " + fix.lng.toFixed(5) + " (" + T.accuracy + " " + Math.round(fix.accuracy_m) + " m)"; }
+  function onDuty() { return localStorage.getItem("wangge-duty") === config.username; }
+  function showDuty() {
+    const button = $("#duty");
+    button.textContent = onDuty() ? button.dataset.on : button.dataset.off;
+    button.classList.toggle("on", onDuty());
+  }
+  $("#duty").addEventListener("click", () => {
+    if (onDuty()) { localStorage.removeItem("wangge-duty"); queuePositions(); } else { localStorage.setItem("wangge-duty", config.username); startWatching(); }
+    showDuty();
+  });
+  // Every interval on duty: the latest fix, if it is new (a missing fix is not made up).
+  setInterval(() => {
+    if (!onDuty() || !lastFix) return;
+    if (pending.length && pending[pending.length - 1].at === lastFix.at) return;
+    pending.push(lastFix);
+    if (pending.length >= 10) queuePositions();
+  }, config.positionIntervalSeconds * 1000);
+  function queuePositions() {
+    if (!pending.length) return;
+    const points = pending;
+    pending = [];
+    enqueue("positions", { points }).then(flush);
+  }
+
+  // ---- pages ----
+  function route() {
+    const [name, ...args] = (location.hash || "#home").slice(1).split("/");
+    document.querySelectorAll(".page").forEach((page) => { page.hidden = page.id !== "page-" + name; });
+    if (name === "tasks") loadTasks();
+    if (name === "inspect") openInspection(args[0], +args[1], args[2], decodeURIComponent(args[3] || ""));
+    if (name === "scan") startScan();
+    if (name === "cases") loadCases();
+    if (name === "figures") loadFigures();
+    if (name === "report") { startWatching(); showReportLocation(); }
+  }
+  window.addEventListener("hashchange", route);
+
+  const matterSelect = $("#report-form select[name=matter_item]");
+  config.matterItems.forEach((m) => matterSelect.add(new Option(m.name, m.code)));
+  function showReportLocation() {
+    const el = $("#report-location");
+    el.textContent = lastFix ? el.dataset.fix + ": " + fixText(lastFix) : el.dataset.none;
+  }
+  $("#report-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const description = form.description.value.trim();
+    const error = $("#report-error");
+    error.hidden = !!description;
+    if (!description) { error.textContent = T.describe; return; }
+    const body = { description, matter_item: form.matter_item.value, address: form.address.value.trim() };
+    if (lastFix) Object.assign(body, { lat: lastFix.lat, lng: lastFix.lng });
+    else body.area_code = config.gridCode;
+    body.photo_ids = [];
+    const file = form.photo.files[0];
+    const item = await enqueue("case", body, file ? [{ blob: file, path: ["photo_ids", 0] }] : []);
+    form.reset();
+    await flush();
+    const done = $("#report-done");
+    done.hidden = false;
+    done.textContent = sent[item.key] ? done.dataset.sent + " " + (sent[item.key].number || sent[item.key].tracking_number) : done.dataset.queued;
+  });
+
+  async function loadCases() {
+    const list = $("#cases");
+    $("#cases-state").textContent = navigator.onLine ? "" : T.cachedCopy;
+    try {
+      const response = await fetch("/api/v1/cases?status=open", { credentials: "same-origin" });
+      const data = await response.json();
+      const cases = data.items || [];
+      list.replaceChildren(...cases.map((c) => {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = "/cases/" + c.id + "/";
+        a.textContent = (c.number || c.tracking_number) + " · " + c.description.slice(0, 40);
+        li.append(a);
+        li.dataset.status = c.status;
+        return li;
+      }));
+      if (!cases.length) $("#cases-state").textContent = T.noCases;
+    } catch (e) {
+      $("#cases-state").textContent = T.cachedCopy;
+    }
+  }
+  async function loadFigures() {
+    const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+    try {
+      const response = await fetch("/api/v1/patrol/tracks/" + encodeURIComponent(config.username) + "/" + today, { credentials: "same-origin" });
+      const figures = (await response.json()).figures;
+      for (const [key, value] of Object.entries(figures)) {
+        const dd = document.querySelector('#figures [data-figure="' + key + '"]');
+        if (dd) dd.textContent = value;
+      }
+    } catch (e) { /* offline with no copy yet: the dashes stay */ }
+  }
+  $("#sync-now").addEventListener("click", flush);
+
+  // ---- inspections: today's tasks, scanning a door plate, the checklist ----
+  function el(tag, props, ...children) {
+    const node = Object.assign(document.createElement(tag), props || {});
+    node.append(...children);
+    return node;
+  }
+  function inspectLink(kind, id, checklist, label) {
+    return "#inspect/" + kind + "/" + id + "/" + checklist + "/" + encodeURIComponent(label);
+  }
+  async function loadTasks() {
+    const list = $("#tasks");
+    $("#tasks-state").textContent = navigator.onLine ? "" : T.cachedCopy;
+    try {
+      const data = await (await fetch("/api/v1/patrol/tasks", { credentials: "same-origin" })).json();
+      const tasks = data.items || [];
+      list.replaceChildren(...tasks.map((t) => el("li", { className: t.overdue ? "overdue" : "" },
+        el("a", { href: inspectLink(t.target_kind, t.target_id, t.checklist, t.target_label),
+                  textContent: t.due_date + " · " + t.target_label + (t.overdue ? " · " + T.overdue : "") }))));
+      if (!tasks.length) $("#tasks-state").textContent = T.noTasks;
+      // Keep today's checklists on the phone too, for inspecting without a signal.
+      [...new Set(tasks.map((t) => t.checklist))].forEach((code) => fetch("/api/v1/patrol/checklists/" + code, { credentials: "same-origin" }).catch(() => {}));
+    } catch (e) { $("#tasks-state").textContent = T.cachedCopy; }
+  }
+
+  let scanStream = null;
+  async function startScan() {
+    $("#scan-result").replaceChildren();
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { $("#scan-state").textContent = T.noCamera; return; }
+    try {
+      const detector = new BarcodeDetector({ formats: ["qr_code"] });
+      scanStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      const video = $("#scan-video");
+      video.srcObject = scanStream;
+      await video.play();
+      const tick = async () => {
+        if (location.hash !== "#scan") return stopScan();
+        const codes = await detector.detect(video).catch(() => []);
+        if (codes.length) { stopScan(); lookUp(codes[0].rawValue); } else requestAnimationFrame(tick);
+      };
+      tick();
+    } catch (e) { $("#scan-state").textContent = T.noCamera; }
+  }
+  function stopScan() { if (scanStream) scanStream.getTracks().forEach((t) => t.stop()); scanStream = null; }
+  $("#scan-form").addEventListener("submit", (event) => { event.preventDefault(); lookUp(event.target.code.value); });
+  async function lookUp(text) {
+    // A plate holds the building page's address (…/q/<token>/); a typed code is the token itself.
+    const match = String(text).trim().match(/\/q\/([^/]+)\/?$/);
+    const token = match ? match[1] : String(text).trim();
+    const result = $("#scan-result");
+    result.replaceChildren();
+    if (!token) return;
+    const response = await fetch("/api/v1/patrol/targets/by-qr/" + encodeURIComponent(token), { credentials: "same-origin" }).catch(() => null);
+    if (!response || response.status === 404 || !response.ok) { $("#scan-state").textContent = response ? T.unknownCode : T.cachedCopy; return; }
+    $("#scan-state").textContent = "";
+    const targets = await response.json();
+    result.append(...targets.map((t) => el("li", {}, t.checklist
+      ? el("a", { href: inspectLink(t.kind, t.id, t.checklist, t.label), textContent: t.label + (t.open_task_due ? " · " + t.open_task_due : "") })
+      : el("span", { className: "hint", textContent: t.label }))));
+  }
+
+  let inspection = null;
+  async function openInspection(kind, id, code, label) {
+    const form = $("#inspect-form");
+    $("#inspect-title").textContent = label;
+    $("#inspect-done").hidden = true;
+    form.hidden = false;
+    form.querySelector(".items").replaceChildren();
+    startWatching();
+    let checklist;
+    try { checklist = await (await fetch("/api/v1/patrol/checklists/" + code, { credentials: "same-origin" })).json(); }
+    catch (e) { $("#inspect-error").hidden = false; $("#inspect-error").textContent = T.cachedCopy; return; }
+    inspection = { kind, id, label, checklist, started: new Date().toISOString() };
+    $("#inspect-checklist").textContent = checklist.name + " v" + checklist.version;
+    form.querySelector(".items").append(...checklist.items.map(itemField));
+  }
+  function fails(item, value) {
+    if (item.is_collection || value === null || value === "") return false;
+    if (item.answer_type === "number") return (item.min_value !== null && value < item.min_value) || (item.max_value !== null && value > item.max_value);
+    return item.failing_choices.includes(value);
+  }
+  function itemField(item) {
+    const box = el("fieldset", { className: "item" }, el("legend", { textContent: item.text + (item.required ? "" : " " + T.optional) }));
+    box.dataset.code = item.code;
+    const name = "item-" + item.code;
+    if (item.answer_type === "yes_no" || item.answer_type === "choice") {
+      const options = item.answer_type === "yes_no" ? [[true, T.yes], [false, T.no]] : item.choices.map((c) => [c, c]);
+      box.append(el("div", { className: "choices" }, ...options.map(([value, text]) =>
+        el("label", { className: "choice" }, el("input", { type: "radio", name, value: JSON.stringify(value) }), text))));
+    } else if (item.answer_type === "number") {
+      box.append(el("input", { type: "number", name, inputMode: "decimal" }));
+    } else if (item.answer_type === "text") {
+      box.append(el("input", { type: "text", name }));
+    } else {
+      box.append(el("input", { type: "file", name, accept: "image/*", capture: "environment" }));
+    }
+    const failed = el("div", { className: "failed", hidden: true },
+      el("label", { className: "choice" }, el("input", { type: "radio", name: name + "-resolution", value: "corrected" }), T.corrected),
+      el("label", { className: "choice" }, el("input", { type: "radio", name: name + "-resolution", value: "case" }), T.asCase),
+      el("label", {}, T.proof, el("input", { type: "file", name: name + "-proof", accept: "image/*", capture: "environment" })),
+      el("input", { type: "text", name: name + "-note", placeholder: T.note }));
+    box.append(failed);
+    box.addEventListener("change", () => { failed.hidden = !fails(item, valueOf(item, box)); });
+    return box;
+  }
+  function valueOf(item, box) {
+    const name = "item-" + item.code;
+    if (item.answer_type === "yes_no" || item.answer_type === "choice") {
+      const checked = box.querySelector("input[name='" + name + "']:checked");
+      return checked ? JSON.parse(checked.value) : null;
+    }
+    if (item.answer_type === "number") { const v = box.querySelector("input").value; return v === "" ? null : Number(v); }
+    if (item.answer_type === "text") return box.querySelector("input").value.trim() || null;
+    return null; // a photo answer is filled in from its upload
+  }
+  $("#inspect-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!inspection) return;
+    const form = event.target;
+    const answers = [];
+    const photos = [];
+    const missing = [];
+    inspection.checklist.items.forEach((item) => {
+      const box = form.querySelector("fieldset[data-code='" + item.code + "']");
+      const name = "item-" + item.code;
+      const answer = { item: item.code, value: valueOf(item, box) };
+      if (item.answer_type === "photo") {
+        const file = box.querySelector("input[name='" + name + "']").files[0];
+        if (file) photos.push({ blob: file, path: ["answers", answers.length, "value"] });
+        else if (!item.required) return;
+      }
+      if (answer.value === null && item.answer_type !== "photo" && item.required) missing.push(item.text);
+      if (fails(item, answer.value)) {
+        const resolution = box.querySelector("input[name='" + name + "-resolution']:checked");
+        answer.resolution = resolution ? resolution.value : "";
+        answer.note = box.querySelector("input[name='" + name + "-note']").value.trim();
+        const proof = box.querySelector("input[name='" + name + "-proof']").files[0];
+        if (proof) photos.push({ blob: proof, path: ["answers", answers.length, "photo_id"] });
+        if (!answer.resolution) missing.push(item.text + " · " + T.resolutionNeeded);
+      }
+      answers.push(answer);
+    });
+    const error = $("#inspect-error");
+    error.hidden = !missing.length;
+    if (missing.length) { error.textContent = T.unanswered + " " + missing.join("；"); return; }
+    const body = { target_kind: inspection.kind, target_id: inspection.id, checklist: inspection.checklist.code,
+                   version: inspection.checklist.version, answers, started_at: inspection.started,
+                   finished_at: new Date().toISOString() };
+    if (lastFix) Object.assign(body, { lat: lastFix.lat, lng: lastFix.lng, accuracy_m: lastFix.accuracy_m });
+    const item = await enqueue("inspection", body, photos);
+    item.label = inspection.label;
+    await putItem(item);
+    inspection = null;
+    await flush();
+    form.hidden = true;
+    const done = $("#inspect-done");
+    done.hidden = false;
+    const answer = sent[item.key];
+    done.textContent = answer ? done.dataset.sent + " " + (T.results[answer.result] || answer.result) : done.dataset.queued;
+  });
+
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope });
+  if (onDuty()) startWatching();
+  showNetwork();
+  showDuty();
+  route();
+  refreshOutbox().then(flush);
+})();

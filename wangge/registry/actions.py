@@ -1,0 +1,729 @@
+"""Every change to the registers: checked, written, recorded (wangge.history) in one transaction.
+
+Inputs are plain dicts of field values (from a form or an API schema); bad input raises
+ValidationError naming the field, a user without the right raises PermissionDenied, a stale
+version raises StaleVersion (HTTP 409). Personal data is normalised, validated, encrypted, hashed
+and masked here and nowhere else; change records hold only the masked form.
+"""
+
+import math
+import secrets
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.accounts.models import Role, User
+from wangge.accounts.scope import scope_for
+from wangge.areas.locate import OutsideCity, locate
+from wangge.areas.models import Area
+from wangge.core import pii
+from wangge.history.actions import record_change
+from wangge.history.models import ChangeAction
+
+from . import queries
+from .models import (
+    Building,
+    BuildingUse,
+    LicenceStatus,
+    Person,
+    PersonType,
+    Place,
+    PlaceType,
+    RentalHouse,
+    RentalStatus,
+    RiskClass,
+    Room,
+    StandardAddress,
+    Tag,
+    TagKind,
+    Tenancy,
+    TenancySource,
+)
+from .validators import parse_id_number, search_text, validate_credit_code
+
+# Roles that keep the registers of their areas; leaders and departments only read them.
+EDITOR_ROLES = {Role.GRID_MANAGER, Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER, Role.ADMIN}
+QR_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class StaleVersion(Exception):
+    """Somebody changed the record since the user loaded it (HTTP 409)."""
+
+    def __init__(self, current_version):
+        self.current_version = current_version
+        super().__init__(
+            _("Someone else changed this record in the meantime (now version %(v)s). Reload it and try again.")
+            % {"v": current_version}
+        )
+
+
+class DuplicatePerson(ValidationError):
+    """The ID (or passport) number is registered already. existing: the record if the user may see it."""
+
+    def __init__(self, field: str, existing: Person | None):
+        self.existing = existing
+        if existing is not None:
+            message = _("This number is already registered: %(name)s.") % {"name": existing.name}
+        else:
+            message = _("This number is already registered in another jurisdiction.")
+        super().__init__({field: message})
+
+
+def may_edit(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or user.roles & EDITOR_ROLES))
+
+
+def _check_editor(user):
+    if not may_edit(user):
+        raise PermissionDenied(_("Your role may look at the registers but not change them."))
+
+
+def _in_scope(user, area: Area) -> bool:
+    scope = scope_for(user)
+    return scope.everything or any(area.path.startswith(p) for p in scope.area_paths)
+
+
+def _check_version(obj, version: int | None) -> None:
+    """Refuse at once when the record moved on since the user loaded it (before other checks)."""
+    if version is not None:
+        current = type(obj).objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+        if current != version:
+            raise StaleVersion(current)
+
+
+def _bump(obj, version: int | None) -> None:
+    """Claim the row for this change: version must be what the user saw (None: take the current)."""
+    version = obj.version if version is None else version
+    model = type(obj)
+    if not model.objects.filter(pk=obj.pk, version=version).update(version=F("version") + 1):
+        current = model.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+        raise StaleVersion(current)
+    obj.version = version + 1
+
+
+def _text(data: dict, key: str, errors: dict, *, required=False, max_length=None, label=None) -> str:
+    value = data.get(key)
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        errors[key] = _("This field is required.")
+    elif max_length and len(value) > max_length:
+        errors[key] = _("At most %(n)s characters.") % {"n": max_length}
+    return value
+
+
+def _phone(data: dict, key: str, errors: dict) -> tuple[str, str, str]:
+    """(encrypted, hash, masked) of a phone field; empty strings when it is blank."""
+    raw = str(data.get(key) or "").strip()
+    if not raw:
+        return "", "", ""
+    phone = pii.normalize_phone(raw)
+    if not pii.is_valid_phone(phone):
+        errors[key] = _("Not a valid phone number (a mobile of 11 digits, or a landline with its area code).")
+        return "", "", ""
+    return _sealed(phone, pii.mask_phone)
+
+
+def mask_passport(value: str) -> str:
+    """E1****678: two first and three last characters kept."""
+    return value[:2] + "*" * (len(value) - 5) + value[-3:] if len(value) >= 7 else "*" * len(value)
+
+
+def _sealed(value: str, mask) -> tuple[str, str, str]:
+    """(encrypted, keyed lookup hash, masked): how a personal-data value is stored."""
+    return pii.encrypt(value), pii.lookup_hash(value), mask(value)
+
+
+def _date(data: dict, key: str, errors: dict, *, required=False) -> date | None:
+    value = data.get(key)
+    if value in (None, ""):
+        if required:
+            errors[key] = _("This field is required.")
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors[key] = _("Not a date (YYYY-MM-DD).")
+        return None
+
+
+def _new_code(model, prefix: str) -> str:
+    """prefix + a running number; unique, checked again by the column's unique constraint."""
+    taken = model.objects.filter(code__startswith=prefix).count()
+    for n in range(taken + 1, taken + 1000):
+        code = f"{prefix}{n:05d}"
+        if not model.objects.filter(code=code).exists():
+            return code
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+def _save_unique(obj, field: str, message: str):
+    """Save, turning a unique-constraint race into a field error."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ValidationError({field: message}) from None
+
+
+def _record(obj, before, acting_user, related=None):
+    action = ChangeAction.CREATE if before is None else ChangeAction.UPDATE
+    record_change(obj, action, acting_user=acting_user, before=before, after=obj.history_snapshot(), related=related)
+
+
+# --- standard addresses ---------------------------------------------------------------------
+
+ADDRESS_PARTS = ("town", "community", "road", "number", "building_no", "unit", "room")
+
+
+def _point(data: dict, errors: dict, user) -> tuple[float | None, float | None, Area | None]:
+    lat, lng = data.get("lat"), data.get("lng")
+    try:
+        lat, lng = float(lat), float(lng)
+    except (TypeError, ValueError):
+        errors["lat"] = _("Give the point: latitude and longitude (WGS-84).")
+        return None, None, None
+    if not (math.isfinite(lat) and -90 <= lat <= 90):
+        errors["lat"] = _("Latitude must be between -90 and 90.")
+        return None, None, None
+    if not (math.isfinite(lng) and -180 <= lng <= 180):
+        errors["lng"] = _("Longitude must be between -180 and 180.")
+        return None, None, None
+    try:
+        area = Area.objects.get(pk=locate(lat, lng).id)
+    except OutsideCity:
+        errors["lat"] = _("This point is outside the city.")
+        return lat, lng, None
+    if not _in_scope(user, area):
+        errors["lat"] = _("This point lies in %(area)s, outside your jurisdiction.") % {"area": area.name}
+        return lat, lng, None
+    return lat, lng, area
+
+
+@transaction.atomic
+def save_address(user, data: dict, *, address: StandardAddress | None = None, version=None) -> StandardAddress:
+    """Create (address=None) or update a standard address; its leaf area comes from the point."""
+    _check_editor(user)
+    if address is not None:
+        _check_version(address, version)
+    errors = {}
+    parts = {p: _text(data, p, errors, max_length=StandardAddress._meta.get_field(p).max_length) for p in ADDRESS_PARTS}
+    full_text = _text(data, "full_text", errors, max_length=300) or "".join(parts.values())
+    if not full_text:
+        errors["full_text"] = _("Give the address text or its parts.")
+    code = _text(data, "code", errors, max_length=40)
+    lat, lng, area = _point(data, errors, user)
+    if code and StandardAddress.objects.filter(code=code).exclude(pk=getattr(address, "pk", None)).exists():
+        errors["code"] = _("Another address has the code %(c)s.") % {"c": code}
+    if errors:
+        raise ValidationError(errors)
+    before = None
+    if address is None:
+        address = StandardAddress(code=code or _new_code(StandardAddress, f"{area.code}A"))
+    else:
+        before = address.history_snapshot()
+        _bump(address, version)
+        address.code = code or address.code
+    for key, value in parts.items():
+        setattr(address, key, value)
+    address.full_text, address.lat, address.lng = full_text, lat, lng
+    address.area, address.area_path = area, area.path
+    address.search_text = search_text(full_text, *parts.values(), address.code)
+    address.updated_at = timezone.now()
+    _save_unique(address, "code", _("Another address has this code."))
+    _record(address, before, user)
+    if before is not None and before["area"] != area.code:  # the buildings move with their address
+        for building in address.buildings.all():
+            _move_building_area(building, area)
+    return address
+
+
+def _move_building_area(building: Building, area: Area) -> None:
+    Building.objects.filter(pk=building.pk).update(area=area, area_path=area.path)
+    Room.objects.filter(building=building).update(area_path=area.path)
+    Tenancy.objects.filter(room__building=building).update(area_path=area.path)
+    Person.objects.filter(residence__building=building).update(area=area, area_path=area.path)
+    RentalHouse.objects.filter(building=building).update(area=area, area_path=area.path)
+
+
+def _visible_address(user, value, errors, field="address"):
+    if value in (None, ""):
+        errors[field] = _("Choose the standard address.")
+        return None
+    found = queries.addresses(user).filter(code=str(value)).first()
+    if found is None and str(value).isdigit():
+        found = queries.addresses(user).filter(pk=int(value)).first()
+    if found is None:
+        errors[field] = _("No standard address %(a)s in your jurisdiction.") % {"a": value}
+    return found
+
+
+# --- buildings and rooms ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_building(user, data: dict, *, building: Building | None = None, version=None) -> Building:
+    _check_editor(user)
+    if building is not None:
+        _check_version(building, version)
+    errors = {}
+    name = _text(data, "name", errors, required=True, max_length=100)
+    code = _text(data, "code", errors, max_length=40)
+    address = _visible_address(user, data.get("address"), errors)
+    use = BuildingUse.objects.filter(code=str(data.get("use") or ""), is_active=True).first()
+    if use is None:
+        errors["use"] = _("Choose the use of the building.")
+    try:
+        floors = int(data.get("floors"))
+        if not 1 <= floors <= 200:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["floors"] = _("Floors: a whole number from 1 to 200.")
+        floors = None
+    try:
+        risk_class = int(data.get("risk_class") or RiskClass.LOW)
+        if risk_class not in RiskClass.values:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["risk_class"] = _("Risk class is 1, 2 or 3.")
+        risk_class = None
+    contact_name = _text(data, "contact_name", errors, max_length=50)
+    phone = _phone(data, "contact_phone", errors) if "contact_phone" in data else None
+    if code and Building.objects.filter(code=code).exclude(pk=getattr(building, "pk", None)).exists():
+        errors["code"] = _("Another building has the code %(c)s.") % {"c": code}
+    if errors:
+        raise ValidationError(errors)
+    before = None
+    if building is None:
+        building = Building(
+            code=code or _new_code(Building, f"{address.area.code}B"),
+            qr_token="".join(secrets.choice(QR_ALPHABET) for _ in range(16)),
+        )
+    else:
+        before = building.history_snapshot()
+        _bump(building, version)
+        building.code = code or building.code
+    building.name, building.address, building.use = name, address, use
+    building.floors, building.risk_class, building.contact_name = floors, risk_class, contact_name
+    if phone is not None:
+        building.contact_phone_encrypted, building.contact_phone_hash, building.contact_phone_masked = phone
+    building.lat, building.lng = address.lat, address.lng
+    area_changed = building.area_id is not None and building.area_id != address.area_id
+    building.area, building.area_path = address.area, address.area_path
+    building.updated_at = timezone.now()
+    _save_unique(building, "code", _("Another building has this code."))
+    if area_changed:
+        _move_building_area(building, address.area)
+    _record(building, before, user)
+    return building
+
+
+@transaction.atomic
+def save_room(user, building: Building, data: dict, *, room: Room | None = None, version=None) -> Room:
+    _check_editor(user)
+    if room is not None:
+        _check_version(room, version)
+    errors = {}
+    number = _text(data, "number", errors, required=True, max_length=20)
+    unit = _text(data, "unit", errors, max_length=20)
+    floor = data.get("floor")
+    try:
+        floor = int(floor) if floor not in (None, "") else None
+        if floor is not None and not -5 <= floor <= building.floors:
+            errors["floor"] = _("The building has %(n)s floors.") % {"n": building.floors}
+    except (TypeError, ValueError):
+        errors["floor"] = _("Floor: a whole number.")
+        floor = None
+    size = data.get("size_sqm")
+    try:
+        size = float(size) if size not in (None, "") else None
+        if size is not None and not 0 < size < 100_000:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["size_sqm"] = _("Floor area: a positive number of square metres.")
+        size = None
+    others = Room.objects.filter(building=building, unit=unit, number=number).exclude(pk=getattr(room, "pk", None))
+    if number and others.exists():
+        errors["number"] = _("The building already has room %(n)s.") % {"n": f"{unit}-{number}" if unit else number}
+    if errors:
+        raise ValidationError(errors)
+    before = None
+    if room is None:
+        room = Room(building=building)
+    else:
+        before = room.history_snapshot()
+        _bump(room, version)
+    room.unit, room.number, room.floor, room.size_sqm = unit, number, floor, size
+    if "is_occupied" in data:
+        room.is_occupied = bool(data["is_occupied"])
+    room.area_path = building.area_path
+    _save_unique(room, "number", _("The building already has this room."))
+    _record(room, before, user, related=building)
+    return room
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def _tags(codes, kind: str, errors: dict, field: str) -> list[Tag]:
+    codes = [c for c in (codes or []) if c]
+    tags = list(Tag.objects.filter(code__in=codes, kind=kind, is_active=True))
+    unknown = sorted(set(codes) - {t.code for t in tags})
+    if unknown:
+        errors[field] = _("Unknown tag: %(t)s.") % {"t": ", ".join(unknown)}
+    return tags
+
+
+def _identity(data: dict, person_type: str, errors: dict, person: Person | None):
+    """Validated identity fields: {encrypted, hash, masked, birth_date, sex} for the ID or passport."""
+    out = {}
+    id_raw = str(data.get("id_number") or "").strip()
+    passport_raw = str(data.get("passport") or "").strip().upper()
+    if id_raw:
+        try:
+            parsed = parse_id_number(id_raw)
+            out["id"] = _sealed(parsed.number, pii.mask_id_number)
+            out["birth_date"], out["sex"] = parsed.birth_date, parsed.sex
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if passport_raw:
+        if person_type != PersonType.OVERSEAS:
+            errors["passport"] = _("Only overseas people are registered by passport.")
+        elif not (5 <= len(passport_raw) <= 20 and passport_raw.isalnum()):
+            errors["passport"] = _("A passport number has 5 to 20 letters and digits.")
+        else:
+            out["passport"] = _sealed(passport_raw, mask_passport)
+    if not id_raw and not passport_raw:
+        if person is not None and (person.id_number_hash or person.passport_hash):
+            pass  # unchanged identity: the form leaves the number blank rather than show it
+        elif person_type == PersonType.OVERSEAS:
+            errors["passport"] = _("Give the passport number (or an ID number).")
+        else:
+            errors["id_number"] = _("This field is required.")
+    return out
+
+
+def _check_duplicate(user, identity: dict, person: Person | None) -> None:
+    for key, field, column in (("id", "id_number", "id_number_hash"), ("passport", "passport", "passport_hash")):
+        if key not in identity:
+            continue
+        others = Person.objects.filter(**{column: identity[key][1]})
+        if person is not None:
+            others = others.exclude(pk=person.pk)
+        existing = others.first()
+        if existing is not None:
+            visible = queries.people(user).filter(pk=existing.pk).first()
+            raise DuplicatePerson(field, visible)
+
+
+def _visible_room(user, value, errors, field="room"):
+    if value in (None, ""):
+        return None
+    room = queries.rooms(user).filter(pk=value).first() if str(value).isdigit() else None
+    if room is None:
+        errors[field] = _("No room %(r)s in your jurisdiction.") % {"r": value}
+    return room
+
+
+@transaction.atomic
+def register_person(user, data: dict) -> Person:
+    """A new person; with data["room"] their residence starts at once (a tenancy from data["moved_in"])."""
+    _check_editor(user)
+    errors = {}
+    person = Person(created_by=user if user.is_authenticated else None)
+    _fill_person(user, person, data, errors)
+    room = _visible_room(user, data.get("room"), errors)
+    area = None
+    if room is not None:
+        area = room.building.area
+    elif data.get("area_code"):
+        area = Area.objects.filter(code=str(data["area_code"])).first()
+        if area is None or not _in_scope(user, area):
+            errors["area_code"] = _("Unknown area %(a)s.") % {"a": data["area_code"]}
+    else:
+        errors["room"] = _("Choose the room they live in (or the area, for someone without a registered residence).")
+    moved_in = _date(data, "moved_in", errors) or timezone.localdate()
+    source = str(data.get("source") or TenancySource.GRID_MANAGER)
+    if source not in TenancySource.values:
+        errors["source"] = _("Unknown source %(s)s.") % {"s": source}
+    if errors:
+        raise ValidationError(errors)
+    _check_duplicate(user, person._identity, None)
+    person.area, person.area_path, person.residence = area, area.path, room
+    _save_person(person)
+    if person._tags:
+        person.tags.set(person._tags)
+    _record(person, None, user)
+    if room is not None:
+        _start_tenancy(user, person, room, moved_in, source, data.get("note", ""))
+    return person
+
+
+def _fill_person(user, person: Person, data: dict, errors: dict) -> None:
+    person.name = _text(data, "name", errors, required=True, max_length=60)
+    person_type = str(data.get("person_type") or "")
+    if person_type not in PersonType.values:
+        errors["person_type"] = _("Choose registered resident, floating population or overseas.")
+    person.person_type = person_type
+    person.nationality = _text(data, "nationality", errors, max_length=40)
+    identity = _identity(data, person_type, errors, person if person.pk else None)
+    if "id" in identity:
+        person.id_number_encrypted, person.id_number_hash, person.id_number_masked = identity["id"]
+        person.birth_date, person.sex = identity["birth_date"], identity["sex"]
+    if "passport" in identity:
+        person.passport_encrypted, person.passport_hash, person.passport_masked = identity["passport"]
+        if "id" not in identity:
+            person.birth_date = _date(data, "birth_date", errors)
+            sex = str(data.get("sex") or "")
+            person.sex = sex if sex in ("M", "F") else ""
+    if "phone" in data:
+        person.phone_encrypted, person.phone_hash, person.phone_masked = _phone(data, "phone", errors)
+    person._identity = identity
+    person._tags = _tags(data.get("tags"), TagKind.PERSON, errors, "tags") if "tags" in data else None
+
+
+def _save_person(person: Person) -> None:
+    person.id_number_hash = person.id_number_hash or None
+    person.passport_hash = person.passport_hash or None
+    person.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:
+        raise ValidationError({"id_number": _("This number is already registered.")}) from None
+
+
+@transaction.atomic
+def update_person(user, person: Person, data: dict, *, version=None) -> Person:
+    """Name, type, identity, phone, tags. The residence changes only by move_in / move_out."""
+    _check_editor(user)
+    _check_version(person, version)
+    errors = {}
+    before = person.history_snapshot()
+    _fill_person(user, person, data, errors)
+    if errors:
+        raise ValidationError(errors)
+    _check_duplicate(user, person._identity, person)
+    _bump(person, version)
+    _save_person(person)
+    if person._tags is not None:
+        person.tags.set(person._tags)
+    _record(person, before, user)
+    return person
+
+
+def _start_tenancy(user, person: Person, room: Room, moved_in: date, source: str, note: str = "") -> Tenancy:
+    tenancy = Tenancy.objects.create(
+        person=person,
+        room=room,
+        moved_in=moved_in,
+        source=source,
+        note=str(note or "")[:200],
+        area_path=room.area_path,
+        created_by=user if user.is_authenticated else None,
+    )
+    record_change(tenancy, ChangeAction.CREATE, acting_user=user, after=tenancy.history_snapshot(), related=person)
+    if not room.is_occupied:
+        Room.objects.filter(pk=room.pk).update(is_occupied=True)
+        room.is_occupied = True
+    return tenancy
+
+
+def _end_tenancy(user, tenancy: Tenancy, moved_out: date) -> None:
+    before = tenancy.history_snapshot()
+    tenancy.moved_out = moved_out
+    tenancy.save(update_fields=["moved_out"])
+    record_change(
+        tenancy,
+        ChangeAction.UPDATE,
+        acting_user=user,
+        before=before,
+        after=tenancy.history_snapshot(),
+        related=tenancy.person,
+    )
+
+
+@transaction.atomic
+def move_in(
+    user, person: Person, room: Room, *, moved_in=None, source=TenancySource.GRID_MANAGER, note="", version=None
+):  # noqa: E501
+    """Register a new residence: the current one (if any) ends the same day, in the same transaction."""
+    _check_editor(user)
+    _check_version(person, version)
+    errors = {}
+    day = _date({"moved_in": moved_in}, "moved_in", errors) or timezone.localdate()
+    if source not in TenancySource.values:
+        errors["source"] = _("Unknown source %(s)s.") % {"s": source}
+    if not _in_scope(user, room.building.area):
+        errors["room"] = _("No room %(r)s in your jurisdiction.") % {"r": room.pk}
+    current = person.tenancies.filter(moved_out__isnull=True).select_related("room").first()
+    if current is not None and current.room_id == room.pk:
+        errors["room"] = _("%(p)s already lives in %(r)s.") % {"p": person.name, "r": room}
+    elif current is not None and day < current.moved_in:
+        errors["moved_in"] = _("The move-in date is before the current residence began (%(d)s).") % {
+            "d": current.moved_in
+        }
+    if errors:
+        raise ValidationError(errors)
+    before = person.history_snapshot()
+    _bump(person, version)
+    if current is not None:
+        _end_tenancy(user, current, day)
+    tenancy = _start_tenancy(user, person, room, day, source, note)
+    area = room.building.area
+    person.residence, person.area, person.area_path = room, area, area.path
+    person.updated_at = timezone.now()
+    person.save(update_fields=["residence", "area", "area_path", "updated_at", "version"])
+    _record(person, before, user)
+    return tenancy
+
+
+@transaction.atomic
+def move_out(user, person: Person, *, moved_out=None, version=None) -> Tenancy:
+    _check_editor(user)
+    _check_version(person, version)
+    errors = {}
+    day = _date({"moved_out": moved_out}, "moved_out", errors) or timezone.localdate()
+    current = person.tenancies.filter(moved_out__isnull=True).first()
+    if current is None:
+        errors["room"] = _("%(p)s has no current residence.") % {"p": person.name}
+    elif day < current.moved_in:
+        errors["moved_out"] = _("The move-out date is before the move-in date (%(d)s).") % {"d": current.moved_in}
+    if errors:
+        raise ValidationError(errors)
+    before = person.history_snapshot()
+    _bump(person, version)
+    _end_tenancy(user, current, day)
+    person.residence = None  # the person stays in the register of the area where they lived
+    person.updated_at = timezone.now()
+    person.save(update_fields=["residence", "updated_at", "version"])
+    _record(person, before, user)
+    return current
+
+
+# --- rental houses --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_rental(user, data: dict, *, rental: RentalHouse | None = None, version=None) -> RentalHouse:
+    _check_editor(user)
+    if rental is not None:
+        _check_version(rental, version)
+    errors = {}
+    building = rental.building if rental is not None else None
+    if building is None:
+        value = data.get("building")
+        building = queries.buildings(user).filter(code=str(value or "")).first()
+        if building is None and str(value or "").isdigit():
+            building = queries.buildings(user).filter(pk=int(value)).first()
+        if building is None:
+            errors["building"] = _("No building %(b)s in your jurisdiction.") % {"b": value or "—"}
+    rooms = []
+    room_ids = [int(r) for r in (data.get("rooms") or []) if str(r).isdigit()]
+    if building is not None and room_ids:
+        rooms = list(Room.objects.filter(building=building, pk__in=room_ids))
+        if len(rooms) != len(set(room_ids)):
+            errors["rooms"] = _("Choose rooms of this building.")
+    status = str(data.get("status") or RentalStatus.ACTIVE)
+    if status not in RentalStatus.values:
+        errors["status"] = _("Unknown status %(s)s.") % {"s": status}
+    landlord_user = None
+    if data.get("landlord_user"):
+        landlord_user = User.objects.filter(
+            username=str(data["landlord_user"]), memberships__role=Role.LANDLORD, is_active=True
+        ).first()
+        if landlord_user is None:
+            errors["landlord_user"] = _("No landlord account %(u)s.") % {"u": data["landlord_user"]}
+    landlord_name = _text(data, "landlord_name", errors, max_length=50)
+    phone = _phone(data, "landlord_phone", errors) if "landlord_phone" in data else None
+    if landlord_user is None and not landlord_name:
+        errors["landlord_name"] = _("Name the landlord, or choose a landlord account.")
+    registered_on = _date(data, "registered_on", errors) or (rental.registered_on if rental else timezone.localdate())
+    note = _text(data, "note", errors, max_length=200)
+    if rental is None and building is not None and status == RentalStatus.ACTIVE:
+        if RentalHouse.objects.filter(building=building, status=RentalStatus.ACTIVE).exists():
+            errors["building"] = _("This building is registered as a rental already; edit that registration.")
+    if errors:
+        raise ValidationError(errors)
+    before = None
+    if rental is None:
+        rental = RentalHouse(building=building)
+    else:
+        before = rental.history_snapshot()
+        _bump(rental, version)
+    rental.status, rental.landlord_user, rental.landlord_name = status, landlord_user, landlord_name
+    if not landlord_name and landlord_user is not None:
+        rental.landlord_name = str(landlord_user)
+    if phone is not None:
+        rental.landlord_phone_encrypted, rental.landlord_phone_hash, rental.landlord_phone_masked = phone
+    rental.registered_on, rental.note = registered_on, note
+    rental.area, rental.area_path = building.area, building.area_path
+    rental.updated_at = timezone.now()
+    rental.save()
+    rental.rooms.set(rooms)
+    _record(rental, before, user, related=building)
+    return rental
+
+
+# --- places ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_place(user, data: dict, *, place: Place | None = None, version=None) -> Place:
+    _check_editor(user)
+    if place is not None:
+        _check_version(place, version)
+    errors = {}
+    name = _text(data, "name", errors, required=True, max_length=100)
+    place_type = PlaceType.objects.filter(code=str(data.get("place_type") or ""), is_active=True).first()
+    if place_type is None:
+        errors["place_type"] = _("Choose the type of place.")
+    credit_code = None
+    if str(data.get("credit_code") or "").strip():
+        try:
+            credit_code = validate_credit_code(str(data["credit_code"]))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    licence_status = str(data.get("licence_status") or LicenceStatus.NONE)
+    if licence_status not in LicenceStatus.values:
+        errors["licence_status"] = _("Unknown licence status %(s)s.") % {"s": licence_status}
+    licence_expires = _date(data, "licence_expires", errors)
+    address = _visible_address(user, data.get("address"), errors)
+    building = None
+    if data.get("building"):
+        value = str(data["building"])
+        building = queries.buildings(user).filter(code=value).first() or (
+            queries.buildings(user).filter(pk=int(value)).first() if value.isdigit() else None
+        )
+        if building is None:
+            errors["building"] = _("No building %(b)s in your jurisdiction.") % {"b": value}
+    contact_name = _text(data, "contact_name", errors, max_length=50)
+    phone = _phone(data, "contact_phone", errors) if "contact_phone" in data else None
+    risk_tags = _tags(data.get("risk_tags"), TagKind.PLACE, errors, "risk_tags") if "risk_tags" in data else None
+    if credit_code and Place.objects.filter(credit_code=credit_code).exclude(pk=getattr(place, "pk", None)).exists():
+        errors["credit_code"] = _("Another place is registered with this credit code.")
+    if errors:
+        raise ValidationError(errors)
+    before = None
+    if place is None:
+        place = Place()
+    else:
+        before = place.history_snapshot()
+        _bump(place, version)
+    place.name, place.place_type, place.credit_code = name, place_type, credit_code
+    place.licence_status, place.licence_expires = licence_status, licence_expires
+    place.address, place.building, place.contact_name = address, building, contact_name
+    if phone is not None:
+        place.contact_phone_encrypted, place.contact_phone_hash, place.contact_phone_masked = phone
+    place.area, place.area_path = address.area, address.area_path
+    place.updated_at = timezone.now()
+    _save_unique(place, "credit_code", _("Another place is registered with this credit code."))
+    if risk_tags is not None:
+        place.risk_tags.set(risk_tags)
+    _record(place, before, user)
+    return place

@@ -1,0 +1,109 @@
+"""What a user may see of each register: the user's area memberships (accounts.scope), never a
+department's service area — a city department sees the cases assigned to it, not the city's people."""
+
+import math
+import re
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from wangge.accounts.scope import scope_for
+from wangge.areas.coords import distance_m
+from wangge.core import pii
+
+from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy
+from .validators import parse_id_number, search_text
+
+
+def restrict(queryset, user):
+    return queryset.filter(scope_for(user).area_q("area_path", include_department_areas=False))
+
+
+def addresses(user):
+    return restrict(StandardAddress.objects.select_related("area"), user)
+
+
+def buildings(user):
+    return restrict(Building.objects.select_related("area", "address", "use"), user)
+
+
+def rooms(user):
+    return restrict(Room.objects.select_related("building"), user)
+
+
+def people(user):
+    return restrict(Person.objects.select_related("area", "residence__building"), user)
+
+
+def tenancies(user):
+    return restrict(Tenancy.objects.select_related("person", "room__building"), user)
+
+
+def rentals(user):
+    return restrict(RentalHouse.objects.select_related("area", "building", "landlord_user"), user)
+
+
+def places(user):
+    return restrict(Place.objects.select_related("area", "place_type", "address", "building"), user)
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def search_addresses(qs, q: str):
+    """Any part of the text: a substring of the normalised column (see validators.search_text)."""
+    needle = search_text(q)
+    return qs.filter(search_text__contains=needle) if needle else qs
+
+
+def near(qs, lat: float, lng: float, radius_m: float = 500, limit: int = 50):
+    """Rows with lat/lng within radius_m of the point, nearest first: [(row, metres)].
+
+    The (lat, lng) index narrows to the bounding box; exact distances are computed for those only.
+    """
+    dlat = radius_m / 111_000
+    dlng = radius_m / (111_000 * max(math.cos(math.radians(lat)), 0.1))
+    box = qs.filter(lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng))[:5000]
+    found = [(row, distance_m(lng, lat, row.lng, row.lat)) for row in box]
+    return sorted([f for f in found if f[1] <= radius_m], key=lambda f: f[1])[:limit]
+
+
+_ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+
+
+def search_people(qs, q: str):
+    """An ID number or a phone finds by keyed hash (exact); other text by name (prefix, then contains)."""
+    q = (q or "").strip()
+    if not q:
+        return qs
+    if _ID_LIKE.match(q):
+        try:
+            number = parse_id_number(q).number
+        except ValidationError:
+            number = q.upper()
+        return qs.filter(id_number_hash=pii.lookup_hash(number))
+    phone = pii.normalize_phone(q)
+    if pii.is_valid_phone(phone) and phone.isdigit() and len(phone) >= 7:
+        return qs.filter(phone_hash=pii.lookup_hash(phone))
+    if q.isalnum() and q.upper() == q and len(q) >= 5 and any(c.isdigit() for c in q):
+        return qs.filter(passport_hash=pii.lookup_hash(q.upper()))
+    return qs.filter(name__contains=q)
+
+
+def search_text_fields(qs, q: str, *fields: str):
+    q = (q or "").strip()
+    if not q:
+        return qs
+    return qs.filter(reduce(or_, (Q(**{f"{f}__icontains": q}) for f in fields)))
+
+
+def find_room(user, building_code: str, room_label: str):
+    """A room by its building's code and "unit-number" or "number", inside the user's jurisdiction."""
+    building = buildings(user).filter(code=(building_code or "").strip()).first()
+    if building is None:
+        return None
+    label = (room_label or "").strip()
+    unit, _sep, number = label.rpartition("-")
+    return Room.objects.filter(building=building, unit=unit, number=number).select_related("building").first()
