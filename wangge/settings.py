@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "wangge.core",
     "wangge.history",
     "wangge.areas",
     "wangge.accounts",
@@ -109,8 +110,10 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend with writers queued by a file lock (wangge/core/sqlite/base.py).
+            "ENGINE": "wangge.core.sqlite",
             "NAME": VAR_DIR / "wangge.sqlite3",
+            "CONN_MAX_AGE": 60,  # a connection per thread kept open (no connect and PRAGMAs per request)
             # Tests use a file too (not shared-cache memory), so concurrent writers behave as in production.
             "TEST": {"NAME": str(VAR_DIR / "test_wangge.sqlite3")},
             "OPTIONS": {
@@ -163,6 +166,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# How long a process keeps an API token it looked up (a revoked token may pass that long elsewhere).
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("WANGGE_API_TOKEN_CACHE_SECONDS", 5))
 
 # Background worker (huey): SQLite-backed for the embedded default, Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
