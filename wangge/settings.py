@@ -112,7 +112,7 @@ else:
         "default": {
             # Django's SQLite backend with writers queued by a file lock (wangge/core/sqlite/base.py).
             "ENGINE": "wangge.core.sqlite",
-            "NAME": VAR_DIR / "wangge.sqlite3",
+            "NAME": Path(os.environ.get("WANGGE_SQLITE_PATH", VAR_DIR / "wangge.sqlite3")),
             "CONN_MAX_AGE": 60,  # a connection per thread kept open (no connect and PRAGMAs per request)
             # Tests use a file too (not shared-cache memory), so concurrent writers behave as in production.
             "TEST": {"NAME": str(VAR_DIR / "test_wangge.sqlite3")},
