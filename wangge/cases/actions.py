@@ -229,10 +229,14 @@ def report_case(report: Report, user=None) -> tuple[Case, bool]:
     The key is looked up only when the create fails (the unique key refuses a second case, or the
     replayed report no longer validates, e.g. its photos are attached now): no query for the
     first, and by far the most common, submission.
+
+    Checks and reads come first; the write transaction holds only the writes (on SQLite other
+    writers wait for it, so it is kept short).
     """
     try:
+        case, photos = _new_case(report, user)
         with transaction.atomic():
-            return _create_case(report, user), True
+            return _write_case(case, photos, user), True
     except (IntegrityError, ValidationError):
         existing = find_replay(user, report.idempotency_key)
         if existing is None:
@@ -240,7 +244,8 @@ def report_case(report: Report, user=None) -> tuple[Case, bool]:
         return existing, False
 
 
-def _create_case(report: Report, user) -> Case:
+def _new_case(report: Report, user) -> tuple[Case, list]:
+    """The case a report makes (not saved yet) and the photos it brings; ValidationError if bad."""
     found = _check_report(report, user)
     area = found["area"]
     matter_item = found.get("matter_item")
@@ -277,12 +282,18 @@ def _create_case(report: Report, user) -> Case:
     )
     case.duplicate_of_id = likely_duplicate_id(case)
     case.number = _number_expression(now)
+    return case, found.get("photos", [])
+
+
+def _write_case(case: Case, photos: list, user) -> Case:
+    """Save a new case with its first event and tell who needs to know (inside the caller's transaction)."""
     case.save(force_insert=True)  # the number comes back from the INSERT (RETURNING)
     event = _append_event(
         case, "report", "", case.status, user, _actor_role(user) if user else "public", data={"channel": case.channel}
     )
-    CasePhoto.objects.filter(pk__in=[p.pk for p in found.get("photos", [])]).update(case=case, event=event)
-    if urgent:
+    if photos:
+        CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
+    if case.severity == Severity.URGENT:
         url = case_url(case)
         for leader in R.command_users(case, roles=[Role.LEADER]):
             notify.notify(
