@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "wangge.privacy",
     "wangge.registry",
     "wangge.insight",
+    "wangge.sensors",
     "wangge.web",
 ]
 
@@ -166,6 +167,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Sensors (app sensors): readings over MQTT, taken in by `wangge mqtt_intake`.
+SENSOR_MQTT_URL = os.environ.get("WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883")
+SENSOR_MQTT_TOPIC = os.environ.get("WANGGE_MQTT_TOPIC", "wangge/sensors/+/readings")
+SENSOR_MQTT_CLIENT_ID = os.environ.get("WANGGE_MQTT_CLIENT_ID", "wangge-intake")
 
 # How long a process keeps an API token it looked up (a revoked token may pass that long elsewhere).
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("WANGGE_API_TOKEN_CACHE_SECONDS", 5))
