@@ -85,6 +85,7 @@ from wangge.notify.api import router as notify_router  # noqa: E402
 from wangge.patrol.api import router as patrol_router  # noqa: E402
 from wangge.privacy.api import router as privacy_router  # noqa: E402
 from wangge.registry.api import router as registry_router  # noqa: E402
+from wangge.sensors.api import router as sensors_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/areas", areas_router)
@@ -95,3 +96,4 @@ api.add_router("/patrol", patrol_router)
 api.add_router("/privacy", privacy_router)
 api.add_router("/registry", registry_router)
 api.add_router("/insight", insight_router)
+api.add_router("/sensors", sensors_router)

@@ -6,6 +6,7 @@ from django.test import Client
 from wangge.accounts.actions import issue_token
 from wangge.accounts.models import User
 from wangge.areas.locate import invalidate_index
+from wangge.core import refcache
 from wangge.demo import DEMO_PASSWORD, build_demo
 
 
@@ -19,8 +20,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def fresh_locate_index():
     """Each test sees the boundaries of its own database state, not a rolled-back test's."""
     invalidate_index()
+    refcache.invalidate_all()  # and the per-process reference rows (matter items, rules, ...)
     yield
     invalidate_index()
+    refcache.invalidate_all()
 
 
 @pytest.fixture

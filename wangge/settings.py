@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "wangge.core",
     "wangge.history",
     "wangge.areas",
     "wangge.accounts",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "wangge.privacy",
     "wangge.registry",
     "wangge.insight",
+    "wangge.sensors",
     "wangge.web",
 ]
 
@@ -109,8 +111,10 @@ if os.environ.get("DATABASE_URL"):
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "wangge.sqlite3",
+            # Django's SQLite backend with writers queued by a file lock (wangge/core/sqlite/base.py).
+            "ENGINE": "wangge.core.sqlite",
+            "NAME": Path(os.environ.get("WANGGE_SQLITE_PATH", VAR_DIR / "wangge.sqlite3")),
+            "CONN_MAX_AGE": 60,  # a connection per thread kept open (no connect and PRAGMAs per request)
             # Tests use a file too (not shared-cache memory), so concurrent writers behave as in production.
             "TEST": {"NAME": str(VAR_DIR / "test_wangge.sqlite3")},
             "OPTIONS": {
@@ -163,6 +167,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Sensors (app sensors): readings over MQTT, taken in by `wangge mqtt_intake`.
+SENSOR_MQTT_URL = os.environ.get("WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883")
+SENSOR_MQTT_TOPIC = os.environ.get("WANGGE_MQTT_TOPIC", "wangge/sensors/+/readings")
+SENSOR_MQTT_CLIENT_ID = os.environ.get("WANGGE_MQTT_CLIENT_ID", "wangge-intake")
+
+# How long a process keeps an API token it looked up (a revoked token may pass that long elsewhere).
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("WANGGE_API_TOKEN_CACHE_SECONDS", 5))
 
 # Background worker (huey): SQLite-backed for the embedded default, Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,13 +1,16 @@
 """Every change to users, memberships, departments and tokens: checked, written and recorded here."""
 
+import copy
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -263,18 +266,51 @@ def issue_token(user: User) -> str:
     return token
 
 
+# token hash → (good until, time.monotonic(); ApiToken with its user and the user's memberships).
+# Kept API_TOKEN_CACHE_SECONDS per process: a revoked token or a deactivated user may still pass
+# that long in another process (revoke_token drops it here at once).
+_token_cache: dict[str, tuple[float, ApiToken]] = {}
+
+
 def user_for_token(token: str) -> User | None:
-    api_token = ApiToken.objects.select_related("user").filter(key_hash=_hash_token(token)).first()
-    if api_token is None or not api_token.user.is_active:
-        return None
+    key_hash = _hash_token(token)
+    cached = _token_cache.get(key_hash)
+    if cached is not None and cached[0] > time.monotonic():
+        api_token = cached[1]
+    else:
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .prefetch_related("user__memberships")
+            .filter(key_hash=key_hash)
+            .first()
+        )
+        if api_token is None or not api_token.user.is_active:
+            _token_cache.pop(key_hash, None)
+            return None
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[key_hash] = (time.monotonic() + settings.API_TOKEN_CACHE_SECONDS, api_token)
     now = timezone.now()
     # Touch last_used at most once a minute: no write per request.
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-    return api_token.user
+        api_token.last_used_at = now
+    # A copy per request: request code may set attributes on its user; the cached one stays clean.
+    return copy.copy(api_token.user)
+
+
+def _forget_tokens(sender, **kwargs):
+    """A user, membership or token changed in this process: look every token up afresh."""
+    _token_cache.clear()
+
+
+for _model in (User, Membership, ApiToken):
+    post_save.connect(_forget_tokens, sender=_model, dispatch_uid=f"accounts-token-cache-{_model.__name__}")
+    post_delete.connect(_forget_tokens, sender=_model, dispatch_uid=f"accounts-token-cache-del-{_model.__name__}")
 
 
 def revoke_token(token: str) -> bool:
+    _token_cache.pop(_hash_token(token), None)
     return ApiToken.objects.filter(key_hash=_hash_token(token)).delete()[0] > 0
 
 

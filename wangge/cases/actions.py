@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.accounts.models import Department, Role
+from wangge.accounts.models import Department, Role, User
 from wangge.areas.coords import distance_m
 from wangge.areas.locate import OutsideCity, locate
 from wangge.areas.models import Area
@@ -25,6 +26,7 @@ from wangge.core import pii
 from wangge.notify import actions as notify
 from wangge.worktime.calendar import deadline_after
 
+from . import refs
 from . import roles as R
 from .models import (
     ACTION_LABELS,
@@ -38,7 +40,6 @@ from .models import (
     CasePhoto,
     Category,
     Channel,
-    DeadlineRule,
     ExtensionStatus,
     MatterItem,
     Outcome,
@@ -80,10 +81,7 @@ class Rule:
 
 
 def rule_for(matter_item: MatterItem | None, severity: str) -> Rule:
-    rows = DeadlineRule.objects.filter(severity=severity)
-    row = (rows.filter(matter_item=matter_item).first() if matter_item else None) or rows.filter(
-        matter_item__isnull=True
-    ).first()
+    row = refs.deadline_rule(matter_item.pk if matter_item else None, severity)
     if row is None:
         dispatch, handle = DEFAULT_LIMITS[severity]
         return Rule(dispatch, handle, remind_before_hours=min(24, handle / 4))
@@ -146,8 +144,7 @@ def _check_report(report: Report, user) -> dict:
             errors["lng"] = _("Longitude must be between -180 and 180.")
         else:
             try:
-                located = locate(report.lat, report.lng)
-                found["area"] = Area.objects.get(pk=located.id)
+                found["area"] = _area_of(locate(report.lat, report.lng))
             except OutsideCity:
                 errors["lat"] = _("This place is outside the city; the platform cannot take cases there.")
     elif report.area_code:
@@ -164,14 +161,11 @@ def _check_report(report: Report, user) -> dict:
         # "event:0102" or a bare code with category_kind; part and event lists reuse codes.
         kind, _sep, code = report.category.rpartition(":")
         kind = kind or report.category_kind
-        categories = Category.objects.filter(code=code, is_active=True)
-        if kind:
-            categories = categories.filter(kind=kind)
-        found["category"] = categories.first()
+        found["category"] = refs.category(code, kind)
         if found["category"] is None:
             errors["category"] = _("Unknown category %(code)s.") % {"code": report.category}
     if report.matter_item:
-        found["matter_item"] = MatterItem.objects.filter(code=report.matter_item, is_active=True).first()
+        found["matter_item"] = refs.matter_item(report.matter_item)
         if found["matter_item"] is None:
             errors["matter_item"] = _("Unknown matter item %(code)s.") % {"code": report.matter_item}
     if report.photo_ids:
@@ -184,6 +178,34 @@ def _check_report(report: Report, user) -> dict:
     if errors:
         raise ValidationError(errors)
     return found
+
+
+def _area_of(located) -> Area:
+    """The Area row of a located point, built from the area index (no query; other fields load on use)."""
+    values = {"id": located.id, "code": located.code, "name": located.name, "level": located.level}
+    values["path"] = located.path
+    names = [f.attname for f in Area._meta.concrete_fields if f.attname in values]
+    return Area.from_db(DEFAULT_DB_ALIAS, names, [values[n] for n in names])
+
+
+def _number_expression(now) -> RawSQL:
+    """The case number, written by the INSERT itself: the local date and a six-digit serial.
+
+    SQLite: the serial is the id this INSERT gets (the table's AUTOINCREMENT counter + 1; exact,
+    as an intake transaction holds the write lock from BEGIN IMMEDIATE). PostgreSQL: the sequence
+    cases_case_number_seq (migration 0003), which started above every id that existed then.
+    """
+    prefix = f"{timezone.localtime(now):%Y%m%d}"
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            "(SELECT %s || CASE WHEN n < 1000000 THEN to_char(n, 'FM000000') ELSE n::text END"
+            " FROM (SELECT nextval('cases_case_number_seq') AS n) AS serial)",
+            [prefix],
+        )
+    return RawSQL(
+        "printf('%%s%%06d', %s, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name = %s))",
+        [prefix, Case._meta.db_table],
+    )
 
 
 def _tracking_number() -> str:
@@ -202,21 +224,28 @@ def _scoped_key(user, key: str) -> str:
 
 
 def report_case(report: Report, user=None) -> tuple[Case, bool]:
-    """Take a report in; (case, created). The same idempotency key returns the same case."""
-    existing = find_replay(user, report.idempotency_key)
-    if existing is not None:
-        return existing, False
+    """Take a report in; (case, created). The same idempotency key returns the same case.
+
+    The key is looked up only when the create fails (the unique key refuses a second case, or the
+    replayed report no longer validates, e.g. its photos are attached now): no query for the
+    first, and by far the most common, submission.
+
+    Checks and reads come first; the write transaction holds only the writes (on SQLite other
+    writers wait for it, so it is kept short).
+    """
     try:
+        case, photos = _new_case(report, user)
         with transaction.atomic():
-            return _create_case(report, user), True
-    except IntegrityError:
+            return _write_case(case, photos, user), True
+    except (IntegrityError, ValidationError):
         existing = find_replay(user, report.idempotency_key)
         if existing is None:
             raise
         return existing, False
 
 
-def _create_case(report: Report, user) -> Case:
+def _new_case(report: Report, user) -> tuple[Case, list]:
+    """The case a report makes (not saved yet) and the photos it brings; ValidationError if bad."""
     found = _check_report(report, user)
     area = found["area"]
     matter_item = found.get("matter_item")
@@ -226,7 +255,7 @@ def _create_case(report: Report, user) -> Case:
     rule = rule_for(matter_item, severity)
     urgent = severity == Severity.URGENT
     reporter = user if user is not None and user.is_authenticated else None
-    case = Case.objects.create(
+    case = Case(
         tracking_number=_tracking_number(),
         idempotency_key=_scoped_key(user, report.idempotency_key) if report.idempotency_key else None,
         channel=report.channel,
@@ -251,14 +280,20 @@ def _create_case(report: Report, user) -> Case:
         created_at=now,
         updated_at=now,
     )
-    case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
-    case.duplicate_of = likely_duplicate_of(case)
-    case.save(update_fields=["number", "duplicate_of"])
+    case.duplicate_of_id = likely_duplicate_id(case)
+    case.number = _number_expression(now)
+    return case, found.get("photos", [])
+
+
+def _write_case(case: Case, photos: list, user) -> Case:
+    """Save a new case with its first event and tell who needs to know (inside the caller's transaction)."""
+    case.save(force_insert=True)  # the number comes back from the INSERT (RETURNING)
     event = _append_event(
         case, "report", "", case.status, user, _actor_role(user) if user else "public", data={"channel": case.channel}
     )
-    CasePhoto.objects.filter(pk__in=[p.pk for p in found.get("photos", [])]).update(case=case, event=event)
-    if urgent:
+    if photos:
+        CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
+    if case.severity == Severity.URGENT:
         url = case_url(case)
         for leader in R.command_users(case, roles=[Role.LEADER]):
             notify.notify(
@@ -269,12 +304,12 @@ def _create_case(report: Report, user) -> Case:
                 sms=True,
                 dedupe_key=f"case:{case.pk}:urgent",
             )
-    _notify_dispatchers(case, _("New case %(n)s") % {"n": case.number}, f"case:{case.pk}:new")
+    _notify_dispatchers(case, _("New case %(n)s") % {"n": case.number}, f"case:{case.pk}:new", fresh_key=True)
     notify.emit_event("case.created", case_payload(case))
     return case
 
 
-def likely_duplicate_of(case: Case) -> Case | None:
+def likely_duplicate_id(case: Case) -> int | None:
     """An open case of the same category close by and recent (configurable distance and window)."""
     if case.category_id is None or case.lat is None:
         return None
@@ -282,7 +317,8 @@ def likely_duplicate_of(case: Case) -> Case | None:
     dlat = radius / 111_000
     dlng = radius / (111_000 * max(math.cos(math.radians(case.lat)), 0.1))
     since = case.created_at - timedelta(hours=settings.CASE_DUPLICATE_HOURS)
-    candidates = (
+    # Served by the (category, lat) index: a narrow latitude band, then the rest, earliest first.
+    candidates = sorted(
         Case.objects.filter(
             category_id=case.category_id,
             status__in=OPEN_STATUSES,
@@ -290,13 +326,12 @@ def likely_duplicate_of(case: Case) -> Case | None:
             lat__range=(case.lat - dlat, case.lat + dlat),
             lng__range=(case.lng - dlng, case.lng + dlng),
         )
-        .exclude(pk=case.pk)
-        .only("id", "lat", "lng", "duplicate_of_id")
-        .order_by("created_at")[:50]
+        .exclude(pk=case.pk or 0)
+        .values_list("created_at", "id", "lat", "lng", "duplicate_of_id")[:500]
     )
-    for other in candidates:
-        if distance_m(case.lng, case.lat, other.lng, other.lat) <= radius:
-            return other.duplicate_of or other
+    for _created, pk, lat, lng, duplicate_of_id in candidates:
+        if distance_m(case.lng, case.lat, lng, lat) <= radius:
+            return duplicate_of_id or pk
     return None
 
 
@@ -905,9 +940,17 @@ def _notify_department(department_id, case, subject, body, *, dedupe_key, sms=Fa
         notify.notify(handler, subject, body, url=case_url(case), sms=sms, dedupe_key=dedupe_key)
 
 
-def _notify_dispatchers(case, subject, dedupe_key):
-    for dispatcher in R.command_users(case):
-        notify.notify(dispatcher, subject, case.description[:150], url=case_url(case), dedupe_key=dedupe_key)
+def _notify_dispatchers(case, subject, dedupe_key, *, fresh_key=False):
+    """In-app only, so the user ids from the reference cache are enough (no query for the users)."""
+    for user_id in R.command_user_ids(case):
+        notify.notify(
+            User(pk=user_id),
+            subject,
+            case.description[:150],
+            url=case_url(case),
+            dedupe_key=dedupe_key,
+            fresh_key=fresh_key,
+        )
 
 
 def _tell_reporters(case):

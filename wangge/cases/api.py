@@ -159,10 +159,16 @@ class EvaluateIn(Schema):
     comment: str = ""
 
 
+# Filled below; never read through the relation (a query each for duplicate_of and merged_into).
+_CASE_OUT_BY_HAND = {
+    *("reporter_phone", "area_code", "area_name", "category", "matter_item", "duplicate_of", "merged_into")
+}
+
+
 def case_out(case: Case) -> dict:
     phone = case.reporter_phone
     return {
-        **{f: getattr(case, f) for f in CaseOut.model_fields if hasattr(case, f) and f not in {"reporter_phone"}},
+        **{f: getattr(case, f) for f in CaseOut.model_fields if f not in _CASE_OUT_BY_HAND and hasattr(case, f)},
         "area_code": case.area.code,
         "area_name": case.area.name,
         "category": f"{case.category.kind}:{case.category.code}" if case.category_id else None,

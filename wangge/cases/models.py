@@ -7,7 +7,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wangge.areas.models import Level
+from wangge.core import refcache
 from wangge.core.pii import decrypt
+
+REFS_CACHE = "cases.config"  # the per-process cache of the rows below (cases.refs)
+
+
+class ReferenceQuerySet(models.QuerySet):
+    """Bulk writes of reference rows send no signal: they bump the per-process cache themselves."""
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        refcache.bump(REFS_CACHE)
+        return count
+
+    def bulk_create(self, *args, **kwargs):
+        objs = super().bulk_create(*args, **kwargs)
+        refcache.bump(REFS_CACHE)
+        return objs
+
+    def bulk_update(self, *args, **kwargs):
+        count = super().bulk_update(*args, **kwargs)
+        refcache.bump(REFS_CACHE)
+        return count
 
 
 class CategoryKind(models.TextChoices):
@@ -26,6 +48,8 @@ class Category(models.Model):
     )
     edition = models.CharField(_("edition"), max_length=60, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ReferenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("category")
@@ -59,6 +83,8 @@ class MatterItem(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
 
+    objects = ReferenceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("matter item")
         verbose_name_plural = _("matter items")
@@ -80,6 +106,8 @@ class DeadlineRule(models.Model):
     working_hours = models.BooleanField(_("count working hours only"), default=False)
     remind_before_hours = models.FloatField(_("remind hours before the deadline"), default=24)
     escalate_when_overdue = models.BooleanField(_("escalate when overdue"), default=True)
+
+    objects = ReferenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("deadline rule")
@@ -192,6 +220,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "area_path"]),
             models.Index(fields=["category", "created_at"]),
+            models.Index(fields=["category", "lat"], name="case_category_lat_idx"),  # duplicate check
         ]
 
     def __str__(self):

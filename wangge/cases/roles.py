@@ -85,14 +85,22 @@ def visible_cases(user, queryset=None):
 
 def initial_command_level(area_path: str) -> str:
     """The lowest command level with a dispatcher over this area: village, else town, else city."""
-    ancestors = [area_path[: i + 1] for i, ch in enumerate(area_path) if ch == "/"]
-    roles = set(
-        Membership.objects.filter(role__in=DISPATCHER_LEVELS, area__path__in=ancestors).values_list("role", flat=True)
-    )
+    from . import refs
+
+    roles = {role for _user, role in refs.commanders_over(area_path, DISPATCHER_LEVELS)}
     for level in COMMAND_LEVELS:
         if any(DISPATCHER_LEVELS[r] == level for r in roles):
             return level
     return Level.CITY
+
+
+def command_user_ids(case: Case, roles=None) -> list[int]:
+    """Ids of command_users(case, roles), from the per-process reference cache (no query)."""
+    from . import refs
+
+    if roles is None:
+        roles = [r for r, level in DISPATCHER_LEVELS.items() if level == case.command_level]
+    return list(dict.fromkeys(user_id for user_id, _role in refs.commanders_over(case.area_path, roles)))
 
 
 def command_users(case: Case, roles=None):

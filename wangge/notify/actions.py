@@ -20,10 +20,11 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.core import pii
+from wangge.core import pii, refcache
 
 from .http import DeliveryError, PermanentDeliveryError
 from .models import Channel, Notification, Status, WebhookEndpoint
@@ -53,9 +54,13 @@ def _duplicate_of(row: Notification):
     return rows.filter(recipient=None, channel=Channel.SMS, phone_hash=row.phone_hash)
 
 
-def _create_once(row: Notification) -> Notification | None:
-    """Save the row, or nothing if its dedupe key was used: None. Safe inside an outer transaction."""
-    if row.dedupe_key is None:
+def _create_once(row: Notification, fresh_key: bool = False) -> Notification | None:
+    """Save the row, or nothing if its dedupe key was used: None. Safe inside an outer transaction.
+
+    fresh_key: the key names something made in the caller's transaction (a new case), so no row
+    can hold it yet: saved without looking.
+    """
+    if row.dedupe_key is None or fresh_key:
         row.save()
         return row
     if _duplicate_of(row).exists():
@@ -90,21 +95,31 @@ def _sms_row(phone: str, **fields) -> Notification:
     )
 
 
-@transaction.atomic
+# savepoint=False: the rows that may clash take their own savepoint (_create_once); nothing else here
+# needs one, and an intake calls this once per dispatcher.
+@transaction.atomic(savepoint=False)
 def notify(
-    user, subject: str, body: str = "", *, url: str = "", sms: bool = False, dedupe_key: str | None = None
+    user,
+    subject: str,
+    body: str = "",
+    *,
+    url: str = "",
+    sms: bool = False,
+    dedupe_key: str | None = None,
+    fresh_key: bool = False,
 ) -> list[Notification]:
     """An in-app notification for the user and, with sms=True and a phone on file, an SMS.
 
     Returns the rows created: none for a channel whose dedupe_key this user already has.
+    fresh_key: see _create_once.
     """
     now = timezone.now()
     fields = {"recipient": user, "subject": _subject(subject), "body": body, "url": url, "dedupe_key": dedupe_key}
-    created = [_create_once(Notification(channel=Channel.INAPP, status=Status.SENT, sent_at=now, **fields))]
+    created = [_create_once(Notification(channel=Channel.INAPP, status=Status.SENT, sent_at=now, **fields), fresh_key)]
     if sms:
         phone = user.phone
         if phone:
-            created.append(_create_once(_sms_row(phone, **fields)))
+            created.append(_create_once(_sms_row(phone, **fields), fresh_key))
     created = [row for row in created if row is not None]
     _deliver_after_commit(created)
     return created
@@ -122,21 +137,40 @@ def notify_phone(phone: str, body: str, *, dedupe_key: str | None = None) -> lis
     return created
 
 
-@transaction.atomic
+def _load_endpoints() -> tuple[WebhookEndpoint, ...]:
+    return tuple(WebhookEndpoint.objects.filter(is_active=True).order_by("pk"))
+
+
+# The active endpoints, per process: every case change emits an event, endpoints change by hand.
+_endpoints = refcache.RefCache("notify.webhooks", _load_endpoints)
+
+
+def _endpoints_changed(sender, raw=False, **kwargs):
+    if not raw:
+        refcache.bump("notify.webhooks")
+
+
+post_save.connect(_endpoints_changed, sender=WebhookEndpoint, dispatch_uid="notify-endpoints-saved")
+post_delete.connect(_endpoints_changed, sender=WebhookEndpoint, dispatch_uid="notify-endpoints-deleted")
+
+
+@transaction.atomic(savepoint=False)
 def emit_event(event: str, payload: dict, *, dedupe_key: str | None = None) -> list[Notification]:
     """One webhook delivery per active endpoint subscribed to the event (endpoints with no events: all).
 
     With dedupe_key, an endpoint that already has a delivery with that key gets nothing new.
     """
+    endpoints = [endpoint for endpoint in _endpoints.get() if endpoint.wants(event)]
+    if not endpoints:
+        return []
     data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))  # dates, decimals, UUIDs as JSON
     created = []
-    for endpoint in WebhookEndpoint.objects.filter(is_active=True).order_by("pk"):
-        if endpoint.wants(event):
-            row = Notification(
-                channel=Channel.WEBHOOK, endpoint=endpoint, subject=event, payload=data, dedupe_key=dedupe_key
-            )
-            if _create_once(row):
-                created.append(row)
+    for endpoint in endpoints:
+        row = Notification(
+            channel=Channel.WEBHOOK, endpoint=endpoint, subject=event, payload=data, dedupe_key=dedupe_key
+        )
+        if _create_once(row):
+            created.append(row)
     _deliver_after_commit(created)
     return created
 

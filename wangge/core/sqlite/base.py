@@ -1,0 +1,143 @@
+"""SQLite with its writers queued in line (ENGINE "wangge.core.sqlite"), for the embedded default.
+
+SQLite lets one writer in at a time. Django's SQLite backend starts every transaction with
+BEGIN IMMEDIATE (settings: transaction_mode), and a writer that finds the database taken waits in
+SQLite's busy handler, which polls with growing sleeps (up to 100 ms each) and no order: under a
+steady load of writes from several threads and processes a few unlucky writers keep losing, and
+the slowest requests wait for seconds.
+
+This backend queues writers before SQLite sees them: a lock per database within the process
+(threads), then an exclusive flock(2) on "<database>-writer.lock" (processes: gunicorn workers,
+the task worker, management commands). The kernel wakes the next waiter as soon as the holder
+lets go. It is taken at BEGIN and let go at COMMIT or ROLLBACK, and around any single write run
+outside a transaction (autocommit). Readers never take it (WAL: they do not wait for writers).
+A thread that waits longer than the database timeout (OPTIONS["timeout"]) for its own process's
+lock gets "database is locked", as it would from SQLite.
+"""
+
+import fcntl
+import os
+import threading
+
+from django.db.backends.sqlite3 import base
+from django.db.utils import OperationalError
+
+_process_locks: dict[str, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _process_lock(path: str) -> threading.Lock:
+    with _process_locks_guard:
+        return _process_locks.setdefault(path, threading.Lock())
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    db = None  # the DatabaseWrapper, set by create_cursor
+
+    def execute(self, query, params=None):
+        if self.db is not None and self.db.autocommit_write(query):
+            with self.db.writer():
+                return super().execute(query, params)
+        return super().execute(query, params)
+
+    def executemany(self, query, param_list):
+        if self.db is not None and self.db.autocommit_write(query):
+            with self.db.writer():
+                return super().executemany(query, param_list)
+        return super().executemany(query, param_list)
+
+
+class _Writer:
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.db.acquire_writer()
+
+    def __exit__(self, *exc):
+        self.db.release_writer()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._writer_held = False
+        self._lock_fd = None
+
+    # -- the writer lock
+
+    def _lock_path(self) -> str | None:
+        name = str(self.settings_dict["NAME"])
+        if self.is_in_memory_db() or not name:
+            return None
+        return f"{name}-writer.lock"
+
+    def acquire_writer(self):
+        path = self._lock_path()
+        if path is None or self._writer_held:
+            return
+        lock = _process_lock(path)
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20))
+        if not lock.acquire(timeout=timeout):
+            raise OperationalError(f"database is locked (waited {timeout} s for the writer lock)")
+        try:
+            if self._lock_fd is None:
+                self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        except BaseException:
+            lock.release()
+            raise
+        self._writer_held = True
+
+    def release_writer(self):
+        if not self._writer_held:
+            return
+        self._writer_held = False
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            _process_lock(self._lock_path()).release()
+
+    def writer(self):
+        return _Writer(self)
+
+    def autocommit_write(self, query: str) -> bool:
+        """A write that runs on its own (not inside a transaction, which holds the lock already)."""
+        return not self._writer_held and not self.in_atomic_block and query.lstrip()[:7].upper().startswith(WRITES)
+
+    # -- Django's hooks
+
+    def create_cursor(self, name=None):
+        cursor = self.connection.cursor(factory=CursorWrapper)
+        cursor.db = self
+        return cursor
+
+    def _start_transaction_under_autocommit(self):
+        self.acquire_writer()
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self.release_writer()
+            raise
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self.release_writer()
+
+    def _rollback(self):
+        try:
+            return super()._rollback()
+        finally:
+            self.release_writer()
+
+    def _close(self):
+        try:
+            return super()._close()
+        finally:
+            self.release_writer()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None

@@ -1,0 +1,91 @@
+"""Sensors in the JSON API: the sensors in your jurisdiction with their latest readings, and a
+reading posted over HTTP (for gateways that do not speak MQTT) — the same record_reading as MQTT."""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from wangge.accounts.scope import is_admin, restrict
+
+from . import actions
+from .models import Sensor
+
+router = Router(tags=["sensors"])
+
+
+class SensorOut(Schema):
+    code: str
+    name: str
+    kind: str
+    lat: float | None
+    lng: float | None
+    area_code: str
+    matter_item: str
+    metric: str
+    threshold: float
+    direction: str
+    is_active: bool
+
+
+class ReadingIn(Schema):
+    id: str
+    value: float
+    at: datetime | None = None
+
+
+class ReadingOut(Schema):
+    message_id: str
+    value: float
+    measured_at: datetime
+    received_at: datetime
+    is_alarm: bool
+    case: int | None
+
+
+class ReceivedOut(Schema):
+    new: bool
+    case: int | None
+    new_case: bool
+
+
+def sensor_out(s: Sensor) -> dict:
+    fields = ("code", "name", "kind", "lat", "lng", "metric", "threshold", "direction", "is_active")
+    return {
+        **{f: getattr(s, f) for f in fields},
+        "area_code": s.area.code if s.area_id else "",
+        "matter_item": s.matter_item.code,
+    }
+
+
+def _sensors(user):
+    return restrict(Sensor.objects.select_related("area", "matter_item"), user, "area_path")
+
+
+@router.get("", response=list[SensorOut], summary="Sensors in your jurisdiction")
+def list_sensors(request):
+    return [sensor_out(s) for s in _sensors(request.user)]
+
+
+@router.get("/{code}/readings", response=list[ReadingOut], summary="A sensor's latest readings (100)")
+def list_readings(request, code: str):
+    sensor = get_object_or_404(_sensors(request.user), code=code)
+    return [
+        {
+            **{f: getattr(r, f) for f in ("message_id", "value", "measured_at", "received_at", "is_alarm")},
+            "case": r.case_id,
+        }
+        for r in sensor.readings.all()[:100]
+    ]
+
+
+@router.post("/{code}/readings", response={200: ReceivedOut, 201: ReceivedOut}, summary="Post a reading")
+def post_reading(request, code: str, payload: ReadingIn):
+    """For sensor gateways (an admin's token): the same rules as MQTT. 201 when the message is new."""
+    if not is_admin(request.user):
+        raise PermissionDenied("only an administrator's token may post sensor readings")
+    get_object_or_404(_sensors(request.user), code=code)
+    received = actions.record_reading(code, payload.id, payload.value, payload.at)
+    body = {"new": received.new, "case": received.case.pk if received.case else None, "new_case": received.new_case}
+    return Status(201 if received.new else 200, body)
