@@ -112,6 +112,9 @@ class ImportSpec:
         """Called once before the first batch (the spec instance serves one import): e.g. to set up
         a bulk action's state for the whole file."""
 
+    def end(self) -> None:
+        """Called once after the last batch (written, rolled back or failed), to undo begin()."""
+
     def after_import(self, user) -> None:
         """Called once rows have been imported for real (e.g. queue a screening)."""
 
@@ -317,8 +320,12 @@ class Table:
                         ) from None
                     except csv.Error as exc:
                         raise FileProblem(_("Line %(n)d: %(e)s") % {"n": reader.line_num, "e": exc}) from None
-                    if any(v.strip() for v in values):
-                        yield reader.line_num, [undefuse(v.strip()) for v in values]
+                    cells = [v.strip() for v in values]
+                    if not any(cells):
+                        continue
+                    if "'" in "".join(cells):  # rare: a defused formula cell (see defuse)
+                        cells = [undefuse(c) for c in cells]
+                    yield reader.line_num, cells
         finally:
             self.close()
 
@@ -366,28 +373,39 @@ def map_header(spec: ImportSpec, header: list[str], filename: str) -> tuple[list
     return mapped, errors
 
 
+class RowParser:
+    """Cells of a data row → Row (raw texts by column key, parsed values, errors); the column plan
+    is worked out once per file, since this runs for every row."""
+
+    def __init__(self, spec: ImportSpec, mapped: list[Column | None], filename: str):
+        self.spec, self.filename = spec, filename
+        self.keys = [c.key if c is not None else "" for c in mapped]
+        self.plan = [(c.key, c.parse, c.required) for c in spec.columns]
+
+    def __call__(self, line: int, cells: list[str]) -> Row:
+        raw = dict(zip(self.keys, cells, strict=False))
+        raw.pop("", None)
+        values: dict[str, object] = {}
+        row = Row(line, raw, values, [], self.spec, self.filename)
+        for key, parse, required in self.plan:
+            value = raw.get(key)
+            if not value:
+                values[key] = None
+                if required:
+                    row.error(key, _("required"))
+            elif parse is None:
+                values[key] = value
+            else:
+                try:
+                    values[key] = parse(value)
+                except (CellError, ValueError) as exc:
+                    values[key] = None
+                    row.error(key, str(exc) or _("invalid value"))
+        return row
+
+
 def parse_row(spec: ImportSpec, mapped: list[Column | None], line: int, cells: list[str], filename: str) -> Row:
-    raw = {}
-    for column, value in zip(mapped, cells, strict=False):
-        if column is not None:
-            raw[column.key] = value
-    row = Row(line, raw, spec=spec, file=filename)
-    for column in spec.columns:
-        value = raw.get(column.key, "")
-        if not value:
-            if column.required:
-                row.error(column.key, _("required"))
-            row.values[column.key] = None
-            continue
-        if column.parse is None:
-            row.values[column.key] = value
-            continue
-        try:
-            row.values[column.key] = column.parse(value)
-        except (CellError, ValueError) as exc:
-            row.values[column.key] = None
-            row.error(column.key, str(exc) or _("invalid value"))
-    return row
+    return RowParser(spec, mapped, filename)(line, cells)
 
 
 # ---------------------------------------------------------------- the import runner
@@ -580,8 +598,9 @@ def run_import(
     try:
         with contextlib.nullcontext() if dry_run else transaction.atomic():
             batch: list[Row] = []
+            parse = RowParser(spec, mapped, name)
             for line, cells in table.rows():
-                batch.append(parse_row(spec, mapped, line, cells, name))
+                batch.append(parse(line, cells))
                 if len(batch) >= spec.batch_size:
                     mark_duplicates(batch, seen)
                     handle(batch)
@@ -598,6 +617,7 @@ def run_import(
         outcome.written = 0
         outcome.counts = {}
     finally:
+        spec.end()
         if rejected:
             rejected.close()
     if progress:

@@ -157,6 +157,11 @@ class AddressImport(RegisterImport):
 
     def begin(self, user, *, filename, dry_run):
         self._bulk = actions.AddressBulk(user, file_name=filename)
+        if not dry_run:
+            self._bulk.__enter__()
+
+    def end(self):
+        self._bulk.__exit__(None, None, None)
 
     def check(self, rows, user):
         good = [r for r in rows if r.ok]
