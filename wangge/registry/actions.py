@@ -46,7 +46,7 @@ from .models import (
     Tenancy,
     TenancySource,
 )
-from .validators import parse_id_number, search_text, validate_credit_code
+from .validators import name_key, parse_id_number, search_text, validate_credit_code
 
 # Roles that keep the registers of their areas; leaders and departments only read them.
 EDITOR_ROLES = {Role.GRID_MANAGER, Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER, Role.ADMIN}
@@ -710,6 +710,7 @@ def register_person(user, data: dict) -> Person:
 
 def _fill_person(user, person: Person, data: dict, errors: dict) -> None:
     person.name = _text(data, "name", errors, required=True, max_length=60)
+    person.name_key = name_key(person.name)
     person_type = str(data.get("person_type") or "")
     if person_type not in PersonType.values:
         errors["person_type"] = _("Choose registered resident, floating population or overseas.")

@@ -216,6 +216,9 @@ class Sex(models.TextChoices):
 
 class Person(RegisterRow):
     name = models.CharField(_("name"), max_length=60, db_index=True)
+    # The name as it sounds (validators.name_key: toneless pinyin), set with the name by the actions:
+    # watch-list screening joins on (birth_date, name_key).
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
     person_type = models.CharField(_("type"), max_length=12, choices=PersonType.choices)
     id_number_encrypted = models.TextField(blank=True, editable=False)
     # Keyed hash: exact lookups and uniqueness without decrypting; NULL when there is none.
@@ -248,6 +251,7 @@ class Person(RegisterRow):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["name", "id"]
+        indexes = [models.Index(fields=["birth_date", "name_key"])]
 
     def __str__(self):
         return self.name
