@@ -12,6 +12,23 @@ from ninja.pagination import paginate
 from . import actions, compliance, queries
 from .models import Building, Person, Place, RentalHouse, StandardAddress, TenancySource
 
+
+class Mapped:
+    """A queryset seen through fn, for @paginate: the page's rows only are loaded and mapped (a list
+    of a million people is never read whole); its length is the database's count."""
+
+    def __init__(self, qs, fn):
+        self.qs, self.fn = qs, fn
+
+    def __len__(self):
+        return self.qs.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.fn(obj) for obj in self.qs[index]]
+        return self.fn(self.qs[index])
+
+
 router = Router(tags=["registry"])
 
 
@@ -313,7 +330,7 @@ def list_addresses(request, q: str = "", lat: float | None = None, lng: float | 
     if lat is not None and lng is not None:
         found = queries.near(qs, lat, lng, min(radius, 5000))
         return [address_out(a, d) for a, d in found if not q or queries.search_text(q) in a.search_text]
-    return [address_out(a) for a in queries.search_addresses(qs, q)]
+    return Mapped(queries.search_addresses(qs, q), address_out)
 
 
 @router.get("/addresses/{pk}", response=AddressOut)
@@ -343,7 +360,7 @@ def list_buildings(request, q: str = "", use: str = "", risk_class: int | None =
         qs = qs.filter(use__code=use)
     if risk_class:
         qs = qs.filter(risk_class=risk_class)
-    return [building_out(b) for b in qs]
+    return Mapped(qs, building_out)
 
 
 @router.get("/buildings/by-qr/{token}", response=BuildingDetailOut)
@@ -389,7 +406,7 @@ def list_people(request, q: str = "", type: str = "", tag: str = ""):
         qs = qs.filter(person_type=type)
     if tag:
         qs = qs.filter(tags__code=tag)
-    return [person_out(p) for p in qs]
+    return Mapped(qs, person_out)
 
 
 @router.get("/people/{pk}", response=PersonOut)
@@ -449,7 +466,7 @@ def list_rentals(request, q: str = "", status: str = ""):
                                     "landlord_name")  # fmt: skip
     if status:
         qs = qs.filter(status=status)
-    return [rental_out(r) for r in qs]
+    return Mapped(qs, rental_out)
 
 
 @router.get("/rentals/{pk}", response=RentalOut)
@@ -482,7 +499,7 @@ def list_places(request, q: str = "", type: str = "", licence: str = "", tag: st
         qs = qs.filter(licence_status=licence)
     if tag:
         qs = qs.filter(risk_tags__code=tag)
-    return [place_out(p) for p in qs]
+    return Mapped(qs, place_out)
 
 
 @router.get("/places/{pk}", response=PlaceOut)
