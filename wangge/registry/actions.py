@@ -815,6 +815,11 @@ def move_in(
         }
     if errors:
         raise ValidationError(errors)
+    return _relocate(user, person, room, day, source, note, current, version)
+
+
+def _relocate(user, person, room, day, source, note, current, version=None) -> Tenancy:
+    """The move itself, once checked: the current stay ends, the new one starts, the person follows."""
     before = person.history_snapshot()
     _bump(person, version)
     if current is not None:
@@ -826,6 +831,54 @@ def move_in(
     person.save(update_fields=["residence", "area", "area_path", "updated_at", "version"])
     _record(person, before, user)
     return tenancy
+
+
+# --- landlords ------------------------------------------------------------------------------
+
+
+def landlord_rooms(rental: RentalHouse) -> list[Room]:
+    """The rooms a rental covers: those chosen, or every room of the building."""
+    chosen = list(rental.rooms.all())
+    return chosen or list(Room.objects.filter(building_id=rental.building_id))
+
+
+@transaction.atomic
+def declare_tenant(user, rental: RentalHouse, data: dict) -> Tenancy:
+    """A landlord declares who lives in a room of their own rental house (tenancy source: landlord).
+
+    Only the rental's landlord account may (anyone else: PermissionDenied, shown as 404). A person
+    already registered (same ID or passport number) moves in; anyone else is registered first. Their
+    current stay elsewhere ends the day they move in."""
+    if not (user.is_authenticated and rental.landlord_user_id == user.pk and rental.status == RentalStatus.ACTIVE):
+        raise PermissionDenied(_("Only the landlord of this rental house may declare its tenants."))
+    errors = {}
+    room_id = str(data.get("room") or "")
+    room = next((r for r in landlord_rooms(rental) if str(r.pk) == room_id), None)
+    if room is None:
+        errors["room"] = _("Choose a room of this rental house.")
+    person = Person(created_by=user)
+    _fill_person(user, person, data, errors)
+    day = _date(data, "moved_in", errors) or timezone.localdate()
+    if errors:
+        raise ValidationError(errors)
+    identity = person._identity
+    existing = None
+    for key, column in (("id", "id_number_hash"), ("passport", "passport_hash")):
+        if key in identity:
+            existing = existing or Person.objects.filter(**{column: identity[key][1]}).first()
+    if existing is None:
+        area = room.building.area
+        person.area, person.area_path = area, area.path
+        _save_person(person)
+        _record(person, None, user)
+        return _relocate(user, person, room, day, TenancySource.LANDLORD, data.get("note", ""), None)
+    current = existing.tenancies.filter(moved_out__isnull=True).first()
+    if current is not None and current.room_id == room.pk:
+        raise ValidationError({"room": _("%(p)s already lives in %(r)s.") % {"p": existing.name, "r": room}})
+    if current is not None and day < current.moved_in:
+        raise ValidationError({"moved_in": _("The move-in date is before the current residence began (%(d)s).")
+                               % {"d": current.moved_in}})  # fmt: skip
+    return _relocate(user, existing, room, day, TenancySource.LANDLORD, data.get("note", ""), current)
 
 
 @transaction.atomic

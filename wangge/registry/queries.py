@@ -51,6 +51,18 @@ def rentals(user):
     )
 
 
+def landlord_rentals(user):
+    """The rental houses whose landlord account is this user (a landlord has no area jurisdiction:
+    they see their own houses only, wherever they are)."""
+    if not user.is_authenticated:
+        return RentalHouse.objects.none()
+    return (
+        RentalHouse.objects.filter(landlord_user=user)
+        .select_related("area", "building", "landlord_user")
+        .defer("area__boundary")
+    )
+
+
 def places(user):
     return restrict(
         Place.objects.select_related("area", "place_type", "address", "building").defer("area__boundary"), user
