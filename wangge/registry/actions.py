@@ -446,7 +446,7 @@ class AddressBulk:
 
 
 IMPORT_BATCH_ID = "import"  # ChangeRecord.object_id of an import batch's summary record
-IMPORT_CACHE_KB = 262_144  # SQLite page cache of a bulk import's connection: at most 256 MB, used as needed
+IMPORT_CACHE_KB = 131_072  # SQLite page cache of a bulk import's connection: at most 128 MB, used as needed
 
 
 def import_addresses(user, rows: list[dict], *, file_name: str = "", partial: bool = False) -> dict:
