@@ -145,6 +145,7 @@ def address_detail(request, pk):
             "buildings": queries.buildings(request.user).filter(address=address),
             "places": queries.places(request.user).filter(address=address),
             "history": history_for(address)[:50],
+            "imported": actions.imported_in(address),  # the summary record of its import batch, if any
             "may_edit": actions.may_edit(request.user),
         },
     )

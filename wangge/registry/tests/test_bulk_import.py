@@ -65,6 +65,13 @@ def test_all_or_nothing_lists_every_bad_row_with_its_line_and_writes_nothing(gri
     summary = summaries().get()
     assert summary.user_name == "grid_manager" and summary.after["count"] == 3 and summary.after["file"] == "f.csv"
     assert all(actions.imported_in(a) == summary for a in made)
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(grid_manager)
+    page = client.get(reverse("registry:address_detail", args=[made[0].pk])).content.decode()
+    assert "f.csv" in page and "grid_manager" in page
 
 
 def test_a_code_in_the_jurisdiction_updates_that_address_with_its_own_change_record(grid_manager):
