@@ -52,12 +52,16 @@ def fill_register(rng):
     start = date(1940, 1, 1)
     batch = []
     per_day = {}  # birth date → people so far: the sequence number of a valid, unique ID number
+    taken = set(Person.objects.exclude(id_number_hash=None).values_list("id_number_hash", flat=True))
     for i in range(have, PEOPLE):
         born = start + timedelta(days=rng.randrange(25_000))
-        per_day[born] = seq = per_day.get(born, 0) + 1
         grid_id, path = grids[i % len(grids)]
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-        number = person_id(seq, born)
+        while True:  # the next sequence number of that day not registered yet (demo people, an earlier fill)
+            per_day[born] = seq = per_day.get(born, 0) + 1
+            number = person_id(seq, born)
+            if pii.lookup_hash(number) not in taken:
+                break
         batch.append(
             Person(
                 name=name,

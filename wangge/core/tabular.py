@@ -137,6 +137,9 @@ def text(max_length: int | None = None) -> Callable[[str], str]:
             raise CellError(_("at most %(n)d characters (this one has %(m)d)") % {"n": max_length, "m": len(value)})
         return value
 
+    parse.max_length = (
+        max_length  # RowParser checks the length itself (no call per cell) and calls parse only when over
+    )
     return parse
 
 
@@ -380,20 +383,21 @@ class RowParser:
     def __init__(self, spec: ImportSpec, mapped: list[Column | None], filename: str):
         self.spec, self.filename = spec, filename
         self.keys = [c.key if c is not None else "" for c in mapped]
-        self.plan = [(c.key, c.parse, c.required) for c in spec.columns]
+        # (key, parser, required, the longest text when the parser is a plain text(n): no call then)
+        self.plan = [(c.key, c.parse, c.required, getattr(c.parse, "max_length", None) or None) for c in spec.columns]
 
     def __call__(self, line: int, cells: list[str]) -> Row:
         raw = dict(zip(self.keys, cells, strict=False))
         raw.pop("", None)
         values: dict[str, object] = {}
         row = Row(line, raw, values, [], self.spec, self.filename)
-        for key, parse, required in self.plan:
+        for key, parse, required, longest in self.plan:
             value = raw.get(key)
             if not value:
                 values[key] = None
                 if required:
                     row.error(key, _("required"))
-            elif parse is None:
+            elif parse is None or (longest is not None and len(value) <= longest):
                 values[key] = value
             else:
                 try:

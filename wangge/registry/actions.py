@@ -300,10 +300,8 @@ class AddressBulk:
             err = errors[i]
             for part, limit in lengths:
                 value = item.get(part)
-                if value is None:
-                    item[part] = value = ""
-                elif value.__class__ is not str or value != value.strip():
-                    item[part] = value = str(value).strip()
+                if value.__class__ is not str:  # text is taken as given (stripped by the reader)
+                    item[part] = value = "" if value is None else str(value).strip()
                 if len(value) > limit:
                     err[part] = _("At most %(n)s characters.") % {"n": limit}
             full_text = str(item.get("full_text") or "").strip() or "".join([item[p] for p in ADDRESS_PARTS])
@@ -459,7 +457,9 @@ def import_addresses(user, rows: list[dict], *, file_name: str = "", partial: bo
     counts = {"created": 0, "updated": 0}
     with AddressBulk(user, file_name=file_name) as bulk, transaction.atomic():
         for start in range(0, len(rows), 10_000):
-            batch = [dict(r) for r in rows[start : start + 10_000]]
+            batch = [
+                {k: v.strip() if isinstance(v, str) else v for k, v in r.items()} for r in rows[start : start + 10_000]
+            ]
             found = bulk.check(batch)
             for i, row_errors in enumerate(found):
                 line = batch[i].get("line") or start + i + 1
