@@ -32,7 +32,7 @@ HOMOPHONES = {
 def person_id(i: int, born: date) -> str:
     from wangge.registry.validators import id_check_char
 
-    first17 = f"441900{born:%Y%m%d}{i % 1000:03d}"
+    first17 = f"441900{born:%Y%m%d}{i:03d}"
     return first17 + id_check_char(first17)
 
 
@@ -42,6 +42,7 @@ def fill_register(rng):
     from wangge.areas.models import Area, Level
     from wangge.core import pii
     from wangge.registry.models import Person
+    from wangge.registry.validators import name_key
 
     have = Person.objects.filter(nationality="BENCH").count()
     if have >= PEOPLE:
@@ -50,16 +51,24 @@ def fill_register(rng):
     grids = list(Area.objects.filter(level=Level.GRID).values_list("id", "path")[:3000])
     start = date(1940, 1, 1)
     batch = []
+    per_day = {}  # birth date → people so far: the sequence number of a valid, unique ID number
+    taken = set(Person.objects.exclude(id_number_hash=None).values_list("id_number_hash", flat=True))
     for i in range(have, PEOPLE):
         born = start + timedelta(days=rng.randrange(25_000))
-        number = f"{i:07d}"  # unique per person; the hash is what screening reads
         grid_id, path = grids[i % len(grids)]
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        while True:  # the next sequence number of that day not registered yet (demo people, an earlier fill)
+            per_day[born] = seq = per_day.get(born, 0) + 1
+            number = person_id(seq, born)
+            if pii.lookup_hash(number) not in taken:
+                break
         batch.append(
             Person(
-                name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
+                name=name,
+                name_key=name_key(name),
                 person_type="registered",
-                id_number_hash=pii.lookup_hash(person_id(i, born) + number),
-                id_number_masked="",
+                id_number_hash=pii.lookup_hash(number),
+                id_number_masked=pii.mask_id_number(number),
                 birth_date=born,
                 nationality="BENCH",
                 area_id=grid_id,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -107,6 +108,13 @@ class ImportSpec:
         """Write valid rows through the register's actions; return counts, e.g. {"created": n}."""
         raise NotImplementedError
 
+    def begin(self, user, *, filename: str, dry_run: bool) -> None:
+        """Called once before the first batch (the spec instance serves one import): e.g. to set up
+        a bulk action's state for the whole file."""
+
+    def end(self) -> None:
+        """Called once after the last batch (written, rolled back or failed), to undo begin()."""
+
     def after_import(self, user) -> None:
         """Called once rows have been imported for real (e.g. queue a screening)."""
 
@@ -129,6 +137,9 @@ def text(max_length: int | None = None) -> Callable[[str], str]:
             raise CellError(_("at most %(n)d characters (this one has %(m)d)") % {"n": max_length, "m": len(value)})
         return value
 
+    parse.max_length = (
+        max_length  # RowParser checks the length itself (no call per cell) and calls parse only when over
+    )
     return parse
 
 
@@ -312,8 +323,12 @@ class Table:
                         ) from None
                     except csv.Error as exc:
                         raise FileProblem(_("Line %(n)d: %(e)s") % {"n": reader.line_num, "e": exc}) from None
-                    if any(v.strip() for v in values):
-                        yield reader.line_num, [undefuse(v.strip()) for v in values]
+                    cells = [v.strip() for v in values]
+                    if not any(cells):
+                        continue
+                    if "'" in "".join(cells):  # rare: a defused formula cell (see defuse)
+                        cells = [undefuse(c) for c in cells]
+                    yield reader.line_num, cells
         finally:
             self.close()
 
@@ -361,31 +376,102 @@ def map_header(spec: ImportSpec, header: list[str], filename: str) -> tuple[list
     return mapped, errors
 
 
+class RowParser:
+    """Cells of a data row → Row (raw texts by column key, parsed values, errors); the column plan
+    is worked out once per file, since this runs for every row."""
+
+    def __init__(self, spec: ImportSpec, mapped: list[Column | None], filename: str):
+        self.spec, self.filename = spec, filename
+        self.keys = [c.key if c is not None else "" for c in mapped]
+        # (key, parser, required, the longest text when the parser is a plain text(n): no call then)
+        self.plan = [(c.key, c.parse, c.required, getattr(c.parse, "max_length", None) or None) for c in spec.columns]
+
+    def __call__(self, line: int, cells: list[str]) -> Row:
+        raw = dict(zip(self.keys, cells, strict=False))
+        raw.pop("", None)
+        values: dict[str, object] = {}
+        row = Row(line, raw, values, [], self.spec, self.filename)
+        for key, parse, required, longest in self.plan:
+            value = raw.get(key)
+            if not value:
+                values[key] = None
+                if required:
+                    row.error(key, _("required"))
+            elif parse is None or (longest is not None and len(value) <= longest):
+                values[key] = value
+            else:
+                try:
+                    values[key] = parse(value)
+                except (CellError, ValueError) as exc:
+                    values[key] = None
+                    row.error(key, str(exc) or _("invalid value"))
+        return row
+
+
 def parse_row(spec: ImportSpec, mapped: list[Column | None], line: int, cells: list[str], filename: str) -> Row:
-    raw = {}
-    for column, value in zip(mapped, cells, strict=False):
-        if column is not None:
-            raw[column.key] = value
-    row = Row(line, raw, spec=spec, file=filename)
-    for column in spec.columns:
-        value = raw.get(column.key, "")
-        if not value:
-            if column.required:
-                row.error(column.key, _("required"))
-            row.values[column.key] = None
-            continue
-        if column.parse is None:
-            row.values[column.key] = value
-            continue
-        try:
-            row.values[column.key] = column.parse(value)
-        except (CellError, ValueError) as exc:
-            row.values[column.key] = None
-            row.error(column.key, str(exc) or _("invalid value"))
-    return row
+    return RowParser(spec, mapped, filename)(line, cells)
 
 
 # ---------------------------------------------------------------- the import runner
+
+
+class SeenValues:
+    """The values of a unique column met so far in a file, and the line of each: 12 bytes a value
+    (a 64-bit hash and the line, in sorted numpy runs), so that a file of millions of rows does not
+    hold millions of Python strings. Hashes are compared, not values: two different values share a
+    64-bit hash with a probability of about n²/2⁶⁵ (10⁻⁶ for 6 million rows), which would show as a
+    false "duplicate of line …" on one row."""
+
+    def __init__(self):
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their lines), oldest first
+
+    def check(self, values: list, lines: list[int]) -> list[int | None]:
+        """For each value (in file order), the line where it was first met, or None when new (it is
+        then remembered)."""
+        n = len(values)
+        hashes = np.fromiter((hash(v) for v in values), dtype=np.int64, count=n)
+        earlier: list[int | None] = [None] * n
+        for keys, key_lines in self.runs:
+            pos = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)
+            for i in np.flatnonzero(keys[pos] == hashes):
+                if earlier[i] is None:
+                    earlier[i] = int(key_lines[pos[i]])
+        first: dict[int, int] = {}
+        new_keys, new_lines = [], []
+        for i, h in enumerate(hashes.tolist()):
+            if earlier[i] is not None:
+                continue
+            if h in first:
+                earlier[i] = first[h]
+            else:
+                first[h] = lines[i]
+                new_keys.append(h)
+                new_lines.append(lines[i])
+        if new_keys:
+            self._add(np.asarray(new_keys, dtype=np.int64), np.asarray(new_lines, dtype=np.int32))
+        return earlier
+
+    def _add(self, keys: np.ndarray, lines: np.ndarray):
+        order = np.argsort(keys, kind="stable")
+        self.runs.append((keys[order], lines[order]))
+        # Merge runs of similar size (a binary counter): few runs to search, each value merged log(n) times.
+        while len(self.runs) > 1 and len(self.runs[-1][0]) * 2 >= len(self.runs[-2][0]):
+            (k2, l2), (k1, l1) = self.runs.pop(), self.runs.pop()
+            keys, lines = np.concatenate((k1, k2)), np.concatenate((l1, l2))
+            order = np.argsort(keys, kind="stable")  # stable: an older line stays first among equals
+            self.runs.append((keys[order], lines[order]))
+
+
+def mark_duplicates(batch: list[Row], seen: dict[str, SeenValues]) -> None:
+    """A value of a unique column met before in the file: "duplicate of line n" on the later row."""
+    for key, values in seen.items():
+        rows = [r for r in batch if r.ok and r.values.get(key) is not None]
+        if not rows:
+            continue
+        earlier = values.check([r.values[key] for r in rows], [r.line for r in rows])
+        for row, line in zip(rows, earlier, strict=True):
+            if line is not None:
+                row.error(key, _("duplicate of line %(n)d") % {"n": line})
 
 
 @dataclass
@@ -457,7 +543,8 @@ def run_import(
         return outcome
     rejected = RejectedWriter(rejected_path, spec) if rejected_path else None
     total = table.estimated_rows
-    seen: dict[str, dict[object, int]] = {c.key: {} for c in spec.columns if c.unique}
+    seen = {c.key: SeenValues() for c in spec.columns if c.unique}
+    spec.begin(user, filename=name, dry_run=dry_run)
     # A spec whose action is the only complete check (dry_run_writes) is checked by writing inside
     # transactions that are always rolled back; others are checked by check() alone.
     writes_to_check = spec.dry_run_writes
@@ -515,21 +602,15 @@ def run_import(
     try:
         with contextlib.nullcontext() if dry_run else transaction.atomic():
             batch: list[Row] = []
+            parse = RowParser(spec, mapped, name)
             for line, cells in table.rows():
-                row = parse_row(spec, mapped, line, cells, name)
-                for key, first_seen in seen.items():
-                    value = row.values.get(key)
-                    if value is None or not row.ok:
-                        continue
-                    if value in first_seen:
-                        row.error(key, _("duplicate of line %(n)d") % {"n": first_seen[value]})
-                    else:
-                        first_seen[value] = line
-                batch.append(row)
+                batch.append(parse(line, cells))
                 if len(batch) >= spec.batch_size:
+                    mark_duplicates(batch, seen)
                     handle(batch)
                     batch = []
             if batch:
+                mark_duplicates(batch, seen)
                 handle(batch)
             if outcome.total == 0:
                 outcome.errors.append(RowError(name, 0, _("The file has no data rows.")))
@@ -540,6 +621,7 @@ def run_import(
         outcome.written = 0
         outcome.counts = {}
     finally:
+        spec.end()
         if rejected:
             rejected.close()
     if progress:

@@ -10,19 +10,22 @@ import math
 import secrets
 from datetime import date
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
-from wangge.areas.locate import OutsideCity, locate
+from wangge.areas.locate import OutsideCity, locate, locate_many
 from wangge.areas.models import Area
 from wangge.core import pii
+from wangge.core.imports import ImportRejected, RowError
 from wangge.history.actions import record_change
-from wangge.history.models import ChangeAction
+from wangge.history.context import current_request_id, current_source
+from wangge.history.models import ChangeAction, ChangeRecord
 
 from . import queries
 from .models import (
@@ -43,7 +46,7 @@ from .models import (
     Tenancy,
     TenancySource,
 )
-from .validators import parse_id_number, search_text, validate_credit_code
+from .validators import name_key, parse_id_number, search_text, validate_credit_code
 
 # Roles that keep the registers of their areas; leaders and departments only read them.
 EDITOR_ROLES = {Role.GRID_MANAGER, Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER, Role.ADMIN}
@@ -195,7 +198,7 @@ def _point(data: dict, errors: dict, user) -> tuple[float | None, float | None, 
         errors["lng"] = _("Longitude must be between -180 and 180.")
         return None, None, None
     try:
-        area = Area.objects.get(pk=locate(lat, lng).id)
+        area = Area.objects.defer("boundary").get(pk=locate(lat, lng).id)
     except OutsideCity:
         errors["lat"] = _("This point is outside the city.")
         return lat, lng, None
@@ -241,6 +244,247 @@ def save_address(user, data: dict, *, address: StandardAddress | None = None, ve
         for building in address.buildings.all():
             _move_building_area(building, area)
     return address
+
+
+class AddressBulk:
+    """The bulk action for address imports: batches of rows checked in memory and written with one
+    INSERT statement per batch (executemany), one summary change record per batch.
+
+    check(items) validates a batch without writing: parts and lengths, the point (range, then the
+    leaf area of every point at once with locate_many, then the jurisdiction by path prefix), codes
+    (duplicates inside the batch, and one query per batch against the register: a code the user
+    may see means "update that address", any other is refused). write(items) writes the checked
+    items: new addresses in bulk, updates through save_address (per row, with their before → after
+    change record, as a form edit). One instance serves one import (it numbers the generated codes
+    across batches). Items are dicts of the address fields (code, town … room, full_text, lat, lng).
+    """
+
+    FIELDS = (
+        "area_id", "area_path", "version", "created_at", "updated_at", "code", *ADDRESS_PARTS,
+        "full_text", "search_text", "lat", "lng",
+    )  # fmt: skip
+
+    def __init__(self, user, *, file_name: str = ""):
+        _check_editor(user)
+        self.user, self.file_name = user, file_name
+        scope = scope_for(user)
+        self.everything, self.paths = scope.everything, tuple(scope.area_paths)
+        self.next_number: dict[str, int] = {}  # code prefix → the next free running number
+        self.lengths = {p: StandardAddress._meta.get_field(p).max_length for p in ADDRESS_PARTS}
+        self._cache_size = None
+
+    def __enter__(self):
+        """On SQLite, a larger page cache for the import's connection (IMPORT_CACHE_KB): a
+        million-row transaction otherwise spills its index pages out of the default 2 MB and reads
+        them back. Given back by __exit__."""
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size")
+                self._cache_size = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA cache_size = -{int(IMPORT_CACHE_KB)}")
+        return self
+
+    def __exit__(self, *exc):
+        if self._cache_size is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+            self._cache_size = None
+
+    def check(self, items: list[dict]) -> list[dict[str, str]]:
+        """The errors of each item ({field: reason}; empty when it may be written). A good item gets
+        its "code", "full_text", "_area" (the located leaf) and "_existing" (pk of the address it updates)."""
+        errors: list[dict[str, str]] = [{} for _item in items]
+        lengths = list(self.lengths.items())
+        points = []  # indexes of the items with a valid point
+        for i, item in enumerate(items):
+            err = errors[i]
+            for part, limit in lengths:
+                value = item.get(part)
+                if value.__class__ is not str:  # text is taken as given (stripped by the reader)
+                    item[part] = value = "" if value is None else str(value).strip()
+                if len(value) > limit:
+                    err[part] = _("At most %(n)s characters.") % {"n": limit}
+            full_text = str(item.get("full_text") or "").strip() or "".join([item[p] for p in ADDRESS_PARTS])
+            item["full_text"] = full_text
+            if not full_text:
+                err["full_text"] = _("Give the address text or its parts.")
+            elif len(full_text) > 300:
+                err["full_text"] = _("At most %(n)s characters.") % {"n": 300}
+            code = str(item.get("code") or "").strip()
+            item["code"] = code
+            if len(code) > 40:
+                err["code"] = _("At most %(n)s characters.") % {"n": 40}
+            try:
+                lat, lng = float(item.get("lat")), float(item.get("lng"))
+            except (TypeError, ValueError):
+                err["lat"] = _("Give the point: latitude and longitude (WGS-84).")
+                continue
+            if not (-90 <= lat <= 90):  # also false for NaN
+                err["lat"] = _("Latitude must be between -90 and 90.")
+            elif not (-180 <= lng <= 180):
+                err["lng"] = _("Longitude must be between -180 and 180.")
+            else:
+                item["lat"], item["lng"] = lat, lng
+                points.append(i)
+        found = locate_many([items[i]["lat"] for i in points], [items[i]["lng"] for i in points]) if points else []
+        everything, paths = self.everything, self.paths
+        for i, area in zip(points, found, strict=True):
+            if area is None:
+                errors[i]["lat"] = _("This point is outside the city.")
+            elif everything or area.path.startswith(paths):
+                items[i]["_area"] = area
+            else:
+                errors[i]["lat"] = _("This point lies in %(area)s, outside your jurisdiction.") % {"area": area.name}
+        self._check_codes(items, errors)
+        return errors
+
+    def _check_codes(self, items, errors):
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            code = item["code"]
+            if not code:
+                continue
+            if code in first:
+                errors[i]["code"] = _("Another address has the code %(c)s.") % {"c": code}
+            else:
+                first[code] = i
+        stored = {}
+        codes = list(first)
+        table = connection.ops.quote_name(StandardAddress._meta.db_table)
+        with connection.cursor() as cursor:  # plain SQL: the ORM costs microseconds per IN parameter
+            for start in range(0, len(codes), 10_000):  # one query per batch (of at most 10,000 rows)
+                chunk = codes[start : start + 10_000]
+                cursor.execute(
+                    f"SELECT code, id, area_path FROM {table} WHERE code IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                    chunk,
+                )
+                stored.update((code, (pk, path)) for code, pk, path in cursor.fetchall())
+        for code, (pk, path) in stored.items():
+            i = first[code]
+            if self.everything or path.startswith(self.paths):
+                items[i]["_existing"] = pk
+            else:
+                errors[i]["code"] = _("Another address has the code %(c)s.") % {"c": code}
+        for i, item in enumerate(items):  # new addresses without a code: the next numbers of their leaf
+            if not item["code"] and not errors[i] and "_area" in item:
+                item["code"] = self._new_code(item["_area"].code + "A")
+
+    def _new_code(self, prefix: str) -> str:
+        if prefix not in self.next_number:
+            last = (
+                StandardAddress.objects.filter(code__gte=prefix, code__lt=prefix + "~")
+                .order_by("-code").values_list("code", flat=True).first()
+            )  # fmt: skip
+            tail = (last or prefix)[len(prefix) :]
+            self.next_number[prefix] = int(tail) + 1 if tail.isdigit() else 1
+        n = self.next_number[prefix]
+        self.next_number[prefix] = n + 1
+        return f"{prefix}{n:05d}"
+
+    @transaction.atomic
+    def write(self, items: list[dict]) -> dict:
+        """Write items that check() passed: {"created": n, "updated": n}. A refused update (someone
+        changed the address meanwhile) raises ValidationError."""
+        new = [item for item in items if "_existing" not in item]
+        counts = {"created": len(new), "updated": 0}
+        if new:
+            self._insert(new)
+        for item in items:
+            if "_existing" in item:
+                address = (
+                    StandardAddress.objects.select_related("area").defer("area__boundary").get(pk=item["_existing"])
+                )
+                data = {k: item[k] for k in ("code", *ADDRESS_PARTS, "full_text", "lat", "lng")}
+                save_address(self.user, data, address=address)
+                counts["updated"] += 1
+        return counts
+
+    def _insert(self, new: list[dict]) -> None:
+        now = timezone.now()
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        parts = ADDRESS_PARTS
+        # Inserted in area order: the area indexes then take the batch in long runs, not page by page.
+        new = sorted(new, key=lambda item: item["_area"].path)
+        rows = [
+            (
+                item["_area"].id, item["_area"].path, 1, stamp, stamp, item["code"], *(item[p] for p in parts),
+                item["full_text"], search_text(item["full_text"], *(item[p] for p in parts), item["code"]),
+                item["lat"], item["lng"],
+            )
+            for item in new
+        ]  # fmt: skip
+        table = connection.ops.quote_name(StandardAddress._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f) for f in self.FIELDS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608 (no user text)
+            before = cursor.fetchone()[0] or 0
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(self.FIELDS))})",  # noqa: S608
+                rows,
+            )
+            cursor.execute(f"SELECT MAX(id) FROM {table}")  # noqa: S608
+            last = cursor.fetchone()[0]
+        user = self.user if self.user.is_authenticated else None
+        # One summary record per batch, not one per row: the ids it covers, the file, the first and last code.
+        ChangeRecord.objects.create(
+            time=now,
+            user=user,
+            user_name=user.get_username() if user else "",
+            source=current_source(),
+            request_id=current_request_id(),
+            action=ChangeAction.CREATE,
+            object_type=ContentType.objects.get_for_model(StandardAddress),
+            object_id=IMPORT_BATCH_ID,
+            object_repr=(_("Imported %(n)d standard addresses") % {"n": len(new)})[:200],
+            after={
+                "count": len(new), "file": self.file_name, "first_id": before + 1, "last_id": last,
+                "first_code": new[0]["code"], "last_code": new[-1]["code"],
+            },
+        )  # fmt: skip
+
+
+IMPORT_BATCH_ID = "import"  # ChangeRecord.object_id of an import batch's summary record
+IMPORT_CACHE_KB = 131_072  # SQLite page cache of a bulk import's connection: at most 128 MB, used as needed
+
+
+def import_addresses(user, rows: list[dict], *, file_name: str = "", partial: bool = False) -> dict:
+    """Import standard addresses in bulk (AddressBulk), 10,000 rows a batch, in one transaction.
+    A row may carry its file line as "line" (else its position + 1).
+
+    All or nothing: any bad row → ImportRejected listing every error (line, field, reason) and
+    nothing written; partial=True writes the good rows and returns the others' errors."""
+    errors: list[RowError] = []
+    counts = {"created": 0, "updated": 0}
+    with AddressBulk(user, file_name=file_name) as bulk, transaction.atomic():
+        for start in range(0, len(rows), 10_000):
+            batch = [
+                {k: v.strip() if isinstance(v, str) else v for k, v in r.items()} for r in rows[start : start + 10_000]
+            ]
+            found = bulk.check(batch)
+            for i, row_errors in enumerate(found):
+                line = batch[i].get("line") or start + i + 1
+                errors.extend(RowError(file_name, line, reason, field) for field, reason in row_errors.items())
+            if errors and not partial:
+                continue  # check the rest, write nothing
+            for key, n in bulk.write([b for b, e in zip(batch, found, strict=True) if not e]).items():
+                counts[key] += n
+        if errors and not partial:
+            raise ImportRejected(errors)
+    return {**counts, "errors": errors}
+
+
+def imported_in(address: StandardAddress):
+    """The summary change record of the import batch that created this address, if it came in bulk."""
+    return (
+        ChangeRecord.objects.filter(
+            object_type=ContentType.objects.get_for_model(StandardAddress),
+            object_id=IMPORT_BATCH_ID,
+            after__first_id__lte=address.pk,
+            after__last_id__gte=address.pk,
+        )
+        .order_by("-time")
+        .first()
+    )
 
 
 def _move_building_area(building: Building, area: Area) -> None:
@@ -466,6 +710,7 @@ def register_person(user, data: dict) -> Person:
 
 def _fill_person(user, person: Person, data: dict, errors: dict) -> None:
     person.name = _text(data, "name", errors, required=True, max_length=60)
+    person.name_key = name_key(person.name)
     person_type = str(data.get("person_type") or "")
     if person_type not in PersonType.values:
         errors["person_type"] = _("Choose registered resident, floating population or overseas.")
@@ -570,6 +815,11 @@ def move_in(
         }
     if errors:
         raise ValidationError(errors)
+    return _relocate(user, person, room, day, source, note, current, version)
+
+
+def _relocate(user, person, room, day, source, note, current, version=None) -> Tenancy:
+    """The move itself, once checked: the current stay ends, the new one starts, the person follows."""
     before = person.history_snapshot()
     _bump(person, version)
     if current is not None:
@@ -581,6 +831,54 @@ def move_in(
     person.save(update_fields=["residence", "area", "area_path", "updated_at", "version"])
     _record(person, before, user)
     return tenancy
+
+
+# --- landlords ------------------------------------------------------------------------------
+
+
+def landlord_rooms(rental: RentalHouse) -> list[Room]:
+    """The rooms a rental covers: those chosen, or every room of the building."""
+    chosen = list(rental.rooms.all())
+    return chosen or list(Room.objects.filter(building_id=rental.building_id))
+
+
+@transaction.atomic
+def declare_tenant(user, rental: RentalHouse, data: dict) -> Tenancy:
+    """A landlord declares who lives in a room of their own rental house (tenancy source: landlord).
+
+    Only the rental's landlord account may (anyone else: PermissionDenied, shown as 404). A person
+    already registered (same ID or passport number) moves in; anyone else is registered first. Their
+    current stay elsewhere ends the day they move in."""
+    if not (user.is_authenticated and rental.landlord_user_id == user.pk and rental.status == RentalStatus.ACTIVE):
+        raise PermissionDenied(_("Only the landlord of this rental house may declare its tenants."))
+    errors = {}
+    room_id = str(data.get("room") or "")
+    room = next((r for r in landlord_rooms(rental) if str(r.pk) == room_id), None)
+    if room is None:
+        errors["room"] = _("Choose a room of this rental house.")
+    person = Person(created_by=user)
+    _fill_person(user, person, data, errors)
+    day = _date(data, "moved_in", errors) or timezone.localdate()
+    if errors:
+        raise ValidationError(errors)
+    identity = person._identity
+    existing = None
+    for key, column in (("id", "id_number_hash"), ("passport", "passport_hash")):
+        if key in identity:
+            existing = existing or Person.objects.filter(**{column: identity[key][1]}).first()
+    if existing is None:
+        area = room.building.area
+        person.area, person.area_path = area, area.path
+        _save_person(person)
+        _record(person, None, user)
+        return _relocate(user, person, room, day, TenancySource.LANDLORD, data.get("note", ""), None)
+    current = existing.tenancies.filter(moved_out__isnull=True).first()
+    if current is not None and current.room_id == room.pk:
+        raise ValidationError({"room": _("%(p)s already lives in %(r)s.") % {"p": existing.name, "r": room}})
+    if current is not None and day < current.moved_in:
+        raise ValidationError({"moved_in": _("The move-in date is before the current residence began (%(d)s).")
+                               % {"d": current.moved_in}})  # fmt: skip
+    return _relocate(user, existing, room, day, TenancySource.LANDLORD, data.get("note", ""), current)
 
 
 @transaction.atomic

@@ -10,7 +10,24 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from . import actions, compliance, queries
-from .models import Building, Person, Place, RentalHouse, StandardAddress, TenancySource
+from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenancySource
+
+
+class Mapped:
+    """A queryset seen through fn, for @paginate: the page's rows only are loaded and mapped (a list
+    of a million people is never read whole); its length is the database's count."""
+
+    def __init__(self, qs, fn):
+        self.qs, self.fn = qs, fn
+
+    def __len__(self):
+        return self.qs.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.fn(obj) for obj in self.qs[index]]
+        return self.fn(self.qs[index])
+
 
 router = Router(tags=["registry"])
 
@@ -74,6 +91,7 @@ class RoomIn(Schema):
     floor: int | None = None
     size_sqm: float | None = None
     is_occupied: bool = False
+    version: int | None = None  # editing: the version you saw (409 when stale)
 
 
 class ResidentOut(Schema):
@@ -313,7 +331,7 @@ def list_addresses(request, q: str = "", lat: float | None = None, lng: float | 
     if lat is not None and lng is not None:
         found = queries.near(qs, lat, lng, min(radius, 5000))
         return [address_out(a, d) for a, d in found if not q or queries.search_text(q) in a.search_text]
-    return [address_out(a) for a in queries.search_addresses(qs, q)]
+    return Mapped(queries.search_addresses(qs, q), address_out)
 
 
 @router.get("/addresses/{pk}", response=AddressOut)
@@ -343,7 +361,7 @@ def list_buildings(request, q: str = "", use: str = "", risk_class: int | None =
         qs = qs.filter(use__code=use)
     if risk_class:
         qs = qs.filter(risk_class=risk_class)
-    return [building_out(b) for b in qs]
+    return Mapped(qs, building_out)
 
 
 @router.get("/buildings/by-qr/{token}", response=BuildingDetailOut)
@@ -369,6 +387,17 @@ def update_building(request, pk: int, payload: BuildingIn):
     return building_out(saved)
 
 
+@router.put("/buildings/{pk}/rooms/{room_pk}", response=RoomOut)
+def update_room(request, pk: int, room_pk: int, payload: RoomIn):
+    """Edit a room (unit, number, floor, size, occupied) with the version you saw: 409 when stale."""
+    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    room = get_object_or_404(Room, pk=room_pk, building=building)
+    data = payload.dict()
+    room = actions.save_room(request.user, building, data, room=room, version=data.pop("version", None))
+    return {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
+            "is_occupied": room.is_occupied, "version": room.version}  # fmt: skip
+
+
 @router.post("/buildings/{pk}/rooms", response={201: RoomOut})
 def add_room(request, pk: int, payload: RoomIn):
     building = get_object_or_404(queries.buildings(request.user), pk=pk)
@@ -389,7 +418,7 @@ def list_people(request, q: str = "", type: str = "", tag: str = ""):
         qs = qs.filter(person_type=type)
     if tag:
         qs = qs.filter(tags__code=tag)
-    return [person_out(p) for p in qs]
+    return Mapped(qs, person_out)
 
 
 @router.get("/people/{pk}", response=PersonOut)
@@ -449,7 +478,7 @@ def list_rentals(request, q: str = "", status: str = ""):
                                     "landlord_name")  # fmt: skip
     if status:
         qs = qs.filter(status=status)
-    return [rental_out(r) for r in qs]
+    return Mapped(qs, rental_out)
 
 
 @router.get("/rentals/{pk}", response=RentalOut)
@@ -482,7 +511,7 @@ def list_places(request, q: str = "", type: str = "", licence: str = "", tag: st
         qs = qs.filter(licence_status=licence)
     if tag:
         qs = qs.filter(risk_tags__code=tag)
-    return [place_out(p) for p in qs]
+    return Mapped(qs, place_out)
 
 
 @router.get("/places/{pk}", response=PlaceOut)
@@ -499,3 +528,82 @@ def create_place(request, payload: PlaceIn):
 def update_place(request, pk: int, payload: PlaceIn):
     place = get_object_or_404(queries.places(request.user), pk=pk)
     return place_out(actions.save_place(request.user, _data(payload), place=place, version=payload.version))
+
+
+# --- landlords: their own rental houses -----------------------------------------------------
+
+
+class TenantIn(Schema):
+    room: int
+    name: str
+    person_type: str = "floating"
+    id_number: str = ""
+    passport: str = ""
+    phone: str = ""
+    moved_in: date | None = None
+    note: str = ""
+
+
+class TenantOut(Schema):
+    tenancy: int
+    person: int
+    name: str
+    id_number: str  # masked
+    room: int
+    moved_in: date
+    source: str
+
+
+class MyRentalOut(Schema):
+    id: int
+    building: str
+    building_name: str
+    address_text: str
+    status: str
+    compliance_score: int
+    missing: list[str]
+    checks: list[CheckOut]
+    rooms: list[RoomOut]
+    tenants: list[TenantOut]
+
+
+def tenant_out(t: Tenancy) -> dict:
+    return {"tenancy": t.id, "person": t.person_id, "name": t.person.name,
+            "id_number": t.person.id_number_masked or t.person.passport_masked, "room": t.room_id,
+            "moved_in": t.moved_in, "source": t.source}  # fmt: skip
+
+
+def my_rental_out(r: RentalHouse) -> dict:
+    c = compliance.compliance(r)
+    rooms = actions.landlord_rooms(r)
+    tenancies = Tenancy.objects.filter(room__in=rooms, moved_out__isnull=True).select_related("person")
+    return {
+        "id": r.id, "building": r.building.code, "building_name": r.building.name,
+        "address_text": r.building.address.full_text, "status": r.status, "compliance_score": c.score,
+        "missing": c.missing,
+        "checks": [{"key": k.key, "label": str(k.label), "ok": k.ok, "applies": k.applies, "missing": k.missing}
+                   for k in c.checks],
+        "rooms": [{"id": x.id, "unit": x.unit, "number": x.number, "floor": x.floor, "is_occupied": x.is_occupied,
+                   "version": x.version} for x in rooms],
+        "tenants": [tenant_out(t) for t in tenancies],
+    }  # fmt: skip
+
+
+@router.get("/my-rentals", response=list[MyRentalOut])
+def my_rentals(request):
+    """The landlord's own rental houses (landlord account), each with compliance and what is missing."""
+    return [my_rental_out(r) for r in queries.landlord_rentals(request.user).select_related("building__address")]
+
+
+@router.get("/my-rentals/{pk}", response=MyRentalOut)
+def my_rental(request, pk: int):
+    return my_rental_out(get_object_or_404(queries.landlord_rentals(request.user), pk=pk))
+
+
+@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut})
+def declare_tenant(request, pk: int, payload: TenantIn):
+    """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
+    a rental that is not theirs."""
+    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
+    tenancy = actions.declare_tenant(request.user, rental, payload.dict())
+    return 201, tenant_out(tenancy)

@@ -119,3 +119,19 @@ class PlaceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["place_type"].choices = [(t.code, t.name) for t in PlaceType.objects.filter(is_active=True)]
         self.fields["risk_tags"].choices = tag_choices(TagKind.PLACE)
+
+
+class TenantForm(forms.Form):
+    """A landlord declares a tenant of one of their rooms."""
+
+    room = forms.ChoiceField(label=_("Room"))
+    name = forms.CharField(label=_("Name"), max_length=60)
+    person_type = forms.ChoiceField(label=_("Type"), choices=PersonType.choices, initial=PersonType.FLOATING)
+    id_number = forms.CharField(label=_("ID number"), required=False, max_length=20)
+    passport = forms.CharField(label=_("Passport number"), required=False, max_length=20)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
+    moved_in = forms.DateField(label=_("Moved in"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, rooms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].choices = [(str(r.pk), f"{r.unit}-{r.number}" if r.unit else r.number) for r in rooms]

@@ -7,6 +7,7 @@ from functools import reduce
 from operator import or_
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 
 from wangge.accounts.scope import scope_for
@@ -16,17 +17,20 @@ from wangge.core import pii
 from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy
 from .validators import parse_id_number, search_text
 
+# Every list and page joins the row's area for its name and code, never its boundary (a grid's
+# GeoJSON, kilobytes a row): .defer("area__boundary").
+
 
 def restrict(queryset, user):
     return queryset.filter(scope_for(user).area_q("area_path", include_department_areas=False))
 
 
 def addresses(user):
-    return restrict(StandardAddress.objects.select_related("area"), user)
+    return restrict(StandardAddress.objects.select_related("area").defer("area__boundary"), user)
 
 
 def buildings(user):
-    return restrict(Building.objects.select_related("area", "address", "use"), user)
+    return restrict(Building.objects.select_related("area", "address", "use").defer("area__boundary"), user)
 
 
 def rooms(user):
@@ -34,7 +38,7 @@ def rooms(user):
 
 
 def people(user):
-    return restrict(Person.objects.select_related("area", "residence__building"), user)
+    return restrict(Person.objects.select_related("area", "residence__building").defer("area__boundary"), user)
 
 
 def tenancies(user):
@@ -42,11 +46,27 @@ def tenancies(user):
 
 
 def rentals(user):
-    return restrict(RentalHouse.objects.select_related("area", "building", "landlord_user"), user)
+    return restrict(
+        RentalHouse.objects.select_related("area", "building", "landlord_user").defer("area__boundary"), user
+    )
+
+
+def landlord_rentals(user):
+    """The rental houses whose landlord account is this user (a landlord has no area jurisdiction:
+    they see their own houses only, wherever they are)."""
+    if not user.is_authenticated:
+        return RentalHouse.objects.none()
+    return (
+        RentalHouse.objects.filter(landlord_user=user)
+        .select_related("area", "building", "landlord_user")
+        .defer("area__boundary")
+    )
 
 
 def places(user):
-    return restrict(Place.objects.select_related("area", "place_type", "address", "building"), user)
+    return restrict(
+        Place.objects.select_related("area", "place_type", "address", "building").defer("area__boundary"), user
+    )
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -74,7 +94,8 @@ _ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
 
 
 def search_people(qs, q: str):
-    """An ID number or a phone finds by keyed hash (exact); other text by name (prefix, then contains)."""
+    """An ID number or a phone finds by keyed hash (exact); other text by name: the names starting
+    with it (indexed), or, when there are none, the names containing it."""
     q = (q or "").strip()
     if not q:
         return qs
@@ -89,7 +110,19 @@ def search_people(qs, q: str):
         return qs.filter(phone_hash=pii.lookup_hash(phone))
     if q.isalnum() and q.upper() == q and len(q) >= 5 and any(c.isdigit() for c in q):
         return qs.filter(passport_hash=pii.lookup_hash(q.upper()))
-    return qs.filter(name__contains=q)
+    by_prefix = name_prefix(qs, q)
+    if by_prefix.exists():
+        return by_prefix
+    return qs.filter(name__contains=q)  # a part from inside the name: a scan, only when no name starts so
+
+
+def name_prefix(qs, q: str):
+    """Names starting with q, on the name index: PostgreSQL's LIKE 'q%' uses the pattern index Django
+    makes for an indexed text column; SQLite's LIKE ignores case and no index, so a range on the
+    index narrows first (binary collation: every name with the prefix sorts between q and q + U+10FFFF)."""
+    if connection.vendor == "sqlite":
+        qs = qs.filter(name__gte=q, name__lt=q + "\U0010ffff")
+    return qs.filter(name__startswith=q)
 
 
 def search_text_fields(qs, q: str, *fields: str):

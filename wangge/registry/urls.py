@@ -14,6 +14,7 @@ urlpatterns = [
     path("registry/buildings/<int:pk>/", views.building_detail, name="building_detail"),
     path("registry/buildings/<int:pk>/edit/", views.building_edit, name="building_edit"),
     path("registry/buildings/<int:pk>/rooms/", views.room_add, name="room_add"),
+    path("registry/buildings/<int:pk>/rooms/<int:room_pk>/edit/", views.room_edit, name="room_edit"),
     path("registry/buildings/<int:pk>/plate.svg", views.building_qr_svg, name="building_qr_svg"),
     path("registry/plates/<str:code>.png", views.qr_sheet, name="qr_sheet"),
     path("registry/people/", views.person_list, name="person_list"),
@@ -29,5 +30,8 @@ urlpatterns = [
     path("registry/places/new/", views.place_edit, name="place_new"),
     path("registry/places/<int:pk>/", views.place_detail, name="place_detail"),
     path("registry/places/<int:pk>/edit/", views.place_edit, name="place_edit"),
+    path("registry/my-rentals/", views.my_rentals, name="my_rentals"),
+    path("registry/my-rentals/<int:pk>/", views.my_rental, name="my_rental"),
+    path("registry/my-rentals/<int:pk>/tenants/", views.my_rental_tenant, name="my_rental_tenant"),
     path("q/<str:token>/", views.qr_building, name="qr_building"),
 ]

@@ -12,12 +12,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from wangge.accounts.models import Role
 from wangge.areas.models import Area, Level
 from wangge.history.actions import history_for
 
 from . import actions, compliance, qr, queries
-from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm
-from .models import BuildingUse, LicenceStatus, PersonType, PlaceType, RentalStatus, RiskClass, Room, Tag, TagKind
+from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm, TenantForm
+from .models import (
+    BuildingUse,
+    LicenceStatus,
+    PersonType,
+    PlaceType,
+    RentalStatus,
+    RiskClass,
+    Room,
+    Tag,
+    TagKind,
+    Tenancy,
+)
 
 PER_PAGE = 50
 PII_FORM_FIELDS = {"id_number", "passport", "phone", "contact_phone", "landlord_phone"}
@@ -90,7 +102,9 @@ def index(request):
         (_("Rental houses"), "registry:rental_list", queries.rentals(user).count()),
         (_("Places"), "registry:place_list", queries.places(user).count()),
     ]
-    return render(request, "registry/index.html", {"counts": counts, "may_edit": actions.may_edit(user)})
+    context = {"counts": counts, "may_edit": actions.may_edit(user), "is_landlord": Role.LANDLORD in user.roles,
+               "landlord_count": queries.landlord_rentals(user).count()}  # fmt: skip
+    return render(request, "registry/index.html", context)
 
 
 # --- addresses ------------------------------------------------------------------------------
@@ -131,6 +145,7 @@ def address_detail(request, pk):
             "buildings": queries.buildings(request.user).filter(address=address),
             "places": queries.places(request.user).filter(address=address),
             "history": history_for(address)[:50],
+            "imported": actions.imported_in(address),  # the summary record of its import batch, if any
             "may_edit": actions.may_edit(request.user),
         },
     )
@@ -260,6 +275,26 @@ def room_add(request, pk):
     context = _building_context(request, building)
     context["room_form"] = form
     return render(request, "registry/building_detail.html", context, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_edit(request, pk, room_pk):
+    _editor(request)
+    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    room = get_object_or_404(Room, pk=room_pk, building=building)
+    initial = {f: getattr(room, f) for f in ("unit", "number", "floor", "size_sqm", "is_occupied")}
+    form = RoomForm(request.POST or None, initial=initial)
+    version = int(request.POST.get("version") or 0) or None
+
+    def save(data):
+        return actions.save_room(request.user, building, data, room=room, version=version)
+
+    context = {"building": building, "room": room, "version": room.version}
+    return _save(
+        request, form, save, True, lambda r: ("registry:building_detail", building.pk), "registry/room_form.html",
+        context,
+    )  # fmt: skip
 
 
 @login_required
@@ -547,3 +582,51 @@ def place_edit(request, pk=None):
         request, form, save, bool(place), lambda p: ("registry:place_detail", p.pk), "registry/place_form.html",
         context,
     )  # fmt: skip
+
+
+# --- landlords: their own rental houses -----------------------------------------------------
+
+
+@login_required
+def my_rentals(request):
+    """A landlord's own rental houses, each with its compliance score and what is missing."""
+    rentals = [(r, compliance.compliance(r)) for r in queries.landlord_rentals(request.user)]
+    return render(request, "registry/my_rentals.html", {"rentals": rentals})
+
+
+def _my_rental_context(request, rental, form=None):
+    rooms = actions.landlord_rooms(rental)
+    tenants = {}
+    for t in Tenancy.objects.filter(room__in=rooms, moved_out__isnull=True).select_related("person"):
+        tenants.setdefault(t.room_id, []).append(t)
+    return {
+        "rental": rental,
+        "compliance": compliance.compliance(rental),
+        "rooms": [(r, tenants.get(r.pk, [])) for r in rooms],
+        "form": form or TenantForm(rooms=rooms),
+    }
+
+
+@login_required
+def my_rental(request, pk):
+    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
+    return render(request, "registry/my_rental.html", _my_rental_context(request, rental))
+
+
+@login_required
+@require_POST
+def my_rental_tenant(request, pk):
+    """Declare a tenant of one of the rental's rooms (tenancy source: landlord)."""
+    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
+    form = TenantForm(request.POST, rooms=actions.landlord_rooms(rental))
+    if form.is_valid():
+        try:
+            tenancy = actions.declare_tenant(request.user, rental, form.cleaned_data)
+            messages.success(request, _("%(p)s declared in room %(r)s.") % {"p": tenancy.person.name,
+                                                                              "r": tenancy.room.number})  # fmt: skip
+            return redirect("registry:my_rental", pk=rental.pk)
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+    return render(request, "registry/my_rental.html", _my_rental_context(request, rental, form), status=400)

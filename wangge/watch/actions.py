@@ -1,28 +1,23 @@
 """Every change to watch lists and hits, and the screening of the people register.
 
 Screening: exact by the keyed ID hash (no decryption), fuzzy by the same name sound (toneless
-pinyin, pypinyin) and the same birth date. People are narrowed to the entries' birth dates in the
-database first, so the pinyin of only those names is computed. Hits are unique per (entry,
+pinyin, pypinyin) and the same birth date: two indexed joins in the database (every person keeps
+the sound of their name, Person.name_key). Hits are unique per (entry,
 person); a review (confirm / dismiss) is claimed with a conditional UPDATE, so two reviewers never
 both decide, and is recorded in the change history.
 """
-
-import re
-from collections import defaultdict
-from datetime import date
-from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import lazy_pinyin
 
 from wangge.accounts.scope import restrict
 from wangge.core import pii
 from wangge.history.actions import record_change, record_changes
 from wangge.history.models import ChangeAction
 from wangge.registry.models import Person
+from wangge.registry.validators import name_key  # the register keeps the same key on every person
 
 from .models import PERMISSION, HitState, Match, WatchEntry, WatchHit, WatchList
 
@@ -36,21 +31,6 @@ def may_use(user) -> bool:
 def check_may_use(user) -> None:
     if not may_use(user):
         raise PermissionDenied(_("Watch lists are only for users with the watch list permission."))
-
-
-_NOT_NAME = re.compile(r"[\s·•．.\-_]+")
-
-
-@lru_cache(maxsize=50_000)
-def _sound(char: str) -> str:
-    return lazy_pinyin(char)[0].lower() if "\u3400" <= char <= "\u9fff" else char.lower()
-
-
-@lru_cache(maxsize=200_000)
-def name_key(name: str) -> str:
-    """A name as it sounds: toneless pinyin of each character, lower case ("张 伟", "章玮" → "zhang wei").
-    Character by character (cached), so that a million names cost a dictionary lookup each."""
-    return " ".join(_sound(c) for c in _NOT_NAME.sub("", name or ""))
 
 
 def visible_hits(user):
@@ -93,70 +73,62 @@ def add_entries(watch_list: WatchList, rows: list[dict], *, acting_user) -> list
 
 
 def screen(lists, *, job=None, progress=None) -> dict:
-    """Compare the whole people register with these lists; new hits are written. Counts by match."""
-    entries = list(WatchEntry.objects.filter(watch_list__in=lists, watch_list__is_active=True))
-    by_hash = defaultdict(list)
-    by_sound = defaultdict(list)  # (birth date, name key) → entries
-    for e in entries:
-        if e.id_number_hash:
-            by_hash[e.id_number_hash].append(e)
-        if e.birth_date and e.name_pinyin:
-            by_sound[(e.birth_date.isoformat(), e.name_pinyin)].append(e)
-    dates = sorted({d for d, _k in by_sound})
-    steps = max(1, (len(by_hash) + CHUNK - 1) // CHUNK + (len(dates) + 4999) // 5000)
-    step = 0
+    """Compare the whole people register with these lists; new hits are written. Counts by match.
+
+    Two joins in the database, each on an index: exact on the keyed ID hash (Person.id_number_hash,
+    unique), fuzzy on (birth date, name key) (Person's index of both; the name key is kept with the
+    name). A pair found both ways stays exact. New hits are inserted in batches of CHUNK rows."""
+    list_ids = [wl.pk for wl in lists if wl.is_active]
+    if not list_ids:
+        return {"entries": 0, "exact": 0, "fuzzy": 0, "new": 0}
+    q = connection.ops.quote_name
+    person, entry, hit = (q(m._meta.db_table) for m in (Person, WatchEntry, WatchHit))
+    in_lists = f"e.watch_list_id IN ({', '.join(['%s'] * len(list_ids))})"
+    steps = 4
     found: dict[tuple[int, int], tuple[str, str]] = {}  # (entry, person) → (match, area_path)
-
-    def advance():
-        nonlocal step
-        step += 1
-        if progress:
-            progress(step, steps)
-
-    hashes = list(by_hash)
-    for i in range(0, len(hashes), CHUNK):
-        people = Person.objects.filter(id_number_hash__in=hashes[i : i + CHUNK]).values_list(
-            "pk", "id_number_hash", "area_path"
-        )
-        for pk, number_hash, area_path in people:
-            for e in by_hash[number_hash]:
-                found[(e.pk, pk)] = (Match.EXACT, area_path)
-        advance()
-    # Fuzzy: the people born on an entry's birth date (the database picks them, in a few scans of
-    # 5,000 dates each, plain SQL so that a million rows do not go through the ORM), then the sound
-    # of their names. Dates compared as ISO text: SQLite hands back text, PostgreSQL dates.
-    table = connection.ops.quote_name(Person._meta.db_table)
     with connection.cursor() as cursor:
-        for i in range(0, len(dates), 5000):
-            chunk = dates[i : i + 5000]
-            cursor.execute(
-                f"SELECT id, name, birth_date, area_path FROM {table} "  # noqa: S608 (no user text)
-                f"WHERE birth_date IN ({', '.join(['%s'] * len(chunk))})",
-                chunk if connection.vendor == "sqlite" else [date.fromisoformat(d) for d in chunk],
+        cursor.execute(f"SELECT COUNT(*) FROM {entry} e WHERE {in_lists}", list_ids)  # noqa: S608 (no user text)
+        entries = cursor.fetchone()[0]
+        if progress:
+            progress(1, steps)
+        cursor.execute(
+            f"SELECT e.id, p.id, p.area_path FROM {entry} e JOIN {person} p ON p.id_number_hash = e.id_number_hash "  # noqa: S608
+            f"WHERE {in_lists} AND e.id_number_hash != ''",
+            list_ids,
+        )
+        for e, p, area_path in cursor.fetchall():
+            found[(e, p)] = (Match.EXACT, area_path)
+        if progress:
+            progress(2, steps)
+        cursor.execute(
+            f"SELECT e.id, p.id, p.area_path FROM {entry} e JOIN {person} p "  # noqa: S608
+            f"ON p.birth_date = e.birth_date AND p.name_key = e.name_pinyin "
+            f"WHERE {in_lists} AND e.birth_date IS NOT NULL AND e.name_pinyin != ''",
+            list_ids,
+        )
+        for e, p, area_path in cursor.fetchall():
+            found.setdefault((e, p), (Match.FUZZY, area_path))  # an exact match stays exact
+        if progress:
+            progress(3, steps)
+        cursor.execute(
+            f"SELECT h.entry_id, h.person_id FROM {hit} h JOIN {entry} e ON e.id = h.entry_id WHERE {in_lists}",  # noqa: S608
+            list_ids,
+        )
+        existing = set(cursor.fetchall())
+        new = [(pair, found[pair]) for pair in found if pair not in existing]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        job_id = job.pk if job is not None else None
+        columns = "entry_id, person_id, match, state, area_path, job_id, review_note, created_at"
+        state = str(HitState.OPEN)
+        for i in range(0, len(new), CHUNK * 10):
+            cursor.executemany(
+                f"INSERT INTO {hit} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+                [(e, p, str(m), state, path, job_id, "", now) for (e, p), (m, path) in new[i : i + CHUNK * 10]],
             )
-            while rows := cursor.fetchmany(5000):
-                for pk, name, birth_date, area_path in rows:
-                    for e in by_sound.get((str(birth_date), name_key(name)), ()):
-                        found.setdefault((e.pk, pk), (Match.FUZZY, area_path))  # an exact match stays exact
-            advance()
-    existing = set()
-    pairs = list(found)
-    for i in range(0, len(pairs), CHUNK):
-        chunk = pairs[i : i + CHUNK]
-        existing |= set(
-            WatchHit.objects.filter(entry_id__in={e for e, _p in chunk}, person_id__in={p for _e, p in chunk})
-            .values_list("entry_id", "person_id")
-        )  # fmt: skip
-    new = [
-        WatchHit(entry_id=e, person_id=p, match=found[(e, p)][0], area_path=found[(e, p)][1], job=job)
-        for e, p in pairs
-        if (e, p) not in existing
-    ]
-    WatchHit.objects.bulk_create(new, batch_size=CHUNK, ignore_conflicts=True)
     if progress:
         progress(steps, steps)
     return {
-        "entries": len(entries),
+        "entries": entries,
         "exact": sum(1 for m, _a in found.values() if m == Match.EXACT),
         "fuzzy": sum(1 for m, _a in found.values() if m == Match.FUZZY),
         "new": len(new),

@@ -75,7 +75,7 @@ def test_addresses_dry_run_reports_the_actions_refusals_per_row_and_writes_nothi
     assert errors_of(checked) == {(3, "纬度"), (4, "纬度"), (5, "纬度"), (6, "地址编码")}
     reasons = {(e["line"]): e["reason"] for e in checked.result["errors"]}
     assert Area.objects.get(code=GRID_B).name in reasons[3]  # the point lies there, outside the grid
-    assert checked.result["valid"] == 1 and StandardAddress.objects.count() == before  # checked by writing, rolled back
+    assert checked.result["valid"] == 1 and StandardAddress.objects.count() == before  # checked, nothing written
 
     job = confirm(client, checked)
     assert job.state == State.FAILED and StandardAddress.objects.count() == before
@@ -83,9 +83,13 @@ def test_addresses_dry_run_reports_the_actions_refusals_per_row_and_writes_nothi
     assert job.state == State.DONE and job.result["written"] == 1 and job.result["rejected_rows"] == 4
     made = StandardAddress.objects.get(code="IMPA1")
     assert made.area.code == GRID_A and made.full_text == "莞太路1号"
-    assert ChangeRecord.objects.filter(
-        object_id=str(made.pk), object_repr="莞太路1号", user_name="grid_manager"
-    ).exists()
+    # One summary change record per import batch (count, file, user), found from the address.
+    record = ChangeRecord.objects.get(object_id="import", user_name="grid_manager")
+    assert record.after["count"] == 1 and record.after["file"] == "file.csv"
+    assert record.after["first_id"] <= made.pk <= record.after["last_id"]
+    from wangge.registry.actions import imported_in
+
+    assert imported_in(made) == record
 
 
 def test_people_import_validates_encrypts_and_reports_duplicates_per_row(client_as, registers):
