@@ -10,7 +10,7 @@ import sys
 
 from .common import RESULTS, machine
 
-BENCHMARKS = ["locate", "intake", "dashboard", "imports", "screening"]
+BENCHMARKS = ["locate", "intake", "dashboard", "imports", "screening", "tracks"]
 
 
 def main(names):

@@ -41,7 +41,7 @@ from .models import (
     TrackDay,
     WorkerPosition,
 )
-from .queries import assigned_grid
+from .queries import assigned_grid, grid_areas
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,13 @@ def check_positions(positions: list[Position]) -> None:
 def record_positions(worker, positions: list[Position]) -> Recorded:
     """Add a batch of the worker's points to their track days and move their last position.
 
-    A re-sent batch (the phone did not get the answer) adds nothing: points are one per second.
-    Points without accuracy, or with poor accuracy, are stored as they came and flagged.
+    One read-modify-write of the day's packed row per batch (no query per point), so ingest does
+    not slow down as a day fills. A re-sent batch (the phone did not get the answer) adds nothing:
+    points are one per second. Points without accuracy, or with poor accuracy, are stored as they
+    came and flagged.
     """
-    if not worker.has_role(Role.GRID_MANAGER):
+    areas = grid_areas(worker)  # one query: the role check, the grid and the live event's area
+    if not areas and not worker.has_role(Role.GRID_MANAGER):
         raise PermissionDenied(_("Only field workers send positions."))
     check_positions(positions)
     by_day = defaultdict(list)
@@ -94,23 +97,26 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
         local = timezone.localtime(p.at)
         midnight = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
         by_day[local.date()].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
-    grid = assigned_grid(worker)
+    grid = assigned_grid(worker, [area_id for area_id, _path in areas])
     accepted = duplicates = 0
     with transaction.atomic():
         for day, rows in sorted(by_day.items()):
-            track, _created = TrackDay.objects.select_for_update().get_or_create(worker=worker, day=day)
-            merged, dupes = tracks.merge(tracks.unpack(track.points), tracks.make_points(rows))
+            track = TrackDay.objects.select_for_update().filter(worker=worker, day=day).first()
+            existing = tracks.unpack(track.points) if track else tracks.unpack(b"")
+            merged, dupes = tracks.merge(existing, tracks.make_points(rows))
             accepted += len(rows) - dupes
             duplicates += dupes
-            _store(track, merged, grid)
-        if positions and _move_position(worker, max(positions, key=lambda p: p.at)):
-            latest = max(positions, key=lambda p: p.at)
-            transaction.on_commit(lambda: _publish_position(worker, latest), robust=True)
+            if dupes < len(rows):  # a batch sent again changes nothing: no write
+                _store(worker, day, track, merged, grid)
+        latest = max(positions, key=lambda p: p.at) if positions else None
+        if latest is not None and _move_position(worker, latest):
+            area_path = areas[0][1] if areas else ""
+            transaction.on_commit(lambda: _publish_position(worker, latest, area_path), robust=True)
     flagged = sum(1 for p in positions if p.accuracy_m is None or p.accuracy_m > settings.PATROL_MAX_ACCURACY_M)
     return Recorded(accepted, duplicates, flagged)
 
 
-def _store(track: TrackDay, points, grid: shapely.Geometry | None) -> None:
+def _store(worker, day: date, track: TrackDay | None, points, grid: shapely.Geometry | None) -> None:
     figures = tracks.figures(
         points,
         grid,
@@ -118,22 +124,35 @@ def _store(track: TrackDay, points, grid: shapely.Geometry | None) -> None:
         max_gap_s=settings.PATROL_MAX_GAP_SECONDS,
         max_speed_mps=settings.PATROL_MAX_SPEED_MPS,
     )
-    track.buildings_passed = tracks.buildings_passed(
-        points,
-        _buildings_near(points),
-        max_accuracy_m=settings.PATROL_MAX_ACCURACY_M,
-        within_m=settings.PATROL_BUILDING_PASSED_M,
-    )
-    midnight = timezone.make_aware(datetime.combine(track.day, time()))
-    track.points = tracks.pack(points)
-    track.point_count = figures.point_count
-    track.flagged_count = figures.flagged_count
-    track.distance_m = figures.distance_m
-    track.seconds_on_duty = figures.seconds_on_duty
-    track.seconds_in_grid = figures.seconds_in_grid
-    track.first_at = midnight + timedelta(seconds=int(points["t"][0]))
-    track.last_at = midnight + timedelta(seconds=int(points["t"][-1]))
-    track.save()
+    midnight = timezone.make_aware(datetime.combine(day, time()))
+    values = {
+        "points": tracks.pack(points),
+        "point_count": figures.point_count,
+        "flagged_count": figures.flagged_count,
+        "distance_m": figures.distance_m,
+        "seconds_on_duty": figures.seconds_on_duty,
+        "seconds_in_grid": figures.seconds_in_grid,
+        "buildings_passed": tracks.buildings_passed(
+            points,
+            _buildings_near(points),
+            max_accuracy_m=settings.PATROL_MAX_ACCURACY_M,
+            within_m=settings.PATROL_BUILDING_PASSED_M,
+        ),
+        "first_at": midnight + timedelta(seconds=int(points["t"][0])),
+        "last_at": midnight + timedelta(seconds=int(points["t"][-1])),
+        "updated_at": timezone.now(),
+    }
+    if track is not None:
+        TrackDay.objects.filter(pk=track.pk).update(**values)
+        return
+    try:
+        with transaction.atomic():
+            TrackDay.objects.create(worker=worker, day=day, **values)
+    except IntegrityError:
+        # Another batch of the same worker made the day first (PostgreSQL: both found no row).
+        track = TrackDay.objects.select_for_update().get(worker=worker, day=day)
+        merged, _dupes = tracks.merge(tracks.unpack(track.points), points)
+        _store(worker, day, track, merged, grid)
 
 
 def _buildings_near(points) -> list[tuple[float, float]]:
@@ -148,35 +167,32 @@ def _buildings_near(points) -> list[tuple[float, float]]:
     )  # fmt: skip
 
 
-def _publish_position(worker, latest: Position) -> None:
+def _publish_position(worker, latest: Position, area_path: str) -> None:
     """Open command maps move the worker's dot; the event is seen by those who supervise their grid."""
-    grids = [m.area.path for m in worker.memberships.select_related("area") if m.area_id]
     live.publish(
         {
             "type": "worker.position", "username": worker.username, "name": str(worker), "lat": latest.lat,
-            "lng": latest.lng, "at": timezone.localtime(latest.at).isoformat(), "area_path": grids[0] if grids else "",
+            "lng": latest.lng, "at": timezone.localtime(latest.at).isoformat(), "area_path": area_path,
         }
     )  # fmt: skip
 
 
 def _move_position(worker, latest: Position) -> bool:
-    current = WorkerPosition.objects.select_for_update().filter(worker=worker).first()
-    if current is not None and current.at >= latest.at:
-        return False  # an old batch sent late does not move the worker back
+    """One UPDATE in the usual case; an old batch sent late does not move the worker back."""
     try:
         area_path = locate(latest.lat, latest.lng).path
     except OutsideCity:
         area_path = ""
-    WorkerPosition.objects.update_or_create(
-        worker=worker,
-        defaults={
-            "lat": latest.lat,
-            "lng": latest.lng,
-            "accuracy_m": latest.accuracy_m,
-            "at": latest.at,
-            "area_path": area_path,
-        },
-    )
+    values = {"lat": latest.lat, "lng": latest.lng, "accuracy_m": latest.accuracy_m, "at": latest.at}
+    if WorkerPosition.objects.filter(worker=worker, at__lt=latest.at).update(**values, area_path=area_path):
+        return True
+    if WorkerPosition.objects.filter(worker=worker).exists():
+        return False
+    try:
+        with transaction.atomic():
+            WorkerPosition.objects.create(worker=worker, **values, area_path=area_path)
+    except IntegrityError:
+        return False  # a concurrent batch placed the worker first
     return True
 
 
