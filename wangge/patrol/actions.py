@@ -21,8 +21,9 @@ from wangge.cases.models import CasePhoto, Channel
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
 from wangge.insight import live
+from wangge.registry import actions as registry_actions
 from wangge.registry import queries as registry_queries
-from wangge.registry.models import Building, Place, RentalHouse, RentalStatus
+from wangge.registry.models import Building, Person, Place, RentalHouse, RentalStatus, TenancySource
 
 from . import tracks
 from .models import (
@@ -35,6 +36,7 @@ from .models import (
     InspectionResult,
     InspectionRule,
     InspectionTask,
+    ResidentRegistration,
     Resolution,
     TargetKind,
     TaskStatus,
@@ -80,13 +82,19 @@ def check_positions(positions: list[Position]) -> None:
         raise ValidationError(errors)
 
 
+class _Conflict(Exception):
+    """Another batch of the same worker wrote the day in between: merge again."""
+
+
 def record_positions(worker, positions: list[Position]) -> Recorded:
     """Add a batch of the worker's points to their track days and move their last position.
 
-    One read-modify-write of the day's packed row per batch (no query per point), so ingest does
-    not slow down as a day fills. A re-sent batch (the phone did not get the answer) adds nothing:
-    points are one per second. Points without accuracy, or with poor accuracy, are stored as they
-    came and flagged.
+    One read-modify-write of the day's packed row per batch (no query per point). The merge and the
+    figures are computed from a copy read without a lock; the write is one short transaction that
+    stores the day only if its revision has not moved (else the batch is merged again), so writers
+    wait for each other only for the UPDATEs. A re-sent batch (the phone did not get the answer)
+    adds nothing: points are one per second. Points without accuracy, or with poor accuracy, are
+    stored as they came and flagged.
     """
     areas = grid_areas(worker)  # one query: the role check, the grid and the live event's area
     if not areas and not worker.has_role(Role.GRID_MANAGER):
@@ -97,26 +105,33 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
         local = timezone.localtime(p.at)
         midnight = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
         by_day[local.date()].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
+    new_points = {day: tracks.make_points(rows) for day, rows in by_day.items()}
     grid = assigned_grid(worker, [area_id for area_id, _path in areas])
-    accepted = duplicates = 0
-    with transaction.atomic():
-        for day, rows in sorted(by_day.items()):
-            track = TrackDay.objects.select_for_update().filter(worker=worker, day=day).first()
-            existing = tracks.unpack(track.points) if track else tracks.unpack(b"")
-            merged, dupes = tracks.merge(existing, tracks.make_points(rows))
-            accepted += len(rows) - dupes
+    latest = max(positions, key=lambda p: p.at) if positions else None
+    area_path = areas[0][1] if areas else ""
+    for attempt in range(10):
+        plans, duplicates = [], 0
+        for day in sorted(new_points):
+            track = TrackDay.objects.filter(worker=worker, day=day).values("pk", "points", "revision").first()
+            merged, dupes = tracks.merge(tracks.unpack(track["points"] if track else b""), new_points[day])
             duplicates += dupes
-            if dupes < len(rows):  # a batch sent again changes nothing: no write
-                _store(worker, day, track, merged, grid)
-        latest = max(positions, key=lambda p: p.at) if positions else None
-        if latest is not None and _move_position(worker, latest):
-            area_path = areas[0][1] if areas else ""
-            transaction.on_commit(lambda: _publish_position(worker, latest, area_path), robust=True)
+            if dupes < len(new_points[day]):  # a batch sent again changes nothing: no write
+                plans.append((day, track, _track_values(day, merged, grid)))
+        try:
+            with transaction.atomic():
+                for day, track, values in plans:
+                    _write_track(worker, day, track, values)
+                if latest is not None and _move_position(worker, latest):
+                    transaction.on_commit(lambda: _publish_position(worker, latest, area_path), robust=True)
+            break
+        except _Conflict:
+            if attempt == 9:
+                raise
     flagged = sum(1 for p in positions if p.accuracy_m is None or p.accuracy_m > settings.PATROL_MAX_ACCURACY_M)
-    return Recorded(accepted, duplicates, flagged)
+    return Recorded(len(positions) - duplicates, duplicates, flagged)
 
 
-def _store(worker, day: date, track: TrackDay | None, points, grid: shapely.Geometry | None) -> None:
+def _track_values(day: date, points, grid: shapely.Geometry | None) -> dict:
     figures = tracks.figures(
         points,
         grid,
@@ -125,7 +140,7 @@ def _store(worker, day: date, track: TrackDay | None, points, grid: shapely.Geom
         max_speed_mps=settings.PATROL_MAX_SPEED_MPS,
     )
     midnight = timezone.make_aware(datetime.combine(day, time()))
-    values = {
+    return {
         "points": tracks.pack(points),
         "point_count": figures.point_count,
         "flagged_count": figures.flagged_count,
@@ -142,17 +157,22 @@ def _store(worker, day: date, track: TrackDay | None, points, grid: shapely.Geom
         "last_at": midnight + timedelta(seconds=int(points["t"][-1])),
         "updated_at": timezone.now(),
     }
+
+
+def _write_track(worker, day: date, track: dict | None, values: dict) -> None:
+    """The day's row as merged from `track` (None: there was no row); _Conflict if it moved since."""
     if track is not None:
-        TrackDay.objects.filter(pk=track.pk).update(**values)
+        changed = TrackDay.objects.filter(pk=track["pk"], revision=track["revision"]).update(
+            **values, revision=track["revision"] + 1
+        )
+        if not changed:
+            raise _Conflict
         return
     try:
         with transaction.atomic():
             TrackDay.objects.create(worker=worker, day=day, **values)
     except IntegrityError:
-        # Another batch of the same worker made the day first (PostgreSQL: both found no row).
-        track = TrackDay.objects.select_for_update().get(worker=worker, day=day)
-        merged, _dupes = tracks.merge(tracks.unpack(track.points), points)
-        _store(worker, day, track, merged, grid)
+        raise _Conflict from None
 
 
 def _buildings_near(points) -> list[tuple[float, float]]:
@@ -194,6 +214,54 @@ def _move_position(worker, latest: Position) -> bool:
     except IntegrityError:
         return False  # a concurrent batch placed the worker first
     return True
+
+
+# ---- Residents and tenants registered in the field ----------------------------------------
+
+
+def register_resident(user, data: dict, *, idempotency_key: str = "") -> tuple[ResidentRegistration, bool]:
+    """A person moving into a room of the worker's grid, through the registry's own actions: a new
+    person is registered with the room as residence; someone already in the register (same ID or
+    passport number, visible to the worker) moves in. The same idempotency key returns the first
+    answer, so a registration sent twice by the phone makes one person. (registration, created)."""
+    if not user.has_role(Role.GRID_MANAGER) and not user.is_superuser:
+        raise PermissionDenied(_("Only field workers register residents here."))
+    key = f"u{user.pk}:{idempotency_key}" if idempotency_key else None
+    if key and len(key) > 200:
+        raise ValidationError({"idempotency_key": _("At most 150 characters.")})
+    if key and (existing := ResidentRegistration.objects.filter(idempotency_key=key).first()):
+        return existing, False
+    try:
+        with transaction.atomic():
+            return _register_resident(user, data, key), True
+    except IntegrityError:
+        existing = ResidentRegistration.objects.filter(idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _register_resident(user, data: dict, key: str | None) -> ResidentRegistration:
+    data = {**data, "source": TenancySource.GRID_MANAGER}
+    moved = False
+    try:
+        person = registry_actions.register_person(user, data)
+    except registry_actions.DuplicatePerson as exc:
+        room = registry_queries.rooms(user).filter(pk=data.get("room")).first()
+        if exc.existing is None or room is None:
+            raise
+        person = exc.existing
+        registry_actions.move_in(user, person, room, moved_in=data.get("moved_in"), source=data["source"],
+                                 version=person.version)  # fmt: skip
+        moved = True
+    person = Person.objects.select_related("residence__building").get(pk=person.pk)
+    return ResidentRegistration.objects.create(
+        idempotency_key=key or f"u{user.pk}:person-{person.pk}-{timezone.now().timestamp()}",
+        registered_by=user,
+        person=person,
+        room=person.residence,
+        moved=moved,
+    )
 
 
 # ---- Inspections ----------------------------------------------------------------------------

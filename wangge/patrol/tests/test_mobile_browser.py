@@ -70,7 +70,9 @@ def test_reports_made_offline_arrive_once_when_back_online(new_page, settings, u
     page.context.set_geolocation({"latitude": inside.y + 0.0003, "longitude": inside.x, "accuracy": 8})
     page.wait_for_function(f"document.querySelector('#gps-state').textContent.startsWith('{inside.y + 0.0003:.5f}')")
     page.wait_for_timeout(1500)
-    with page.expect_response(lambda r: r.url.endswith("/api/v1/patrol/positions") and r.request.method == "POST") as sent:
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/v1/patrol/positions") and r.request.method == "POST"
+    ) as sent:
         page.click("#duty")
     assert sent.value.ok
     wait_outbox(page, 0)
