@@ -21,8 +21,9 @@ from wangge.cases.models import CasePhoto, Channel
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
 from wangge.insight import live
+from wangge.registry import actions as registry_actions
 from wangge.registry import queries as registry_queries
-from wangge.registry.models import Building, Place, RentalHouse, RentalStatus
+from wangge.registry.models import Building, Person, Place, RentalHouse, RentalStatus, TenancySource
 
 from . import tracks
 from .models import (
@@ -35,13 +36,14 @@ from .models import (
     InspectionResult,
     InspectionRule,
     InspectionTask,
+    ResidentRegistration,
     Resolution,
     TargetKind,
     TaskStatus,
     TrackDay,
     WorkerPosition,
 )
-from .queries import assigned_grid
+from .queries import assigned_grid, grid_areas
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,22 @@ def check_positions(positions: list[Position]) -> None:
         raise ValidationError(errors)
 
 
+class _Conflict(Exception):
+    """Another batch of the same worker wrote the day in between: merge again."""
+
+
 def record_positions(worker, positions: list[Position]) -> Recorded:
     """Add a batch of the worker's points to their track days and move their last position.
 
-    A re-sent batch (the phone did not get the answer) adds nothing: points are one per second.
-    Points without accuracy, or with poor accuracy, are stored as they came and flagged.
+    One read-modify-write of the day's packed row per batch (no query per point). The merge and the
+    figures are computed from a copy read without a lock; the write is one short transaction that
+    stores the day only if its revision has not moved (else the batch is merged again), so writers
+    wait for each other only for the UPDATEs. A re-sent batch (the phone did not get the answer)
+    adds nothing: points are one per second. Points without accuracy, or with poor accuracy, are
+    stored as they came and flagged.
     """
-    if not worker.has_role(Role.GRID_MANAGER):
+    areas = grid_areas(worker)  # one query: the role check, the grid and the live event's area
+    if not areas and not worker.has_role(Role.GRID_MANAGER):
         raise PermissionDenied(_("Only field workers send positions."))
     check_positions(positions)
     by_day = defaultdict(list)
@@ -94,23 +105,33 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
         local = timezone.localtime(p.at)
         midnight = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
         by_day[local.date()].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
-    grid = assigned_grid(worker)
-    accepted = duplicates = 0
-    with transaction.atomic():
-        for day, rows in sorted(by_day.items()):
-            track, _created = TrackDay.objects.select_for_update().get_or_create(worker=worker, day=day)
-            merged, dupes = tracks.merge(tracks.unpack(track.points), tracks.make_points(rows))
-            accepted += len(rows) - dupes
+    new_points = {day: tracks.make_points(rows) for day, rows in by_day.items()}
+    grid = assigned_grid(worker, [area_id for area_id, _path in areas])
+    latest = max(positions, key=lambda p: p.at) if positions else None
+    area_path = areas[0][1] if areas else ""
+    for attempt in range(10):
+        plans, duplicates = [], 0
+        for day in sorted(new_points):
+            track = TrackDay.objects.filter(worker=worker, day=day).values("pk", "points", "revision").first()
+            merged, dupes = tracks.merge(tracks.unpack(track["points"] if track else b""), new_points[day])
             duplicates += dupes
-            _store(track, merged, grid)
-        if positions and _move_position(worker, max(positions, key=lambda p: p.at)):
-            latest = max(positions, key=lambda p: p.at)
-            transaction.on_commit(lambda: _publish_position(worker, latest), robust=True)
+            if dupes < len(new_points[day]):  # a batch sent again changes nothing: no write
+                plans.append((day, track, _track_values(day, merged, grid)))
+        try:
+            with transaction.atomic():
+                for day, track, values in plans:
+                    _write_track(worker, day, track, values)
+                if latest is not None and _move_position(worker, latest):
+                    transaction.on_commit(lambda: _publish_position(worker, latest, area_path), robust=True)
+            break
+        except _Conflict:
+            if attempt == 9:
+                raise
     flagged = sum(1 for p in positions if p.accuracy_m is None or p.accuracy_m > settings.PATROL_MAX_ACCURACY_M)
-    return Recorded(accepted, duplicates, flagged)
+    return Recorded(len(positions) - duplicates, duplicates, flagged)
 
 
-def _store(track: TrackDay, points, grid: shapely.Geometry | None) -> None:
+def _track_values(day: date, points, grid: shapely.Geometry | None) -> dict:
     figures = tracks.figures(
         points,
         grid,
@@ -118,22 +139,40 @@ def _store(track: TrackDay, points, grid: shapely.Geometry | None) -> None:
         max_gap_s=settings.PATROL_MAX_GAP_SECONDS,
         max_speed_mps=settings.PATROL_MAX_SPEED_MPS,
     )
-    track.buildings_passed = tracks.buildings_passed(
-        points,
-        _buildings_near(points),
-        max_accuracy_m=settings.PATROL_MAX_ACCURACY_M,
-        within_m=settings.PATROL_BUILDING_PASSED_M,
-    )
-    midnight = timezone.make_aware(datetime.combine(track.day, time()))
-    track.points = tracks.pack(points)
-    track.point_count = figures.point_count
-    track.flagged_count = figures.flagged_count
-    track.distance_m = figures.distance_m
-    track.seconds_on_duty = figures.seconds_on_duty
-    track.seconds_in_grid = figures.seconds_in_grid
-    track.first_at = midnight + timedelta(seconds=int(points["t"][0]))
-    track.last_at = midnight + timedelta(seconds=int(points["t"][-1]))
-    track.save()
+    midnight = timezone.make_aware(datetime.combine(day, time()))
+    return {
+        "points": tracks.pack(points),
+        "point_count": figures.point_count,
+        "flagged_count": figures.flagged_count,
+        "distance_m": figures.distance_m,
+        "seconds_on_duty": figures.seconds_on_duty,
+        "seconds_in_grid": figures.seconds_in_grid,
+        "buildings_passed": tracks.buildings_passed(
+            points,
+            _buildings_near(points),
+            max_accuracy_m=settings.PATROL_MAX_ACCURACY_M,
+            within_m=settings.PATROL_BUILDING_PASSED_M,
+        ),
+        "first_at": midnight + timedelta(seconds=int(points["t"][0])),
+        "last_at": midnight + timedelta(seconds=int(points["t"][-1])),
+        "updated_at": timezone.now(),
+    }
+
+
+def _write_track(worker, day: date, track: dict | None, values: dict) -> None:
+    """The day's row as merged from `track` (None: there was no row); _Conflict if it moved since."""
+    if track is not None:
+        changed = TrackDay.objects.filter(pk=track["pk"], revision=track["revision"]).update(
+            **values, revision=track["revision"] + 1
+        )
+        if not changed:
+            raise _Conflict
+        return
+    try:
+        with transaction.atomic():
+            TrackDay.objects.create(worker=worker, day=day, **values)
+    except IntegrityError:
+        raise _Conflict from None
 
 
 def _buildings_near(points) -> list[tuple[float, float]]:
@@ -148,36 +187,81 @@ def _buildings_near(points) -> list[tuple[float, float]]:
     )  # fmt: skip
 
 
-def _publish_position(worker, latest: Position) -> None:
+def _publish_position(worker, latest: Position, area_path: str) -> None:
     """Open command maps move the worker's dot; the event is seen by those who supervise their grid."""
-    grids = [m.area.path for m in worker.memberships.select_related("area") if m.area_id]
     live.publish(
         {
             "type": "worker.position", "username": worker.username, "name": str(worker), "lat": latest.lat,
-            "lng": latest.lng, "at": timezone.localtime(latest.at).isoformat(), "area_path": grids[0] if grids else "",
+            "lng": latest.lng, "at": timezone.localtime(latest.at).isoformat(), "area_path": area_path,
         }
     )  # fmt: skip
 
 
 def _move_position(worker, latest: Position) -> bool:
-    current = WorkerPosition.objects.select_for_update().filter(worker=worker).first()
-    if current is not None and current.at >= latest.at:
-        return False  # an old batch sent late does not move the worker back
+    """One UPDATE in the usual case; an old batch sent late does not move the worker back."""
     try:
         area_path = locate(latest.lat, latest.lng).path
     except OutsideCity:
         area_path = ""
-    WorkerPosition.objects.update_or_create(
-        worker=worker,
-        defaults={
-            "lat": latest.lat,
-            "lng": latest.lng,
-            "accuracy_m": latest.accuracy_m,
-            "at": latest.at,
-            "area_path": area_path,
-        },
-    )
+    values = {"lat": latest.lat, "lng": latest.lng, "accuracy_m": latest.accuracy_m, "at": latest.at}
+    if WorkerPosition.objects.filter(worker=worker, at__lt=latest.at).update(**values, area_path=area_path):
+        return True
+    if WorkerPosition.objects.filter(worker=worker).exists():
+        return False
+    try:
+        with transaction.atomic():
+            WorkerPosition.objects.create(worker=worker, **values, area_path=area_path)
+    except IntegrityError:
+        return False  # a concurrent batch placed the worker first
     return True
+
+
+# ---- Residents and tenants registered in the field ----------------------------------------
+
+
+def register_resident(user, data: dict, *, idempotency_key: str = "") -> tuple[ResidentRegistration, bool]:
+    """A person moving into a room of the worker's grid, through the registry's own actions: a new
+    person is registered with the room as residence; someone already in the register (same ID or
+    passport number, visible to the worker) moves in. The same idempotency key returns the first
+    answer, so a registration sent twice by the phone makes one person. (registration, created)."""
+    if not user.has_role(Role.GRID_MANAGER) and not user.is_superuser:
+        raise PermissionDenied(_("Only field workers register residents here."))
+    key = f"u{user.pk}:{idempotency_key}" if idempotency_key else None
+    if key and len(key) > 200:
+        raise ValidationError({"idempotency_key": _("At most 150 characters.")})
+    if key and (existing := ResidentRegistration.objects.filter(idempotency_key=key).first()):
+        return existing, False
+    try:
+        with transaction.atomic():
+            return _register_resident(user, data, key), True
+    except IntegrityError:
+        existing = ResidentRegistration.objects.filter(idempotency_key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _register_resident(user, data: dict, key: str | None) -> ResidentRegistration:
+    data = {**data, "source": TenancySource.GRID_MANAGER}
+    moved = False
+    try:
+        person = registry_actions.register_person(user, data)
+    except registry_actions.DuplicatePerson as exc:
+        room = registry_queries.rooms(user).filter(pk=data.get("room")).first()
+        if exc.existing is None or room is None:
+            raise
+        person = exc.existing
+        registry_actions.move_in(user, person, room, moved_in=data.get("moved_in"), source=data["source"],
+                                 version=person.version)  # fmt: skip
+        moved = True
+    person = Person.objects.select_related("residence__building").get(pk=person.pk)
+    return ResidentRegistration.objects.create(
+        idempotency_key=key or f"u{user.pk}:person-{person.pk}-{timezone.now().timestamp()}",
+        registered_by=user,
+        person=person,
+        room=person.residence,
+        moved=moved,
+    )
 
 
 # ---- Inspections ----------------------------------------------------------------------------

@@ -380,3 +380,51 @@ def list_inspections(request, target_kind: str = "", target_id: int | None = Non
 @router.get("/inspections/{int:inspection_id}", response=InspectionOut)
 def get_inspection(request, inspection_id: int):
     return inspection_out(get_object_or_404(inspections_for(request.user), pk=inspection_id))
+
+
+# ---- Residents and tenants registered from the field app -------------------------------------
+
+
+class ResidentIn(Schema):
+    name: str = ""
+    person_type: str = Field(description="registered, floating or overseas")
+    id_number: str = ""
+    passport: str = ""
+    nationality: str = ""
+    phone: str = ""
+    room: int | None = Field(None, description="the room they move into (a room of a building in the worker's grid)")
+    moved_in: date | None = None
+
+
+class ResidentOut(Schema):
+    person_id: int
+    name: str
+    id_number: str = Field(description="masked")
+    room_id: int
+    room: str
+    moved: bool = Field(description="already in the register: recorded as moving in")
+
+
+@router.post(
+    "/residents",
+    response={201: ResidentOut, 200: ResidentOut},
+    summary="Register a resident or tenant moving into a room (Idempotency-Key honoured)",
+)
+def register_resident(request, payload: ResidentIn):
+    """Through the registry's actions: a new person with the room as residence, or, when the ID or
+    passport number is already registered (and visible to the worker), that person moving in.
+    Errors name the field (id_number, phone, room…)."""
+    data = {k: v for k, v in payload.dict().items() if v not in ("", None)}
+    registration, created = actions.register_resident(
+        request.user, data, idempotency_key=request.headers.get("Idempotency-Key", "")
+    )
+    person = registration.person
+    body = {
+        "person_id": person.pk,
+        "name": person.name,
+        "id_number": person.id_number_masked or person.passport_masked,
+        "room_id": registration.room_id,
+        "room": str(registration.room),
+        "moved": registration.moved,
+    }
+    return Status(201 if created else 200, body)

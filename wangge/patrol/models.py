@@ -27,6 +27,9 @@ class TrackDay(models.Model):
     seconds_in_grid = models.PositiveIntegerField(_("time inside the assigned grid (s)"), default=0)
     buildings_passed = models.PositiveIntegerField(_("registered buildings passed"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Bumped by every write: a batch merged from a copy read earlier is written only if nobody wrote
+    # in between (otherwise merged again), so no lock is held while the points are merged.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("track day")
@@ -258,3 +261,24 @@ class InspectionAnswer(models.Model):
 
     def __str__(self):
         return f"{self.item}: {self.value}"
+
+
+class ResidentRegistration(models.Model):
+    """A resident or tenant registered (or moved in) from the field app, under the phone's idempotency
+    key: a registration sent again, because the answer was lost, answers with the same person."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
+    person = models.ForeignKey("registry.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey("registry.Room", verbose_name=_("room"), on_delete=models.CASCADE, related_name="+")
+    moved = models.BooleanField(_("already registered: moved in"), default=False)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resident registered in the field")
+        verbose_name_plural = _("residents registered in the field")
+
+    def __str__(self):
+        return f"{self.person} → {self.room}"

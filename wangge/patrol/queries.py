@@ -1,14 +1,15 @@
 """Who may see whose tracks, and the geometry a worker is assigned to."""
 
+import threading
 from functools import reduce
 from operator import or_
 
 import shapely
 from django.db.models import Q
-from shapely.geometry import shape
 
 from wangge.accounts.models import Membership, Role, User
 from wangge.accounts.scope import scope_for
+from wangge.areas.locate import get_index
 
 SUPERVISOR_ROLES = {
     Role.VILLAGE_DISPATCHER,
@@ -37,18 +38,50 @@ def visible_workers(user):
     return workers.filter(condition).distinct()
 
 
-def assigned_grid(worker) -> shapely.Geometry | None:
+def grid_areas(worker) -> list[tuple[int, str]]:
+    """(area id, path) of every area the worker is a grid manager of, in one query."""
+    return list(
+        Membership.objects.filter(user=worker, role=Role.GRID_MANAGER, area__isnull=False)
+        .order_by("pk")
+        .values_list("area_id", "area__path")
+    )
+
+
+class _GridCache:
+    """Assigned grids as prepared shapes, built from the point → area index's own geometries (so no
+    boundary is read or parsed per batch of positions), and dropped whenever that index is rebuilt."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.index = None
+        self.positions: dict[int, int] = {}
+        self.grids: dict[tuple, shapely.Geometry | None] = {}
+
+    def get(self, area_ids) -> shapely.Geometry | None:
+        index = get_index()
+        key = tuple(sorted(set(area_ids)))
+        with self.lock:
+            if self.index is not index:
+                self.index, self.grids = index, {}
+                self.positions = {area.id: i for i, area in enumerate(index.areas)}
+            if key not in self.grids:
+                geometries = index.all_tree.geometries if index.all_tree is not None else []
+                shapes = [geometries[self.positions[a]] for a in key if a in self.positions]
+                grid = shapely.union_all(shapes) if shapes else None
+                if grid is not None:
+                    shapely.prepare(grid)
+                self.grids[key] = grid
+            return self.grids[key]
+
+
+_grid_cache = _GridCache()
+
+
+def assigned_grid(worker, area_ids=None) -> shapely.Geometry | None:
     """The union of the areas the worker is a grid manager of (None when none has a boundary)."""
-    boundaries = [
-        shape(m.area.boundary)
-        for m in Membership.objects.filter(user=worker, role=Role.GRID_MANAGER).select_related("area")
-        if m.area_id and m.area.boundary
-    ]
-    if not boundaries:
-        return None
-    grid = shapely.union_all(boundaries)
-    shapely.prepare(grid)
-    return grid
+    if area_ids is None:
+        area_ids = [area_id for area_id, _path in grid_areas(worker)]
+    return _grid_cache.get(area_ids)
 
 
 def worker_areas(worker) -> list:

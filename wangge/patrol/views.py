@@ -22,6 +22,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from wangge.accounts.models import Role
 from wangge.areas.models import Level
 from wangge.cases.models import MatterItem
+from wangge.registry.models import PersonType
 
 from . import kpi
 from .api import figures_of
@@ -63,13 +64,16 @@ def track_playback(request, username: str, day: str):
 
 # The mobile app (PWA) for field workers: one shell page, its service worker and manifest.
 MOBILE_ASSETS = ["patrol/mobile/app.js", "patrol/mobile/app.css", "patrol/mobile/icon.svg"]
+# The task map's files: not part of the first load (fetched when the map is first opened), but kept
+# by the service worker with the shell, so the map opens at once and offline.
+MAP_ASSETS = ["vendor/leaflet/leaflet.css", "vendor/leaflet/leaflet.js", "web/geo.js"]
 
 
 @lru_cache(maxsize=1)
 def mobile_cache_version() -> str:
     """Changes whenever an asset of the app changes, so phones install the new service worker."""
     digest = hashlib.sha256()
-    for asset in MOBILE_ASSETS:
+    for asset in MOBILE_ASSETS + MAP_ASSETS:
         digest.update(Path(finders.find(asset)).read_bytes())
     return digest.hexdigest()[:12]
 
@@ -88,6 +92,14 @@ def mobile_app(request):
         "gridName": grid.name if grid else "",
         "positionIntervalSeconds": settings.PATROL_POSITION_INTERVAL_SECONDS,
         "matterItems": list(matter_items),
+        "personTypes": [list(choice) for choice in PersonType.choices],
+        "map": {
+            "css": static(MAP_ASSETS[0]),
+            "scripts": [static(a) for a in MAP_ASSETS[1:]],
+            "tileUrl": settings.MAP_TILE_URL,
+            "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+            "tileCrs": settings.MAP_TILE_CRS,
+        },
         "serviceWorker": reverse("patrol:mobile_service_worker"),
         "scope": reverse("patrol:mobile_app"),
     }
@@ -95,7 +107,7 @@ def mobile_app(request):
 
 
 def mobile_service_worker(request):
-    shell = [reverse("patrol:mobile_app")] + [static(a) for a in MOBILE_ASSETS]
+    shell = [reverse("patrol:mobile_app")] + [static(a) for a in MOBILE_ASSETS + MAP_ASSETS]
     body = render_to_string("patrol/mobile/sw.js", {"version": mobile_cache_version(), "shell": json.dumps(shell)})
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"  # the browser checks for a new worker on every visit

@@ -1,1 +1,1 @@
-from wangge.registry.tests.conftest import admin, make_building  # noqa: F401  (shared register fixtures)
+from wangge.registry.tests.conftest import admin, make_building, make_person  # noqa: F401  (shared register fixtures)

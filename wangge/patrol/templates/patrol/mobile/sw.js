@@ -1,5 +1,7 @@
-// The field app's service worker: keeps the app shell for offline use and the last copy of
-// GET API answers (today's lists). Writes never go through here: the app queues them itself.
+// The field app's service worker: keeps the app shell (and the task map's files) for offline use.
+// The shell page is network first (it carries the user's settings); its files are served from this
+// versioned cache at once (a new version of any file makes a new worker, which fetches them again).
+// The app keeps its own copies of GET answers (per user) and queues writes itself.
 const CACHE = "wangge-m-{{ version }}";
 const SHELL = {{ shell|safe }};
 
@@ -19,15 +21,17 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
-  const isShell = SHELL.includes(url.pathname);
-  const isApi = url.pathname.startsWith("/api/v1/");
-  if (!isShell && !isApi) return;
-  // Network first (fresh data when there is a signal), the cached copy when there is none.
+  if (url.origin !== self.location.origin || !SHELL.includes(url.pathname)) return;
+  if (request.mode !== "navigate") {
+    // A file of the shell: from the cache, the network only if it is missing.
+    event.respondWith(caches.match(request, { ignoreSearch: true }).then((hit) => hit || fetch(request)));
+    return;
+  }
+  // The page itself: fresh when there is a signal, the cached copy when there is none.
   event.respondWith(
     fetch(request)
       .then((response) => {
-        if (response.ok) {
+        if (response.ok && !response.redirected) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(request, copy));
         }
