@@ -65,3 +65,21 @@ def spots(request, area: str = ""):
     chosen = _area(request, area)
     found = queries.recurring_spots(request.user, chosen)
     return {"spots": [{**s, "first": s["first"].isoformat(), "last": s["last"].isoformat()} for s in found]}
+
+
+@router.get("/heat")
+def heat(
+    request,
+    area: str = "",
+    period: str = "month",
+    start: str = "",
+    end: str = "",
+    category: str = "",
+    cell: int = queries.HEAT_CELL_M,
+):
+    """The heat map of cases reported in a period (today, week, month, 30d, year, or start/end
+    dates), of one category (kind:code, a major class takes its minor classes) or all: counts per
+    bin of about `cell` metres (50–5,000), as [lat, lng, count] at the bin's centre (WGS-84), from
+    the cases of the user's jurisdiction under `area` only."""
+    chosen = _area(request, area)
+    return queries.heat(request.user, chosen, figures.period_from(period, start, end), category=category, cell_m=cell)

@@ -20,6 +20,7 @@ from wangge.accounts.models import Department
 from wangge.areas.models import Area
 from wangge.cases import actions
 from wangge.cases import queries as case_queries
+from wangge.cases.models import Category
 
 from . import access, export, figures, live, queries
 
@@ -107,7 +108,13 @@ def command(request):
     return render(
         request,
         "insight/command.html",
-        {**_map_context(request, area), "board": board, "spot_settings": _spot_settings()},
+        {
+            **_map_context(request, area),
+            "board": board,
+            "spot_settings": _spot_settings(),
+            "heat_periods": {k: v for k, v in figures.PERIODS.items() if k != "custom"},
+            "heat_categories": Category.objects.filter(parent__isnull=True, is_active=True).order_by("kind", "code"),
+        },
     )
 
 

@@ -116,3 +116,30 @@ def test_dashboard_and_big_screen(new_page):
     assert new.number in screen.text_content("#ticker")
     screen.wait_for_timeout(600)
     screen.screenshot(path=str(SCREENSHOTS / "big-screen.png"))
+
+
+def test_heat_map_layer_toggles_and_filters(page):
+    mine = [report("grid_manager", "441900122002001", offset=i * 2e-4) for i in range(3)]
+    report("grid_manager2", VILLAGE_B_GRID, description="邻村案件")
+    log_in(page, "village_dispatcher")
+    page.goto(page.base_url + "/command/")
+    page.wait_for_selector("#command-map[data-loaded]")
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 0  # off until toggled
+    label = page.get_attribute("#command-map", "data-label-heat")
+    page.locator(".leaflet-control-layers-overlays label", has_text=label).click()
+    page.wait_for_selector("#command-map[data-heat-count]")
+    assert page.get_attribute("#command-map", "data-heat-count") == str(len(mine))  # not the next village's
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1 and page.is_visible("#heat-filters")
+    page.screenshot(path=str(SCREENSHOTS / "command-heat-map.png"))
+    other = page.eval_on_selector(
+        '#heat-filters select[name="category"]',
+        "(s, mine) => [...s.options].map((o) => o.value).find((v) => v && !v.endsWith(':' + mine))",
+        mine[0].category.parent.code if mine[0].category.parent_id else mine[0].category.code,
+    )
+    page.select_option('#heat-filters select[name="category"]', other)
+    page.wait_for_selector('#command-map[data-heat-count="0"]')
+    page.select_option('#heat-filters select[name="category"]', "")
+    page.wait_for_selector(f'#command-map[data-heat-count="{len(mine)}"]')
+    page.locator(".leaflet-control-layers-overlays label", has_text=label).click()
+    page.wait_for_selector("canvas.leaflet-heatmap-layer", state="detached")
+    assert not page.is_visible("#heat-filters")
