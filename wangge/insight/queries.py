@@ -124,7 +124,7 @@ def board(user, area=None, limit=60) -> dict:
         "due_soon": due_soon.count(),
     }
     rows = list(
-        cases.select_related("area", "category", "matter_item__department").order_by(
+        cases.select_related("area", "category", "matter_item__department", "duplicate_of").order_by(
             "-is_overdue", F("next_deadline").asc(nulls_last=True), "-created_at"
         )[:limit]
     )
@@ -266,3 +266,47 @@ def bin_size(cell_m: float, lat: float | None) -> tuple[float, float]:
     lat = 23.0 if lat is None else lat
     dlat = cell_m / 111_000
     return dlat, cell_m / (111_000 * max(math.cos(math.radians(lat)), 0.1))
+
+
+def nearest_workers(user, case: Case, limit: int = 5) -> list[dict]:
+    """The on-duty field workers nearest the case (distance from their last position, heard from
+    within PATROL_ON_DUTY_MINUTES), among those the user supervises (patrol.visible_workers)."""
+    from wangge.patrol.models import WorkerPosition
+    from wangge.patrol.queries import visible_workers
+
+    if case.lat is None or case.lng is None:
+        return []
+    recent = timezone.now() - timedelta(minutes=settings.PATROL_ON_DUTY_MINUTES)
+    rows = list(
+        WorkerPosition.objects.filter(worker__in=visible_workers(user), at__gte=recent)
+        .select_related("worker")
+        .only("lat", "lng", "at", "worker__username", "worker__full_name")
+    )
+    if not rows:
+        return []
+    metres = distance_m(case.lng, case.lat, [p.lng for p in rows], [p.lat for p in rows])
+    ranked = sorted(zip(rows, (float(m) for m in metres), strict=True), key=lambda pm: pm[1])[:limit]
+    return [
+        {
+            "username": p.worker.username,
+            "name": str(p.worker),
+            "distance_m": round(m),
+            "km": round(m / 1000, 1),
+            "at": p.at,
+            "lat": p.lat,
+            "lng": p.lng,
+        }
+        for p, m in ranked
+    ]
+
+
+def open_duplicate(user, case: Case):
+    """The open case this one is flagged as a likely duplicate of, when the user may see it."""
+    if not case.duplicate_of_id or case.status not in OPEN_STATUSES:
+        return None
+    return (
+        roles.visible_cases(user)
+        .filter(pk=case.duplicate_of_id, status__in=OPEN_STATUSES)
+        .select_related("category", "area")
+        .first()
+    )

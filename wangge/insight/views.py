@@ -136,6 +136,9 @@ def _panel_context(request, case, error=None):
         ),
         "can_dispatch": "dispatch" in allowed,
         "can_escalate": "escalate" in allowed,
+        "can_merge": "merge" in allowed,
+        "duplicate": queries.open_duplicate(request.user, case),
+        "nearest": queries.nearest_workers(request.user, case),
         "departments": Department.objects.filter(is_active=True).order_by("code"),
         "assignments": case.assignments.select_related("department"),
         "error": error,
@@ -153,18 +156,21 @@ def case_panel(request, pk):
 @login_required
 @require_POST
 def case_panel_act(request, pk):
-    """One-click dispatch or escalate from the map, through the cases `transition` action."""
+    """One-click dispatch, escalate or merge (into the flagged duplicate's case, or a case number
+    typed in) from the map and the board, through the cases `transition` action."""
     if not access.is_commander(request.user):
         raise Http404
     case = get_object_or_404(case_queries.case_list(request.user), pk=pk)
     action = request.POST.get("action", "")
     status, error = 200, None
     try:
-        if action not in ("dispatch", "escalate"):
-            raise ValidationError({"action": _("Only dispatch or escalate here; open the case for the rest.")})
+        if action not in ("dispatch", "escalate", "merge"):
+            raise ValidationError({"action": _("Only dispatch, escalate or merge here; open the case for the rest.")})
         params = {"note": request.POST.get("note", "").strip()}
         if action == "dispatch":
             params["departments"] = request.POST.getlist("departments")
+        if action == "merge":
+            params["into"] = _merge_target(request.user, request.POST.get("into", ""))
         case = actions.transition(case, request.user, action, version=int(request.POST.get("version", "")), **params)
     except actions.StaleVersion as exc:
         error, status = str(exc), 409
@@ -180,6 +186,19 @@ def case_panel_act(request, pk):
     context = _panel_context(request, case, error)
     context["done"] = None if error else actions.TRANSITIONS[action].label
     return render(request, "insight/_case_panel.html", context, status=status)
+
+
+def _merge_target(user, value: str) -> int:
+    """The case to merge into: its id (the flagged duplicate's button) or a number typed in."""
+    value = value.strip()
+    if not value:
+        raise ValidationError({"into": _("Choose the case to merge into.")})
+    found = case_queries.case_list(user).filter(number=value).values_list("pk", flat=True).first()
+    if found is None and value.isdigit() and len(value) < 12:
+        found = case_queries.case_list(user).filter(pk=int(value)).values_list("pk", flat=True).first()
+    if found is None:
+        raise ValidationError({"into": _("No case %(n)s.") % {"n": value}})
+    return found
 
 
 def _spot_settings():

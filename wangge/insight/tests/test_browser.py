@@ -143,3 +143,26 @@ def test_heat_map_layer_toggles_and_filters(page):
     page.locator(".leaflet-control-layers-overlays label", has_text=label).click()
     page.wait_for_selector("canvas.leaflet-heatmap-layer", state="detached")
     assert not page.is_visible("#heat-filters")
+
+
+def test_merge_a_duplicate_from_the_board(page):
+    first = report("grid_manager", "441900122002001", description="消防通道被杂物堵塞")
+    second = report("grid_manager", "441900122002001", description="又见消防通道堵塞", offset=1e-5)
+    assert second.duplicate_of_id == first.pk
+    log_in(page, "village_dispatcher")
+    page.goto(page.base_url + "/command/")
+    page.wait_for_selector("#command-map[data-loaded]")
+    row = f'ul.board li[data-case-id="{second.pk}"]'
+    assert page.locator(f"{row} .badge.duplicate").count() == 1
+    assert page.locator(f'ul.board li[data-case-id="{first.pk}"] .badge.duplicate').count() == 0
+    page.click(row)
+    page.wait_for_selector(f'#panel-body[data-case-id="{second.pk}"]')
+    assert page.get_attribute("#duplicate", "data-duplicate-of") == str(first.pk)
+    assert first.number in page.text_content("#duplicate")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click('form[data-action="merge-duplicate"] button')
+    page.wait_for_selector('#panel-body[data-status="merged"]')
+    page.wait_for_selector(row, state="detached")  # the board refreshed: the duplicate has left the queue
+    second.refresh_from_db()
+    assert second.status == "merged" and second.merged_into_id == first.pk
+    assert page.locator(f'ul.board li[data-case-id="{first.pk}"]').count() == 1
