@@ -8,10 +8,11 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -265,10 +266,17 @@ def _visible_ancestors(user, area):
 
 @login_required
 def dashboard_export(request, table):
+    """A dashboard table as XLSX. The tables are small (children, departments, days), except the
+    overdue cases: beyond EXPORT_SYNC_MAX_ROWS those go to the jobs app's case export in the
+    background (progress and a download link on the job's page), never truncated."""
     area = _commander(request, request.GET.get("area"))
     period = _period(request)
     if table not in export.TABLES:
         raise Http404
+    if table == "overdue" and figures.overdue_count(area) > settings.EXPORT_SYNC_MAX_ROWS:
+        job = export.overdue_job(request.user, area)
+        messages.info(request, _("The export is large: it is being prepared in the background."))
+        return redirect("jobs:detail", pk=job.pk)
     content = export.workbook(table, area, period)
     name = f"{table}-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
