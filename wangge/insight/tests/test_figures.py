@@ -230,3 +230,20 @@ def test_table_figures_link_to_their_cases(history, client_as):
     assert "overdue=1" in today["overdue_url"]
     page = client.get("/stats/", {"period": "30d"}).content.decode()
     assert village_a["open_url"].replace("&", "&amp;") in page
+
+
+def test_the_cases_behind_a_figure_export_with_its_period(history, client_as):
+    """From a figure to the queue to its Export button: the same cases, the period kept."""
+    facts.refresh_all()
+    client = client_as("town_dispatcher")
+    today = timezone.localdate()
+    period = figures.period_from("", today.isoformat(), today.isoformat())
+    url = figures.dashboard(Area.objects.get(code="441900122"), period)["links"]["all"]
+    queue = client.get(url)
+    assert queue.context["page"].paginator.count == 5  # b2 was reported three days ago
+    export_url = queue.content.decode().split('id="export-cases" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert f"from={today.isoformat()}" in export_url
+    data = client.get(export_url)
+    rows = list(load_workbook(io.BytesIO(data.content)).active.iter_rows(values_only=True))
+    numbers = {r[0] for r in rows[1:]}
+    assert history["b"][1].number not in numbers and len(numbers) == 5
