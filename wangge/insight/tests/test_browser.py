@@ -119,17 +119,23 @@ def test_dashboard_and_big_screen(new_page):
 
 
 def test_heat_map_layer_toggles_and_filters(page):
-    mine = [report("grid_manager", "441900122002001", offset=i * 2e-4) for i in range(3)]
+    spread = [0, 2e-4, 4e-4, 6e-4, 3e-3, 3.2e-3, -4e-3]
+    mine = [report("grid_manager", "441900122002001", offset=o) for o in spread]
     report("grid_manager2", VILLAGE_B_GRID, description="邻村案件")
     log_in(page, "village_dispatcher")
     page.goto(page.base_url + "/command/")
     page.wait_for_selector("#command-map[data-loaded]")
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 0  # off until toggled
+    page.evaluate("window.wanggeCommand.map.setZoom(17, {animate: false})")  # toggles at any zoom
     label = page.get_attribute("#command-map", "data-label-heat")
     page.locator(".leaflet-control-layers-overlays label", has_text=label).click()
     page.wait_for_selector("#command-map[data-heat-count]")
     assert page.get_attribute("#command-map", "data-heat-count") == str(len(mine))  # not the next village's
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 1 and page.is_visible("#heat-filters")
+    page.evaluate(
+        "([lat, lng]) => window.wanggeCommand.map.setView([lat, lng], 15, {animate: false})", [mine[0].lat, mine[0].lng]
+    )
+    page.wait_for_timeout(400)
     page.screenshot(path=str(SCREENSHOTS / "command-heat-map.png"))
     other = page.eval_on_selector(
         '#heat-filters select[name="category"]',

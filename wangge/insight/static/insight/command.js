@@ -33,7 +33,10 @@ window.wanggeCommandMap = function (el, options) {
   // Heat map of the cases reported in a period, of a category: bins counted by the server
   // (/api/v1/insight/heat, the user's jurisdiction only); off until toggled in the layers control.
   const heatForm = options.heatForm || null;
-  const heat = el.dataset.heat && L.heatLayer ? L.heatLayer([], { radius: 25, blur: 18, maxZoom: 13, minOpacity: 0.35 }) : null;
+  // maxZoom 0: full weight at every zoom (the plugin fades points below its maxZoom); the layers
+  // control disables a layer above its maxZoom, so the control holds a group around the layer.
+  const heat = el.dataset.heat && L.heatLayer ? L.heatLayer([], { radius: 25, blur: 18, maxZoom: 0, minOpacity: 0.35 }) : null;
+  const heatGroup = heat ? L.layerGroup([heat]) : null;
   function loadHeat() {
     if (!heat || !map.hasLayer(heat)) return;
     const q = new URLSearchParams({ area: state.area });
@@ -58,12 +61,12 @@ window.wanggeCommandMap = function (el, options) {
       [el.dataset.labelSpots]: spots,
       [el.dataset.labelWorkers]: workers,
     };
-    if (heat) overlays[el.dataset.labelHeat] = heat;
+    if (heat) overlays[el.dataset.labelHeat] = heatGroup;
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
   }
   if (heat) {
-    map.on("overlayadd", (e) => { if (e.layer === heat) { if (heatForm) heatForm.hidden = false; el.dataset.heat_on = "1"; loadHeat(); } });
-    map.on("overlayremove", (e) => { if (e.layer === heat) { if (heatForm) heatForm.hidden = true; delete el.dataset.heat_on; delete el.dataset.heatCount; } });
+    map.on("overlayadd", (e) => { if (e.layer === heatGroup) { if (heatForm) heatForm.hidden = false; el.dataset.heat_on = "1"; loadHeat(); } });
+    map.on("overlayremove", (e) => { if (e.layer === heatGroup) { if (heatForm) heatForm.hidden = true; delete el.dataset.heat_on; delete el.dataset.heatCount; } });
     if (heatForm) heatForm.addEventListener("change", loadHeat);
   }
 
