@@ -23,7 +23,7 @@ def main(names):
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
         for result in module.run():
-            result.machine = machine()
+            result.machine = result.machine or machine()  # a result may name its own database
             results.append(result)
             print(f"   {result.name}: {result.value:,.1f} {result.unit}", flush=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []

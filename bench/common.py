@@ -26,7 +26,10 @@ class Result:
         return asdict(self)
 
 
-def machine() -> str:
+def machine(database: str | None = None) -> str:
+    """The machine line of a result. `database`: the database the result ran on ("SQLite",
+    "PostgreSQL"); a benchmark that runs its databases in child processes must name it, since this
+    process's DATABASE_URL is not theirs. Without it, this process's own database."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -35,7 +38,7 @@ def machine() -> str:
             cpu = names[0]
     except OSError:
         pass
-    db = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    db = database or ("PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite")
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {db}"
 
 

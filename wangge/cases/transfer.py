@@ -1,6 +1,8 @@
 """The case queue as a spreadsheet (wangge.core.tabular): the rows the user sees on /cases/ with
 the same filters, reporters' phones masked."""
 
+from datetime import date
+
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -10,6 +12,13 @@ from wangge.core.tabular import ExportColumn
 from . import queries
 
 
+def _day(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -17,7 +26,7 @@ def _local(value):
 class CaseExport(tabular.ExportSpec):
     name = "cases"
     title = gettext_lazy("Cases")
-    filters = ("status", "overdue", "due_today", "area", "department", "category", "channel", "q")
+    filters = ("status", "overdue", "due_today", "area", "department", "category", "channel", "q", "from", "to")
     columns = [
         ExportColumn("案件编号", lambda c: c.number or ""),
         ExportColumn("状态", lambda c: c.get_status_display()),
@@ -52,5 +61,7 @@ class CaseExport(tabular.ExportSpec):
             category=p["category"],
             channel=p["channel"],
             q=p["q"].strip(),
+            reported_from=_day(p["from"]),  # the dashboards' period, as on the queue
+            reported_to=_day(p["to"]),
         )
         return cases.order_by("-created_at", "-id")

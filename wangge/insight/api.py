@@ -4,6 +4,7 @@ The same reads as the pages (queries.py, figures.py), the same jurisdiction."""
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 from ninja import Router
 
@@ -65,3 +66,86 @@ def spots(request, area: str = ""):
     chosen = _area(request, area)
     found = queries.recurring_spots(request.user, chosen)
     return {"spots": [{**s, "first": s["first"].isoformat(), "last": s["last"].isoformat()} for s in found]}
+
+
+@router.get("/heat")
+def heat(
+    request,
+    area: str = "",
+    period: str = "month",
+    start: str = "",
+    end: str = "",
+    category: str = "",
+    cell: int = queries.HEAT_CELL_M,
+):
+    """The heat map of cases reported in a period (today, week, month, 30d, year, or start/end
+    dates), of one category (kind:code, a major class takes its minor classes) or all: counts per
+    bin of about `cell` metres (50–5,000), as [lat, lng, count] at the bin's centre (WGS-84), from
+    the cases of the user's jurisdiction under `area` only."""
+    chosen = _area(request, area)
+    return queries.heat(request.user, chosen, figures.period_from(period, start, end), category=category, cell_m=cell)
+
+
+def _board_case(c) -> dict:
+    suggested = queries.suggested_department(c)
+    return {
+        "id": c.pk,
+        "number": c.number,
+        "status": c.status,
+        "overdue": c.is_overdue,
+        "due_soon": c.due_soon,
+        "next_deadline": c.next_deadline.isoformat() if c.next_deadline else None,
+        "category": c.category.name if c.category_id else "",
+        "area": c.area.name,
+        "level": c.command_level,
+        "suggested_department": suggested.code if suggested else None,
+        "duplicate_of": c.duplicate_of_id if c.duplicate_of_id and c.duplicate_of.is_open else None,
+    }
+
+
+@router.get("/board")
+def dispatch_board(request, area: str = "", limit: int = 60):
+    """The dispatch board of an area: counts per open state, overdue and due soon, and the open
+    cases, the overdue first, then the nearest deadline. `duplicate_of`: the open case this one is
+    flagged as a likely duplicate of (merge it with POST /api/v1/cases/{id}/transitions, action
+    "merge", into that id)."""
+    chosen = _area(request, area)
+    board = queries.board(request.user, chosen, limit=max(1, min(limit, 500)))
+    return {
+        "area": chosen.code,
+        "states": [{"status": s, "label": str(label), "n": n} for s, label, n in board["states"]],
+        "open": board["open"],
+        "overdue": board["overdue"],
+        "due_soon": board["due_soon"],
+        "cases": [_board_case(c) for c in board["cases"]],
+    }
+
+
+@router.get("/board/{int:case_id}")
+def board_case(request, case_id: int):
+    """What the dispatcher needs to act on one case: the matter item's default department, the
+    nearest on-duty field workers (metres from their last position), the open case it likely
+    duplicates, and the actions allowed now. Act through POST /api/v1/cases/{id}/transitions
+    (dispatch with departments, escalate, merge with into)."""
+    from django.shortcuts import get_object_or_404
+
+    from wangge.cases import actions
+    from wangge.cases import queries as case_queries
+
+    if not access.is_commander(request.user):
+        raise Http404
+    case = get_object_or_404(case_queries.case_list(request.user), pk=case_id)
+    suggested = queries.suggested_department(case)
+    duplicate = queries.open_duplicate(request.user, case)
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "status": case.status,
+        "version": case.version,
+        "suggested_department": {"code": suggested.code, "name": suggested.name} if suggested else None,
+        "nearest_workers": [{**w, "at": w["at"].isoformat()} for w in queries.nearest_workers(request.user, case)],
+        "duplicate_of": {"id": duplicate.pk, "number": duplicate.number, "status": duplicate.status}
+        if duplicate
+        else None,
+        "allowed_actions": sorted(t.action for t in actions.allowed_actions(request.user, case)),
+    }

@@ -209,6 +209,7 @@ def daily(area, period) -> list[dict]:
                 "finished": (r.get("closed") or 0) + (r.get("rejected") or 0),
                 "overdue": r.get("overdue") or 0,
                 "url": cases_url(area, one),
+                "overdue_url": cases_url(area, one, overdue="1"),
             }
         )
         day += timedelta(days=1)
@@ -244,6 +245,7 @@ def by_child_area(area, period) -> list[dict]:
                 "code": c["code"],
                 "name": c["name"],
                 "url": cases_url(child, period),
+                "open_url": cases_url(child, period, status="open"),
                 "overdue_url": cases_url(child, period, overdue="1"),
             }
         )
@@ -283,13 +285,23 @@ def rank(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def overdue_cases(area, limit=20) -> list[dict]:
+def _overdue(area):
+    return Case.objects.filter(under("area_path", area.path), status__in=OPEN_STATUSES, is_overdue=True)
+
+
+def overdue_count(area) -> int:
+    return _overdue(area).count()
+
+
+def overdue_cases(area, limit: int | None = 20) -> list[dict]:
     """Open overdue cases of the area now, the oldest first (live: read from the cases)."""
     rows = (
-        Case.objects.filter(under("area_path", area.path), status__in=OPEN_STATUSES, is_overdue=True)
+        _overdue(area)
         .order_by("created_at")
-        .values("pk", "number", "status", "description", "area__name", "created_at", "category__name")[:limit]
+        .values("pk", "number", "status", "description", "area__name", "created_at", "category__name")
     )
+    if limit is not None:
+        rows = rows[:limit]
     return [
         {
             **r,

@@ -3,12 +3,12 @@ spots. Every query starts from cases.roles.visible_cases, so the jurisdiction is
 
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, F, FloatField, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Floor
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,7 +124,7 @@ def board(user, area=None, limit=60) -> dict:
         "due_soon": due_soon.count(),
     }
     rows = list(
-        cases.select_related("area", "category", "matter_item__department").order_by(
+        cases.select_related("area", "category", "matter_item__department", "duplicate_of").order_by(
             "-is_overdue", F("next_deadline").asc(nulls_last=True), "-created_at"
         )[:limit]
     )
@@ -217,3 +217,96 @@ def _spots_of(rows, min_cases, radius_m) -> list[dict]:
                 "case_ids": sorted(r[0] for r in chosen),
             }
         )
+
+
+HEAT_CELL_M = 250  # default bin edge of the heat map
+HEAT_CELL_RANGE = (50, 5000)
+
+
+def heat(user, area, period, *, category: str = "", cell_m: int = HEAT_CELL_M) -> dict:
+    """The heat map: cases reported in the period (merged duplicates aside) under `area`, of the
+    user's jurisdiction only, counted per square bin of about cell_m metres (binned in the
+    database: a city's year of cases is a few thousand bins, never a million points). Each bin
+    gives its centre and its count; `max` is the largest count (the layer's full intensity)."""
+    low, high = HEAT_CELL_RANGE
+    if not low <= cell_m <= high:
+        message = _("Give the bin size in metres, between %(low)s and %(high)s.")
+        raise ValidationError({"cell": message % {"low": low, "high": high}})
+    start = timezone.make_aware(datetime.combine(period.start, time.min))
+    end = timezone.make_aware(datetime.combine(period.end + timedelta(days=1), time.min))
+    cases = (
+        filter_map_cases(roles.visible_cases(user), status="all", category=category, area=area)
+        .filter(created_at__gte=start, created_at__lt=end, lat__isnull=False, lng__isnull=False)
+        .exclude(status=Status.MERGED)
+    )
+    dlat, dlng = bin_size(cell_m, area.centroid_lat)
+    rows = (
+        cases.order_by()
+        .annotate(by=Floor(F("lat") / dlat), bx=Floor(F("lng") / dlng))
+        .values("by", "bx")
+        .annotate(n=Count("id"))
+    )
+    points = sorted(
+        ([round((r["by"] + 0.5) * dlat, 6), round((r["bx"] + 0.5) * dlng, 6), r["n"]] for r in rows),
+        key=lambda p: (-p[2], p[0], p[1]),
+    )
+    return {
+        "area": area.code,
+        "period": {"key": period.key, "start": period.start.isoformat(), "end": period.end.isoformat()},
+        "category": category,
+        "cell_m": cell_m,
+        "count": sum(p[2] for p in points),
+        "max": points[0][2] if points else 0,
+        "points": points,
+    }
+
+
+def bin_size(cell_m: float, lat: float | None) -> tuple[float, float]:
+    """The bin's edges in degrees (latitude, longitude) for cell_m metres at the area's latitude."""
+    lat = 23.0 if lat is None else lat
+    dlat = cell_m / 111_000
+    return dlat, cell_m / (111_000 * max(math.cos(math.radians(lat)), 0.1))
+
+
+def nearest_workers(user, case: Case, limit: int = 5) -> list[dict]:
+    """The on-duty field workers nearest the case (distance from their last position, heard from
+    within PATROL_ON_DUTY_MINUTES), among those the user supervises (patrol.visible_workers)."""
+    from wangge.patrol.models import WorkerPosition
+    from wangge.patrol.queries import visible_workers
+
+    if case.lat is None or case.lng is None:
+        return []
+    recent = timezone.now() - timedelta(minutes=settings.PATROL_ON_DUTY_MINUTES)
+    rows = list(
+        WorkerPosition.objects.filter(worker__in=visible_workers(user), at__gte=recent)
+        .select_related("worker")
+        .only("lat", "lng", "at", "worker__username", "worker__full_name")
+    )
+    if not rows:
+        return []
+    metres = distance_m(case.lng, case.lat, [p.lng for p in rows], [p.lat for p in rows])
+    ranked = sorted(zip(rows, (float(m) for m in metres), strict=True), key=lambda pm: pm[1])[:limit]
+    return [
+        {
+            "username": p.worker.username,
+            "name": str(p.worker),
+            "distance_m": round(m),
+            "km": round(m / 1000, 1),
+            "at": p.at,
+            "lat": p.lat,
+            "lng": p.lng,
+        }
+        for p, m in ranked
+    ]
+
+
+def open_duplicate(user, case: Case):
+    """The open case this one is flagged as a likely duplicate of, when the user may see it."""
+    if not case.duplicate_of_id or case.status not in OPEN_STATUSES:
+        return None
+    return (
+        roles.visible_cases(user)
+        .filter(pk=case.duplicate_of_id, status__in=OPEN_STATUSES)
+        .select_related("category", "area")
+        .first()
+    )

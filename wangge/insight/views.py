@@ -8,10 +8,11 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from wangge.accounts.models import Department
 from wangge.areas.models import Area
 from wangge.cases import actions
 from wangge.cases import queries as case_queries
+from wangge.cases.models import Category
 
 from . import access, export, figures, live, queries
 
@@ -107,7 +109,13 @@ def command(request):
     return render(
         request,
         "insight/command.html",
-        {**_map_context(request, area), "board": board, "spot_settings": _spot_settings()},
+        {
+            **_map_context(request, area),
+            "board": board,
+            "spot_settings": _spot_settings(),
+            "heat_periods": {k: v for k, v in figures.PERIODS.items() if k != "custom"},
+            "heat_categories": Category.objects.filter(parent__isnull=True, is_active=True).order_by("kind", "code"),
+        },
     )
 
 
@@ -129,6 +137,9 @@ def _panel_context(request, case, error=None):
         ),
         "can_dispatch": "dispatch" in allowed,
         "can_escalate": "escalate" in allowed,
+        "can_merge": "merge" in allowed,
+        "duplicate": queries.open_duplicate(request.user, case),
+        "nearest": queries.nearest_workers(request.user, case),
         "departments": Department.objects.filter(is_active=True).order_by("code"),
         "assignments": case.assignments.select_related("department"),
         "error": error,
@@ -146,18 +157,21 @@ def case_panel(request, pk):
 @login_required
 @require_POST
 def case_panel_act(request, pk):
-    """One-click dispatch or escalate from the map, through the cases `transition` action."""
+    """One-click dispatch, escalate or merge (into the flagged duplicate's case, or a case number
+    typed in) from the map and the board, through the cases `transition` action."""
     if not access.is_commander(request.user):
         raise Http404
     case = get_object_or_404(case_queries.case_list(request.user), pk=pk)
     action = request.POST.get("action", "")
     status, error = 200, None
     try:
-        if action not in ("dispatch", "escalate"):
-            raise ValidationError({"action": _("Only dispatch or escalate here; open the case for the rest.")})
+        if action not in ("dispatch", "escalate", "merge"):
+            raise ValidationError({"action": _("Only dispatch, escalate or merge here; open the case for the rest.")})
         params = {"note": request.POST.get("note", "").strip()}
         if action == "dispatch":
             params["departments"] = request.POST.getlist("departments")
+        if action == "merge":
+            params["into"] = _merge_target(request.user, request.POST.get("into", ""))
         case = actions.transition(case, request.user, action, version=int(request.POST.get("version", "")), **params)
     except actions.StaleVersion as exc:
         error, status = str(exc), 409
@@ -173,6 +187,19 @@ def case_panel_act(request, pk):
     context = _panel_context(request, case, error)
     context["done"] = None if error else actions.TRANSITIONS[action].label
     return render(request, "insight/_case_panel.html", context, status=status)
+
+
+def _merge_target(user, value: str) -> int:
+    """The case to merge into: its id (the flagged duplicate's button) or a number typed in."""
+    value = value.strip()
+    if not value:
+        raise ValidationError({"into": _("Choose the case to merge into.")})
+    found = case_queries.case_list(user).filter(number=value).values_list("pk", flat=True).first()
+    if found is None and value.isdigit() and len(value) < 12:
+        found = case_queries.case_list(user).filter(pk=int(value)).values_list("pk", flat=True).first()
+    if found is None:
+        raise ValidationError({"into": _("No case %(n)s.") % {"n": value}})
+    return found
 
 
 def _spot_settings():
@@ -239,10 +266,17 @@ def _visible_ancestors(user, area):
 
 @login_required
 def dashboard_export(request, table):
+    """A dashboard table as XLSX. The tables are small (children, departments, days), except the
+    overdue cases: beyond EXPORT_SYNC_MAX_ROWS those go to the jobs app's case export in the
+    background (progress and a download link on the job's page), never truncated."""
     area = _commander(request, request.GET.get("area"))
     period = _period(request)
     if table not in export.TABLES:
         raise Http404
+    if table == "overdue" and figures.overdue_count(area) > settings.EXPORT_SYNC_MAX_ROWS:
+        job = export.overdue_job(request.user, area)
+        messages.info(request, _("The export is large: it is being prepared in the background."))
+        return redirect("jobs:detail", pk=job.pk)
     content = export.workbook(table, area, period)
     name = f"{table}-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -116,3 +116,59 @@ def test_dashboard_and_big_screen(new_page):
     assert new.number in screen.text_content("#ticker")
     screen.wait_for_timeout(600)
     screen.screenshot(path=str(SCREENSHOTS / "big-screen.png"))
+
+
+def test_heat_map_layer_toggles_and_filters(page):
+    spread = [0, 2e-4, 4e-4, 6e-4, 3e-3, 3.2e-3, -4e-3]
+    mine = [report("grid_manager", "441900122002001", offset=o) for o in spread]
+    report("grid_manager2", VILLAGE_B_GRID, description="邻村案件")
+    log_in(page, "village_dispatcher")
+    page.goto(page.base_url + "/command/")
+    page.wait_for_selector("#command-map[data-loaded]")
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 0  # off until toggled
+    page.evaluate("window.wanggeCommand.map.setZoom(17, {animate: false})")  # toggles at any zoom
+    label = page.get_attribute("#command-map", "data-label-heat")
+    page.locator(".leaflet-control-layers-overlays label", has_text=label).click()
+    page.wait_for_selector("#command-map[data-heat-count]")
+    assert page.get_attribute("#command-map", "data-heat-count") == str(len(mine))  # not the next village's
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1 and page.is_visible("#heat-filters")
+    page.evaluate(
+        "([lat, lng]) => window.wanggeCommand.map.setView([lat, lng], 15, {animate: false})", [mine[0].lat, mine[0].lng]
+    )
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(SCREENSHOTS / "command-heat-map.png"))
+    other = page.eval_on_selector(
+        '#heat-filters select[name="category"]',
+        "(s, mine) => [...s.options].map((o) => o.value).find((v) => v && !v.endsWith(':' + mine))",
+        mine[0].category.parent.code if mine[0].category.parent_id else mine[0].category.code,
+    )
+    page.select_option('#heat-filters select[name="category"]', other)
+    page.wait_for_selector('#command-map[data-heat-count="0"]')
+    page.select_option('#heat-filters select[name="category"]', "")
+    page.wait_for_selector(f'#command-map[data-heat-count="{len(mine)}"]')
+    page.locator(".leaflet-control-layers-overlays label", has_text=label).click()
+    page.wait_for_selector("canvas.leaflet-heatmap-layer", state="detached")
+    assert not page.is_visible("#heat-filters")
+
+
+def test_merge_a_duplicate_from_the_board(page):
+    first = report("grid_manager", "441900122002001", description="消防通道被杂物堵塞")
+    second = report("grid_manager", "441900122002001", description="又见消防通道堵塞", offset=1e-5)
+    assert second.duplicate_of_id == first.pk
+    log_in(page, "village_dispatcher")
+    page.goto(page.base_url + "/command/")
+    page.wait_for_selector("#command-map[data-loaded]")
+    row = f'ul.board li[data-case-id="{second.pk}"]'
+    assert page.locator(f"{row} .badge.duplicate").count() == 1
+    assert page.locator(f'ul.board li[data-case-id="{first.pk}"] .badge.duplicate').count() == 0
+    page.click(row)
+    page.wait_for_selector(f'#panel-body[data-case-id="{second.pk}"]')
+    assert page.get_attribute("#duplicate", "data-duplicate-of") == str(first.pk)
+    assert first.number in page.text_content("#duplicate")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click('form[data-action="merge-duplicate"] button')
+    page.wait_for_selector('#panel-body[data-status="merged"]')
+    page.wait_for_selector(row, state="detached")  # the board refreshed: the duplicate has left the queue
+    second.refresh_from_db()
+    assert second.status == "merged" and second.merged_into_id == first.pk
+    assert page.locator(f'ul.board li[data-case-id="{first.pk}"]').count() == 1

@@ -182,3 +182,68 @@ def test_periods():
     p = figures.period_from("", "2026-11-20", "2026-11-01", today=today)
     assert (p.key, str(p.start), str(p.end)) == ("custom", "2026-11-01", "2026-11-20")
     assert figures.period_from("", "not a date", "", today=today).key == "month"
+
+
+@pytest.fixture
+def huey_now():
+    from huey.contrib.djhuey import HUEY
+
+    before, HUEY.immediate = HUEY.immediate, True
+    yield HUEY
+    HUEY.immediate = before
+
+
+def test_many_overdue_cases_export_in_the_background(
+    history, client_as, settings, huey_now, django_capture_on_commit_callbacks
+):
+    from wangge.jobs.models import Job, State
+
+    facts.refresh_all()
+    client = client_as("village_dispatcher")
+    small = client.get("/stats/export/overdue.xlsx")  # one overdue case in the village: in the request
+    assert small.status_code == 200 and not Job.objects.exists()
+    rows = list(load_workbook(io.BytesIO(small.content)).active.iter_rows(values_only=True))
+    assert [r[0] for r in rows[2:]] == [history["a"][3].number]
+    settings.EXPORT_SYNC_MAX_ROWS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/stats/export/overdue.xlsx")
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == f"/jobs/{job.pk}/"
+    assert job.register == "cases"
+    assert job.params["filters"] == {"status": "open", "overdue": "1", "area": "441900122002"}
+    assert job.state == State.DONE and job.total == 1  # the village's overdue case, not the next village's
+    data = b"".join(client.get(f"/jobs/{job.pk}/files/result/").streaming_content)
+    flat = str(list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)))
+    assert history["a"][3].number in flat and history["b"][0].number not in flat
+    # the other tables stay small and in the request
+    assert client.get("/stats/export/areas.xlsx").status_code == 200
+
+
+def test_table_figures_link_to_their_cases(history, client_as):
+    facts.refresh_all()
+    data = figures.dashboard(Area.objects.get(code="441900122"), figures.period_from("30d"))
+    village_a = next(r for r in data["areas"] if r["code"] == "441900122002")
+    assert "status=open" in village_a["open_url"] and "area=441900122002" in village_a["open_url"]
+    client = client_as("town_dispatcher")
+    assert client.get(village_a["open_url"]).context["page"].paginator.count == village_a["open"] == 1
+    today = data["daily"][-1]
+    assert "overdue=1" in today["overdue_url"]
+    page = client.get("/stats/", {"period": "30d"}).content.decode()
+    assert village_a["open_url"].replace("&", "&amp;") in page
+
+
+def test_the_cases_behind_a_figure_export_with_its_period(history, client_as):
+    """From a figure to the queue to its Export button: the same cases, the period kept."""
+    facts.refresh_all()
+    client = client_as("town_dispatcher")
+    today = timezone.localdate()
+    period = figures.period_from("", today.isoformat(), today.isoformat())
+    url = figures.dashboard(Area.objects.get(code="441900122"), period)["links"]["all"]
+    queue = client.get(url)
+    assert queue.context["page"].paginator.count == 5  # b2 was reported three days ago
+    export_url = queue.content.decode().split('id="export-cases" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert f"from={today.isoformat()}" in export_url
+    data = client.get(export_url)
+    rows = list(load_workbook(io.BytesIO(data.content)).active.iter_rows(values_only=True))
+    numbers = {r[0] for r in rows[1:]}
+    assert history["b"][1].number not in numbers and len(numbers) == 5

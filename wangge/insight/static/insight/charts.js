@@ -5,16 +5,23 @@ window.wanggeCharts = (function () {
     const el = document.getElementById(id);
     if (!el || !window.echarts) return null;
     const c = echarts.getInstanceByDom(el) || echarts.init(el, dark ? "dark" : null);
+    const seriesUrl = option.seriesUrl; // per series: which url of the item a click opens
+    delete option.seriesUrl;
     if (dark) option.backgroundColor = "transparent";
     c.setOption(option, true);
     c.off("click");
-    c.on("click", (p) => { const item = items && items[p.dataIndex]; if (item && item.url && !dark) window.location = item.url; });
+    c.on("click", (p) => {
+      const item = items && items[p.dataIndex];
+      const url = item && ((seriesUrl && item[seriesUrl[p.seriesIndex]]) || item.url);
+      if (url && !dark) window.location = url;
+    });
     el.dataset.ready = "1";
     window.addEventListener("resize", () => c.resize());
     return c;
   }
   function daily(id, rows, L, dark) {
     return chart(id, {
+      seriesUrl: ["url", "url", "overdue_url"], // the overdue bars open that day's overdue cases
       tooltip: { trigger: "axis" }, legend: { top: 0, data: [L.reported, L.finished, L.overdue] },
       grid: { left: 40, right: 16, top: 36, bottom: 28 },
       xAxis: { type: "category", data: rows.map((r) => r.day.slice(5)) }, yAxis: { type: "value", minInterval: 1 },

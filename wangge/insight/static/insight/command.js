@@ -30,13 +30,44 @@ window.wanggeCommandMap = function (el, options) {
   if (el.dataset.positions) {
     fetch(el.dataset.positions, { credentials: "same-origin" }).then((r) => r.json()).then((list) => list.forEach(placeWorker)).catch(() => {});
   }
+  // Heat map of the cases reported in a period, of a category: bins counted by the server
+  // (/api/v1/insight/heat, the user's jurisdiction only); off until toggled in the layers control.
+  const heatForm = options.heatForm || null;
+  // maxZoom 0: full weight at every zoom (the plugin fades points below its maxZoom); the layers
+  // control disables a layer above its maxZoom, so the control holds a group around the layer.
+  const heat = el.dataset.heat && L.heatLayer ? L.heatLayer([], { radius: 25, blur: 18, maxZoom: 0, minOpacity: 0.35 }) : null;
+  const heatGroup = heat ? L.layerGroup([heat]) : null;
+  function loadHeat() {
+    if (!heat || !map.hasLayer(heat)) return;
+    const q = new URLSearchParams({ area: state.area });
+    if (heatForm) new FormData(heatForm).forEach((v, k) => q.set(k, v));
+    fetch(el.dataset.heat + "?" + q, { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((data) => {
+        const max = Math.max(data.max || 0, 1);
+        heat.setOptions({ max: max });
+        heat.setLatLngs((data.points || []).map((p) => { const ll = m.toMap(p[1], p[0]); return [ll.lat, ll.lng, p[2]]; }));
+        el.dataset.heatCount = String(data.count || 0);
+        el.dataset.heatBins = String((data.points || []).length);
+        const counter = document.getElementById("heat-count");
+        if (counter) counter.textContent = String(data.count || 0);
+      })
+      .catch(() => {});
+  }
   if (!options.bare) {
-    L.control.layers(null, {
+    const overlays = {
       [el.dataset.labelBoundaries]: boundaries,
       [el.dataset.labelCases]: caseLayers,
       [el.dataset.labelSpots]: spots,
       [el.dataset.labelWorkers]: workers,
-    }, { collapsed: false }).addTo(map);
+    };
+    if (heat) overlays[el.dataset.labelHeat] = heatGroup;
+    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  }
+  if (heat) {
+    map.on("overlayadd", (e) => { if (e.layer === heatGroup) { if (heatForm) heatForm.hidden = false; el.dataset.heat_on = "1"; loadHeat(); } });
+    map.on("overlayremove", (e) => { if (e.layer === heatGroup) { if (heatForm) heatForm.hidden = true; delete el.dataset.heat_on; delete el.dataset.heatCount; } });
+    if (heatForm) heatForm.addEventListener("change", loadHeat);
   }
 
   function icon(c, fresh) {
@@ -121,11 +152,12 @@ window.wanggeCommandMap = function (el, options) {
         el.dataset.loaded = code;
         loadCases();
         loadSpots();
+        loadHeat();
       });
   }
 
   return {
-    map: map, state: state, loadArea: loadArea, loadCases: loadCases, markers: markers,
+    map: map, state: state, loadArea: loadArea, loadCases: loadCases, loadHeat: loadHeat, heat: heat, markers: markers,
     inArea: (c) => (c.area_path || "").startsWith(state.path),
     upsert: (c, fresh) => {
       const open = ["reported", "registered", "handling", "verifying"].includes(c.status);
@@ -167,6 +199,7 @@ window.wanggeCommandMap = function (el, options) {
   }
   const crumbs = document.getElementById("crumbs");
   const cm = wanggeCommandMap(el, {
+    heatForm: document.getElementById("heat-filters"),
     onCase: showCase,
     onDrill: (code, path, name) => {
       const current = document.getElementById("crumb-current");
