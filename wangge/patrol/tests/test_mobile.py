@@ -23,3 +23,11 @@ def test_service_worker_lists_the_shell_and_changes_with_the_assets(client):
     assert "wangge-m-" in body and "{{" not in body
     manifest = client.get("/patrol/m/manifest.webmanifest").json()
     assert manifest["scope"] == "/patrol/m/" and manifest["icons"]
+
+
+@pytest.mark.django_db
+def test_the_app_speaks_chinese_from_the_patrol_catalogue(client_as):
+    page = client_as("grid_manager").get("/patrol/m/").content.decode()
+    for text in ("登记住户 / 租户", "扫门牌", "地图", "请选择房间", "已在册，已登记迁入："):
+        assert text in page
+    assert "Register a resident" not in page and "Scan the door plate" not in page
