@@ -243,7 +243,9 @@ def measure(label):
         print(f"   [{label}] {line}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    if generate(log) or not DailyCaseFigure.objects.exists():
+    # figures are built day by day from the first: a build cut short has no rows for yesterday
+    complete = DailyCaseFigure.objects.filter(day__gte=timezone.localdate() - timedelta(days=1)).exists()
+    if generate(log) or not complete:
         log(f"generated in {time.perf_counter() - start:,.0f} s; building the daily figures")
         start = time.perf_counter()
         facts.refresh_all()
