@@ -91,7 +91,6 @@ def generate(log):
         f"VALUES ({', '.join(['%s'] * len(assignment_columns))})"
     )
     dt = ops.adapt_datetimefield_value
-    first_id = (Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     batch = 20_000
     made = have
     while made < CASES:
@@ -124,14 +123,18 @@ def generate(log):
             if dispatched:
                 done = status in ("verifying", "closed")
                 assignments.append((
-                    first_id + n - have, rng.choice(departments), "done" if done else "accepted",
+                    f"B{n:09d}", rng.choice(departments), "done" if done else "accepted",
                     dt(created + timedelta(hours=49)), "", "", "已处理" if done else "", "", dt(created),
                     dt(closed or created + timedelta(hours=30)) if done else None,
                     dt(created + timedelta(hours=49)) if overdue else None,
                 ))  # fmt: skip
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(case_sql, rows)
-            cursor.executemany(assignment_sql, assignments)
+            # the ids the database gave (a sequence may skip values: never assume them)
+            numbers = "SELECT number, id FROM cases_case WHERE number >= %s AND number <= %s"
+            cursor.execute(numbers, [rows[0][0], rows[-1][0]])
+            ids = dict(cursor.fetchall())
+            cursor.executemany(assignment_sql, [(ids[a[0]], *a[1:]) for a in assignments])
         made += len(rows)
         log(f"{made:,} cases")
     ids = Case.objects.order_by("pk").values_list("pk", flat=True)
@@ -240,7 +243,9 @@ def measure(label):
         print(f"   [{label}] {line}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    if generate(log) or not DailyCaseFigure.objects.exists():
+    # figures are built day by day from the first: a build cut short has no rows for yesterday
+    complete = DailyCaseFigure.objects.filter(day__gte=timezone.localdate() - timedelta(days=1)).exists()
+    if generate(log) or not complete:
         log(f"generated in {time.perf_counter() - start:,.0f} s; building the daily figures")
         start = time.perf_counter()
         facts.refresh_all()
