@@ -329,6 +329,7 @@ def likely_duplicate_id(case: Case) -> int | None:
             lng__range=(case.lng - dlng, case.lng + dlng),
         )
         .exclude(pk=case.pk or 0)
+        .order_by()  # not even the model's default ordering
         .values_list("created_at", "id", "lat", "lng", "duplicate_of_id")[:50]
     )
     for _created, pk, lat, lng, duplicate_of_id in candidates:
