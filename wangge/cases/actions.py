@@ -317,7 +317,9 @@ def likely_duplicate_id(case: Case) -> int | None:
     dlat = radius / 111_000
     dlng = radius / (111_000 * max(math.cos(math.radians(case.lat)), 0.1))
     since = case.created_at - timedelta(hours=settings.CASE_DUPLICATE_HOURS)
-    # Served by the (category, lat) index: a narrow latitude band, then the rest, earliest first.
+    # Served by the (category, lat) index: a narrow latitude band, no ORDER BY in SQL (that would
+    # make SQLite walk the (category, created_at) index instead: 15 ms instead of 1 ms with 10,000
+    # recent cases of the category); of the first 50 candidates the earliest within the radius wins.
     candidates = sorted(
         Case.objects.filter(
             category_id=case.category_id,
@@ -327,7 +329,8 @@ def likely_duplicate_id(case: Case) -> int | None:
             lng__range=(case.lng - dlng, case.lng + dlng),
         )
         .exclude(pk=case.pk or 0)
-        .values_list("created_at", "id", "lat", "lng", "duplicate_of_id")[:500]
+        .order_by()  # not even the model's default ordering
+        .values_list("created_at", "id", "lat", "lng", "duplicate_of_id")[:50]
     )
     for _created, pk, lat, lng, duplicate_of_id in candidates:
         if distance_m(case.lng, case.lat, lng, lat) <= radius:
