@@ -221,6 +221,7 @@ class Case(models.Model):
             models.Index(fields=["status", "area_path"]),
             models.Index(fields=["category", "created_at"]),
             models.Index(fields=["category", "lat"], name="case_category_lat_idx"),  # duplicate check
+            models.Index(fields=["status", "lat"], name="case_status_lat_idx"),  # the command map's viewport
         ]
 
     def __str__(self):
