@@ -18,6 +18,9 @@ bench: install
 lint: install
 	.venv/bin/ruff check .
 
-# Refresh the translation catalogue after changing user-facing strings.
+# Refresh the project's translation catalogue after changing user-facing strings. Apps with a
+# locale/ dir of their own keep their strings there (run makemessages inside the app).
+OWN_CATALOGUE_APPS = registry privacy insight jobs watch notify sensors patrol
+MESSAGES_IGNORE ?= $(foreach app,$(OWN_CATALOGUE_APPS),--ignore '$(app)/*')
 messages: install
 	cd wangge && ../.venv/bin/wangge makemessages -l en -l zh_Hans --ignore 'static/*' $(MESSAGES_IGNORE) && ../.venv/bin/wangge compilemessages
