@@ -9,7 +9,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from wangge.cases.models import Case, CaseEvent
+from wangge.cases.models import Assignment, Case, CaseEvent
 
 from . import live
 from .models import DirtyDay
@@ -51,7 +51,7 @@ def case_message(case_id: int, action: str) -> dict | None:
     if row is None:
         return None
     departments = sorted(
-        Case.objects.get(pk=case_id).assignments.exclude(status="cancelled").values_list("department_id", flat=True)
+        Assignment.objects.filter(case_id=case_id).exclude(status="cancelled").values_list("department_id", flat=True)
     )
     return {
         "type": "case.created" if action == "report" else "case.changed",
