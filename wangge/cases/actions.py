@@ -52,16 +52,26 @@ DEFAULT_LIMITS = {Severity.NORMAL: (4, 48), Severity.IMPORTANT: (2, 24), Severit
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 
 
-class TransitionNotAllowed(Exception):
+class TransitionRefused(Exception):
+    """A transition that cannot be made; `status` is the HTTP status pages and API answer with."""
+
+    status = 400
+
+
+class TransitionNotAllowed(TransitionRefused):
     """The action is not possible in the case's current state (HTTP 400)."""
 
 
-class NotPermitted(Exception):
+class NotPermitted(TransitionRefused):
     """The user is not the kind of actor this action needs (HTTP 403)."""
 
+    status = 403
 
-class StaleVersion(Exception):
+
+class StaleVersion(TransitionRefused):
     """Somebody changed the case since the user loaded it (HTTP 409)."""
+
+    status = 409
 
     def __init__(self, current_version):
         self.current_version = current_version

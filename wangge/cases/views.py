@@ -157,12 +157,8 @@ def case_act(request, pk):
         case = actions.transition(case, request.user, action, version=version, **params)
         messages.success(request, _("Done: %(a)s.") % {"a": actions.TRANSITIONS[action].label})
         error = None
-    except actions.StaleVersion as exc:
-        error, status = str(exc), 409
-    except actions.NotPermitted as exc:
-        error, status = str(exc), 403
-    except actions.TransitionNotAllowed as exc:
-        error, status = str(exc), 400
+    except actions.TransitionRefused as exc:
+        error, status = str(exc), exc.status
     except ValidationError as exc:
         error, status = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), 400
     except ValueError:

@@ -173,12 +173,8 @@ def case_panel_act(request, pk):
         if action == "merge":
             params["into"] = _merge_target(request.user, request.POST.get("into", ""))
         case = actions.transition(case, request.user, action, version=int(request.POST.get("version", "")), **params)
-    except actions.StaleVersion as exc:
-        error, status = str(exc), 409
-    except actions.NotPermitted as exc:
-        error, status = str(exc), 403
-    except actions.TransitionNotAllowed as exc:
-        error, status = str(exc), 400
+    except actions.TransitionRefused as exc:
+        error, status = str(exc), exc.status
     except ValidationError as exc:
         error, status = "; ".join(" ".join(v) for v in exc.message_dict.values()), 400
     except ValueError:
