@@ -56,3 +56,31 @@ def setup_django(scale="city"):
     if Area.objects.filter(level=Level.GRID).count() < 3000:
         print("building the city-scale demo city in", os.environ["WANGGE_VAR_DIR"], flush=True)
         subprocess.run([*wangge, "demo_data", "--scale", scale], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def postgres_reachable(url: str) -> bool:
+    """True when PostgreSQL answers at url's server; creates url's database when it is missing."""
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    try:
+        with psycopg.connect(admin, connect_timeout=3, autocommit=True) as conn:
+            name = url.rsplit("/", 1)[1]
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return True
+    except psycopg.OperationalError:
+        return False
+
+
+def on_sqlite_and_postgres(measure, var: Path, pg_url: str) -> list[Result]:
+    """measure(label, env) with the bench's SQLite under `var`, then with PostgreSQL at pg_url when
+    it is reachable (said when it is not). Each runs in child processes with that env."""
+    base = {**os.environ, "WANGGE_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
+    base.pop("DATABASE_URL", None)
+    results = measure("sqlite", base)
+    if postgres_reachable(pg_url):
+        results += measure("postgres", {**base, "DATABASE_URL": pg_url})
+    else:
+        print(f"   PostgreSQL not reachable at {pg_url}: SKIPPED", flush=True)
+    return results

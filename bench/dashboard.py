@@ -23,7 +23,7 @@ import sys
 import time
 from datetime import timedelta
 
-from .common import ROOT, Result, machine
+from .common import ROOT, Result, machine, on_sqlite_and_postgres
 
 CASES = int(os.environ.get("WANGGE_BENCH_DASH_CASES", "1000000"))
 DAYS = 365
@@ -346,17 +346,8 @@ def results_for(label, env):
 
 
 def run():
-    from .intake import postgres_reachable
-
     VAR.mkdir(parents=True, exist_ok=True)
-    base = {**os.environ, "WANGGE_VAR_DIR": str(VAR), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
-    base.pop("DATABASE_URL", None)
-    results = results_for("sqlite", base)
-    if postgres_reachable(PG_URL):
-        results += results_for("postgres", {**base, "DATABASE_URL": PG_URL})
-    else:
-        print(f"   PostgreSQL not reachable at {PG_URL}: SKIPPED", flush=True)
-    return results
+    return on_sqlite_and_postgres(results_for, VAR, PG_URL)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--measure"]:

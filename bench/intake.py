@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 
-from .common import BENCH_VAR, ROOT, Result
+from .common import BENCH_VAR, ROOT, Result, on_sqlite_and_postgres
 
 CLIENTS = 8
 REQUESTS = 3000
@@ -181,26 +181,5 @@ def measure(label, env):
     ]
 
 
-def postgres_reachable(url):
-    import psycopg
-
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(admin, connect_timeout=3, autocommit=True) as conn:
-            name = url.rsplit("/", 1)[1]
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(f'CREATE DATABASE "{name}"')
-        return True
-    except psycopg.OperationalError:
-        return False
-
-
 def run():
-    base = {**os.environ, "WANGGE_VAR_DIR": str(BENCH_VAR), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
-    base.pop("DATABASE_URL", None)
-    results = measure("sqlite", base)
-    if postgres_reachable(PG_URL):
-        results += measure("postgres", {**base, "DATABASE_URL": PG_URL})
-    else:
-        print(f"   PostgreSQL not reachable at {PG_URL}: SKIPPED", flush=True)
-    return results
+    return on_sqlite_and_postgres(measure, BENCH_VAR, PG_URL)

@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from . import intake
-from .common import BENCH_VAR, ROOT, Result
+from .common import BENCH_VAR, ROOT, Result, on_sqlite_and_postgres
 
 WORKERS = 200
 BATCH = 20
@@ -254,11 +254,4 @@ def measure(label, env, url=None):
 
 
 def run():
-    base = {**os.environ, "WANGGE_VAR_DIR": str(BENCH_VAR), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
-    base.pop("DATABASE_URL", None)
-    results = measure("sqlite", base)
-    if intake.postgres_reachable(PG_URL):
-        results += measure("postgres", {**base, "DATABASE_URL": PG_URL}, PG_URL)
-    else:
-        print(f"   PostgreSQL not reachable at {PG_URL}: SKIPPED", flush=True)
-    return results
+    return on_sqlite_and_postgres(lambda label, env: measure(label, env, env.get("DATABASE_URL")), BENCH_VAR, PG_URL)
