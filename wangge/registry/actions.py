@@ -381,7 +381,9 @@ class AddressBulk:
         self.next_number[prefix] = n + 1
         return f"{prefix}{n:05d}"
 
-    @transaction.atomic
+    # Inside the import's transaction no savepoint per batch: on SQLite a savepoint copies every page
+    # it changes to a statement journal, which made a million-row import three times slower.
+    @transaction.atomic(savepoint=False)
     def write(self, items: list[dict]) -> dict:
         """Write items that check() passed: {"created": n, "updated": n}. A refused update (someone
         changed the address meanwhile) raises ValidationError."""
