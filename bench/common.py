@@ -78,9 +78,15 @@ def on_sqlite_and_postgres(measure, var: Path, pg_url: str) -> list[Result]:
     it is reachable (said when it is not). Each runs in child processes with that env."""
     base = {**os.environ, "WANGGE_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
     base.pop("DATABASE_URL", None)
-    results = measure("sqlite", base)
+    results = labelled(measure("sqlite", base), "SQLite")
     if postgres_reachable(pg_url):
-        results += measure("postgres", {**base, "DATABASE_URL": pg_url})
+        results += labelled(measure("postgres", {**base, "DATABASE_URL": pg_url}), "PostgreSQL")
     else:
         print(f"   PostgreSQL not reachable at {pg_url}: SKIPPED", flush=True)
+    return results
+
+
+def labelled(results: list[Result], database: str) -> list[Result]:
+    for result in results:
+        result.machine = result.machine or machine(database)
     return results
