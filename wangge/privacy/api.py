@@ -1,7 +1,7 @@
 """POST /api/v1/privacy/reveal: the same logged "show in full" for API clients (the mobile app)."""
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from . import actions
 from .views import client_ip, find_object
@@ -26,5 +26,5 @@ def reveal(request, payload: RevealIn):
     try:
         value = actions.reveal(request.user, obj, payload.field, payload.reason, ip=client_ip(request))
     except PermissionDenied as exc:
-        return 403, {"detail": str(exc)}
+        return Status(403, {"detail": str(exc)})
     return {"value": value}

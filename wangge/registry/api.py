@@ -6,7 +6,7 @@ POST /api/v1/privacy/reveal shows one value in full (logged)."""
 from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from . import actions, compliance, queries
@@ -341,7 +341,7 @@ def get_address(request, pk: int):
 
 @router.post("/addresses", response={201: AddressOut})
 def create_address(request, payload: AddressIn):
-    return 201, address_out(actions.save_address(request.user, _data(payload)))
+    return Status(201, address_out(actions.save_address(request.user, _data(payload))))
 
 
 @router.put("/addresses/{pk}", response=AddressOut)
@@ -377,7 +377,7 @@ def get_building(request, pk: int):
 
 @router.post("/buildings", response={201: BuildingOut})
 def create_building(request, payload: BuildingIn):
-    return 201, building_out(actions.save_building(request.user, _data(payload)))
+    return Status(201, building_out(actions.save_building(request.user, _data(payload))))
 
 
 @router.put("/buildings/{pk}", response=BuildingOut)
@@ -402,8 +402,8 @@ def update_room(request, pk: int, room_pk: int, payload: RoomIn):
 def add_room(request, pk: int, payload: RoomIn):
     building = get_object_or_404(queries.buildings(request.user), pk=pk)
     room = actions.save_room(request.user, building, payload.dict())
-    return 201, {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
-                 "is_occupied": room.is_occupied, "version": room.version}  # fmt: skip
+    return Status(201, {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
+                        "is_occupied": room.is_occupied, "version": room.version})  # fmt: skip
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -429,7 +429,7 @@ def get_person(request, pk: int):
 @router.post("/people", response={201: PersonOut})
 def register_person(request, payload: PersonIn):
     """Register a resident or tenant; with `room` their residence starts at once."""
-    return 201, person_out(actions.register_person(request.user, _data(payload)))
+    return Status(201, person_out(actions.register_person(request.user, _data(payload))))
 
 
 @router.put("/people/{pk}", response=PersonOut)
@@ -488,7 +488,7 @@ def get_rental(request, pk: int):
 
 @router.post("/rentals", response={201: RentalOut})
 def create_rental(request, payload: RentalIn):
-    return 201, rental_out(actions.save_rental(request.user, _data(payload)))
+    return Status(201, rental_out(actions.save_rental(request.user, _data(payload))))
 
 
 @router.put("/rentals/{pk}", response=RentalOut)
@@ -521,7 +521,7 @@ def get_place(request, pk: int):
 
 @router.post("/places", response={201: PlaceOut})
 def create_place(request, payload: PlaceIn):
-    return 201, place_out(actions.save_place(request.user, _data(payload)))
+    return Status(201, place_out(actions.save_place(request.user, _data(payload))))
 
 
 @router.put("/places/{pk}", response=PlaceOut)
@@ -606,4 +606,4 @@ def declare_tenant(request, pk: int, payload: TenantIn):
     a rental that is not theirs."""
     rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
     tenancy = actions.declare_tenant(request.user, rental, payload.dict())
-    return 201, tenant_out(tenancy)
+    return Status(201, tenant_out(tenancy))
