@@ -4,7 +4,7 @@ it is registered)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -92,6 +92,14 @@ def _editor(request):
         raise PermissionDenied
 
 
+def _posted_version(request) -> int | None:
+    """The version the form was loaded at (None on a create); a tampered value is a 400, not a 500."""
+    value = request.POST.get("version") or "0"
+    if not value.isdigit():
+        raise BadRequest("version")
+    return int(value) or None
+
+
 @login_required
 def index(request):
     user = request.user
@@ -158,7 +166,7 @@ def address_edit(request, pk=None):
     address = get_object_or_404(queries.addresses(request.user), pk=pk) if pk else None
     initial = {f: getattr(address, f) for f in AddressForm.base_fields} if address else {}
     form = AddressForm(request.POST or None, initial=initial)
-    version = int(request.POST.get("version") or 0) or None
+    version = _posted_version(request)
 
     def save(data):
         return actions.save_address(request.user, data, address=address, version=version)
@@ -247,7 +255,7 @@ def building_edit(request, pk=None):
             "contact_name": building.contact_name,
         }
     form = BuildingForm(request.POST or None, initial=initial)
-    version = int(request.POST.get("version") or 0) or None
+    version = _posted_version(request)
 
     def save(data):
         return actions.save_building(request.user, data, building=building, version=version)
@@ -285,7 +293,7 @@ def room_edit(request, pk, room_pk):
     room = get_object_or_404(Room, pk=room_pk, building=building)
     initial = {f: getattr(room, f) for f in ("unit", "number", "floor", "size_sqm", "is_occupied")}
     form = RoomForm(request.POST or None, initial=initial)
-    version = int(request.POST.get("version") or 0) or None
+    version = _posted_version(request)
 
     def save(data):
         return actions.save_room(request.user, building, data, room=room, version=version)
@@ -387,7 +395,7 @@ def person_edit(request, pk=None):
             "tags": [t.code for t in person.tags.all()],
         }
     form = PersonForm(request.POST or None, initial=initial, editing=bool(person))
-    version = int(request.POST.get("version") or 0) or None
+    version = _posted_version(request)
 
     def save(data):
         if person is None:
@@ -413,7 +421,7 @@ def person_move(request, pk):
         try:
             actions.move_out(
                 request.user, person, moved_out=request.POST.get("moved_out") or None,
-                version=int(request.POST.get("version") or 0),
+                version=_posted_version(request) or 0,
             )  # fmt: skip
             messages.success(request, _("Moved out."))
             return redirect("registry:person_detail", pk=person.pk)
@@ -501,7 +509,7 @@ def rental_edit(request, pk=None):
         )
     rooms = Room.objects.filter(building=building) if building else []
     form = RentalForm(request.POST or None, initial=initial, rooms=rooms)
-    version = int(request.POST.get("version") or 0) or None
+    version = _posted_version(request)
 
     def save(data):
         return actions.save_rental(request.user, data, rental=rental, version=version)
@@ -572,7 +580,7 @@ def place_edit(request, pk=None):
             "risk_tags": [t.code for t in place.risk_tags.all()],
         }
     form = PlaceForm(request.POST or None, initial=initial)
-    version = int(request.POST.get("version") or 0) or None
+    version = _posted_version(request)
 
     def save(data):
         return actions.save_place(request.user, data, place=place, version=version)

@@ -354,3 +354,12 @@ def test_demo_registers_are_valid_and_masked(db):
     assert Building.objects.count() == 6 and Person.objects.count() > 10 and RentalHouse.objects.exists()
     for person in Person.objects.all():
         assert person.id_number_masked and person.id_number != person.id_number_masked
+
+
+def test_tampered_version_on_an_edit_form_is_a_400(make_building, client_as):
+    building = make_building()
+    client = client_as("grid_manager")
+    response = client.post(f"/registry/buildings/{building.pk}/edit/", {"name": "改名", "version": "abc"})
+    assert response.status_code == 400
+    building.refresh_from_db()
+    assert building.name != "改名"
