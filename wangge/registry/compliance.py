@@ -4,7 +4,9 @@ Each check is one function in CHECKS returning a Check; a check that does not ap
 inspection, when no inspection rule covers rental houses) is left out of the score.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,17 +23,48 @@ class Check:
     applies: bool = True
 
 
-def _rooms(rental: RentalHouse):
-    chosen = list(rental.rooms.all())
-    return chosen or list(Room.objects.filter(building=rental.building))
+@dataclass
+class Facts:
+    """What the checks read, loaded once for a whole list of rental houses (no query per row)."""
+
+    rooms: dict[int, list[Room]]  # rental pk → its rooms (the chosen ones, else the building's)
+    rooms_with_tenants: set[int]
+    inspections_apply: bool
+    overdue_since: dict[int, date]  # rental pk → due date of its oldest overdue inspection task
 
 
-def registered(rental: RentalHouse) -> Check:
+def load_facts(rentals: list[RentalHouse]) -> Facts:
+    from wangge.patrol.models import InspectionRule, InspectionTask, TargetKind, TaskStatus
+
+    chosen = defaultdict(list)
+    for link in RentalHouse.rooms.through.objects.filter(rentalhouse__in=rentals).select_related("room"):
+        chosen[link.rentalhouse_id].append(link.room)
+    by_building = defaultdict(list)
+    for room in Room.objects.filter(building__in={r.building_id for r in rentals if r.pk not in chosen}):
+        by_building[room.building_id].append(room)
+    rooms = {r.pk: chosen.get(r.pk) or by_building.get(r.building_id, []) for r in rentals}
+    with_tenants = set(
+        Tenancy.objects.filter(
+            room__in={room.pk for rs in rooms.values() for room in rs}, moved_out__isnull=True
+        ).values_list("room_id", flat=True)
+    )
+    applies = InspectionRule.objects.filter(target_kind=TargetKind.RENTAL, is_active=True).exists()
+    overdue = {}
+    if applies:
+        keys = {f"{TargetKind.RENTAL}:{r.pk}": r.pk for r in rentals}
+        tasks = InspectionTask.objects.filter(
+            target_key__in=keys, status=TaskStatus.OPEN, due_date__lt=timezone.localdate()
+        ).order_by("-due_date")
+        overdue = {keys[t.target_key]: t.due_date for t in tasks}  # the oldest one wins
+    return Facts(rooms, with_tenants, applies, overdue)
+
+
+def registered(rental: RentalHouse, facts: Facts) -> Check:
     ok = rental.status == RentalStatus.ACTIVE
     return Check("registered", _("Registered as a rental"), ok, [] if ok else [str(_("The registration has ended."))])
 
 
-def basic_info(rental: RentalHouse) -> Check:
+def basic_info(rental: RentalHouse, facts: Facts) -> Check:
     missing = []
     b = rental.building
     if not (rental.landlord_name or rental.landlord_user_id):
@@ -40,35 +73,27 @@ def basic_info(rental: RentalHouse) -> Check:
         missing.append(str(_("the landlord's phone")))
     if not b.contact_name:
         missing.append(str(_("the building's owner or manager")))
-    if not _rooms(rental):
+    if not facts.rooms[rental.pk]:
         missing.append(str(_("the rooms of the building")))
     return Check("basic_info", _("Basic information complete"), not missing, missing)
 
 
-def tenants_declared(rental: RentalHouse) -> Check:
-    rooms = _rooms(rental)
-    with_tenants = set(
-        Tenancy.objects.filter(room__in=[r.pk for r in rooms], moved_out__isnull=True).values_list("room_id", flat=True)
-    )
+def tenants_declared(rental: RentalHouse, facts: Facts) -> Check:
     missing = [
         str(_("tenants of room %(r)s") % {"r": r.number if not r.unit else f"{r.unit}-{r.number}"})
-        for r in rooms
-        if r.is_occupied and r.pk not in with_tenants
+        for r in facts.rooms[rental.pk]
+        if r.is_occupied and r.pk not in facts.rooms_with_tenants
     ]
     return Check("tenants_declared", _("Every occupied room's tenants declared"), not missing, missing)
 
 
-def inspection(rental: RentalHouse) -> Check:
+def inspection(rental: RentalHouse, facts: Facts) -> Check:
     """Safety inspection not overdue: applies when an inspection rule covers rental houses."""
-    from wangge.patrol.models import InspectionRule, InspectionTask, TargetKind, TaskStatus
-
     label = _("Safety inspection not overdue")
-    if not InspectionRule.objects.filter(target_kind=TargetKind.RENTAL, is_active=True).exists():
+    if not facts.inspections_apply:
         return Check("inspection", label, True, [], applies=False)
-    overdue = InspectionTask.objects.filter(
-        target_key=f"{TargetKind.RENTAL}:{rental.pk}", status=TaskStatus.OPEN, due_date__lt=timezone.localdate()
-    ).first()
-    missing = [str(_("the safety inspection due on %(d)s") % {"d": overdue.due_date.isoformat()})] if overdue else []
+    due = facts.overdue_since.get(rental.pk)
+    missing = [str(_("the safety inspection due on %(d)s") % {"d": due.isoformat()})] if due else []
     return Check("inspection", label, not missing, missing)
 
 
@@ -86,7 +111,19 @@ class Compliance:
 
 
 def compliance(rental: RentalHouse) -> Compliance:
-    checks = [check(rental) for check in CHECKS]
-    applicable = [c for c in checks if c.applies]
-    score = round(100 * sum(c.ok for c in applicable) / len(applicable)) if applicable else 100
-    return Compliance(score, checks)
+    return compliance_many([rental])[0]
+
+
+def compliance_many(rentals) -> list[Compliance]:
+    """The compliance of each rental house, in order, with a fixed number of queries for the list."""
+    rentals = list(rentals)
+    if not rentals:
+        return []
+    facts = load_facts(rentals)
+    results = []
+    for rental in rentals:
+        checks = [check(rental, facts) for check in CHECKS]
+        applicable = [c for c in checks if c.applies]
+        score = round(100 * sum(c.ok for c in applicable) / len(applicable)) if applicable else 100
+        results.append(Compliance(score, checks))
+    return results

@@ -222,7 +222,7 @@ def _building_context(request, building):
     return {
         "building": building,
         "rooms": [(r, residents.get(r.pk, [])) for r in rooms],
-        "rentals": [(r, compliance.compliance(r)) for r in rentals],
+        "rentals": list(zip(rentals, compliance.compliance_many(rentals), strict=True)),
         "places": queries.places(request.user).filter(building=building),
         "history": history_for(building)[:50],
         "may_edit": actions.may_edit(request.user),
@@ -464,7 +464,7 @@ def rental_list(request):
     if request.GET.get("status"):
         qs = qs.filter(status=request.GET["status"])
     page = _page(request, qs)
-    rows = [(r, compliance.compliance(r)) for r in page]
+    rows = list(zip(page, compliance.compliance_many(page), strict=True))
     if request.GET.get("incomplete"):
         rows = [(r, c) for r, c in rows if c.score < 100]
     return render(
@@ -598,7 +598,8 @@ def place_edit(request, pk=None):
 @login_required
 def my_rentals(request):
     """A landlord's own rental houses, each with its compliance score and what is missing."""
-    rentals = [(r, compliance.compliance(r)) for r in queries.landlord_rentals(request.user)]
+    rentals = list(queries.landlord_rentals(request.user))
+    rentals = list(zip(rentals, compliance.compliance_many(rentals), strict=True))
     return render(request, "registry/my_rentals.html", {"rentals": rentals})
 
 

@@ -11,7 +11,7 @@ from wangge.patrol.models import InspectionRule, InspectionTask
 from wangge.privacy.models import PersonalDataAccess
 from wangge.registry import actions
 from wangge.registry.compliance import compliance
-from wangge.registry.models import Person, Tenancy
+from wangge.registry.models import Person, RentalHouse, Tenancy
 
 from .conftest import GRID_A, GRID_B, ID_A, ID_B
 
@@ -363,3 +363,21 @@ def test_tampered_version_on_an_edit_form_is_a_400(make_building, client_as):
     assert response.status_code == 400
     building.refresh_from_db()
     assert building.name != "改名"
+
+
+def test_rental_lists_read_compliance_once_per_page(make_building, admin, client_as, api_as):
+    """The compliance of a list of rental houses costs the same queries for 2 rows as for 6."""
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(count):
+        while RentalHouse.objects.count() < count:
+            building = make_building(name=f"出租楼{RentalHouse.objects.count()}")
+            actions.save_rental(admin, {"building": building.code, "landlord_name": "房东甲"})
+        page, api = client_as("village_dispatcher"), api_as("village_dispatcher")
+        with CaptureQueriesContext(connection) as on_page:
+            assert page.get("/registry/rentals/").status_code == 200
+        with CaptureQueriesContext(connection) as on_api:
+            assert len(api.get("/api/v1/registry/rentals").json()["items"]) == count
+        return len(on_page), len(on_api)
+
+    assert queries_for(2) == queries_for(6)
