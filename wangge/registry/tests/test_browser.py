@@ -48,3 +48,36 @@ def test_register_a_person_in_a_room_masked_then_revealed(new_page):
     assert (log.user_name, log.reason, log.object_id) == ("grid_manager", "核对身份", str(person.pk))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "registry-person.png"), full_page=True)
+
+
+def test_a_landlord_declares_a_tenant_and_sees_the_score_rise(new_page):
+    """The landlord's own pages in a real browser: my rental houses → one house → declare a tenant."""
+    from wangge.registry.models import Room, Tenancy
+
+    admin = User.objects.get(username="admin")
+    lat, lng = point_in(GRID_A)
+    address = actions.save_address(admin, {"road": "房东路", "number": "3号", "lat": lat, "lng": lng})
+    building = actions.save_building(
+        admin, {"name": "房东自有楼", "address": address.code, "use": "rental", "floors": 2, "contact_name": "房东"}
+    )
+    room = actions.save_room(admin, building, {"number": "201", "floor": 2, "is_occupied": True})
+    rental = actions.save_rental(
+        admin, {"building": building.code, "landlord_user": "landlord", "landlord_phone": "13800138000"}
+    )
+    assert not Room.objects.get(pk=room.pk).tenancies.exists()
+
+    page = new_page()
+    log_in(page, "landlord")
+    page.goto(f"{page.base_url}/registry/my-rentals/")
+    page.click(f"a[href='/registry/my-rentals/{rental.pk}/']")
+    score_before = int(page.text_content("#score").rstrip("%"))
+    assert score_before < 100 and "201" in page.text_content(".compliance")
+    page.select_option("form.tenant-form select[name=room]", str(room.pk))
+    page.fill("form.tenant-form input[name=name]", "租客乙")
+    page.select_option("form.tenant-form select[name=person_type]", "floating")
+    page.fill("form.tenant-form input[name=id_number]", ID_B)
+    page.click("form.tenant-form button[type=submit]")
+    page.wait_for_selector(f"tr[data-room='{room.pk}'] >> text=租客乙")
+    assert int(page.text_content("#score").rstrip("%")) == 100
+    assert Tenancy.objects.get(person__name="租客乙").source == "landlord"
+    assert ID_B not in page.text_content("main")
