@@ -463,10 +463,15 @@ def rental_list(request):
     qs = queries.search_text_fields(qs, q, "building__code", "building__name", "landlord_name")
     if request.GET.get("status"):
         qs = qs.filter(status=request.GET["status"])
-    page = _page(request, qs)
-    rows = list(zip(page, compliance.compliance_many(page), strict=True))
     if request.GET.get("incomplete"):
-        rows = [(r, c) for r, c in rows if c.score < 100]
+        # Compliance is computed, not stored: filter the whole list, then page it (not page, then filter).
+        rentals = list(qs)
+        pairs = zip(rentals, compliance.compliance_many(rentals), strict=True)
+        page = _page(request, [(r, c) for r, c in pairs if c.score < 100])
+        rows = list(page)
+    else:
+        page = _page(request, qs)
+        rows = list(zip(page, compliance.compliance_many(page), strict=True))
     return render(
         request,
         "registry/rental_list.html",

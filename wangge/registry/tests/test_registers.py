@@ -381,3 +381,16 @@ def test_rental_lists_read_compliance_once_per_page(make_building, admin, client
         return len(on_page), len(on_api)
 
     assert queries_for(2) == queries_for(6)
+
+
+def test_incomplete_rentals_filter_covers_the_whole_list(make_building, admin, client_as):
+    """The 'not fully compliant' filter looks at every rental house, not only the current page."""
+    from wangge.registry import views
+
+    building = make_building(name="缺电话楼")
+    actions.save_rental(admin, {"building": building.code, "landlord_name": "乙"})  # no phone: incomplete
+    for n in range(views.PER_PAGE + 1):  # then more than a page of compliant houses, listed before it
+        building = make_building(name=f"合规楼{n}")
+        actions.save_rental(admin, {"building": building.code, "landlord_name": "甲", "landlord_phone": "13800138000"})
+    page = client_as("village_dispatcher").get("/registry/rentals/?incomplete=1").content.decode()
+    assert "缺电话楼" in page and "合规楼0" not in page
