@@ -20,7 +20,10 @@ from collections import deque
 from functools import cache
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
+
+from wangge.core.inserts import insert
 
 
 class MemoryBroker:
@@ -55,7 +58,7 @@ class DatabaseBroker:
     def publish(self, payload: dict) -> str:
         from .models import LiveEvent
 
-        return str(LiveEvent.objects.create(payload=payload).pk)
+        return str(insert(LiveEvent(payload=payload)).pk)
 
     def head(self) -> str:
         from .models import LiveEvent
@@ -155,3 +158,17 @@ def broker():
 
 def publish(payload: dict) -> str:
     return broker().publish(payload)
+
+
+def publish_in_transaction(payload: dict) -> None:
+    """Publish an event of the current transaction: it is seen only if the transaction commits.
+
+    The database broker on SQLite writes its row inside the transaction (writers take turns there,
+    so event ids follow commit order and a reader never skips one) and saves the intake a second
+    write. Elsewhere the event goes out after commit: on PostgreSQL, ids taken by concurrent
+    transactions may commit out of order."""
+    chosen = broker()
+    if isinstance(chosen, DatabaseBroker) and connection.vendor == "sqlite":
+        chosen.publish(payload)
+    else:
+        transaction.on_commit(lambda: chosen.publish(payload), robust=True)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core import pii, refcache
+from wangge.core.inserts import insert
 
 from .http import DeliveryError, PermanentDeliveryError
 from .models import Channel, Notification, Status, WebhookEndpoint
@@ -61,14 +62,13 @@ def _create_once(row: Notification, fresh_key: bool = False) -> Notification | N
     can hold it yet: saved without looking.
     """
     if row.dedupe_key is None or fresh_key:
-        row.save()
-        return row
+        return insert(row)
     if _duplicate_of(row).exists():
         return None
     # A savepoint: losing a race with a concurrent writer leaves the caller's transaction usable.
     try:
         with transaction.atomic():
-            row.save()
+            insert(row)
     except IntegrityError:
         if _duplicate_of(row).exists():
             return None

@@ -13,10 +13,19 @@ lets go. It is taken at BEGIN and let go at COMMIT or ROLLBACK, and around any s
 outside a transaction (autocommit). Readers never take it (WAL: they do not wait for writers).
 A thread that waits longer than the database timeout (OPTIONS["timeout"]) for its own process's
 lock gets "database is locked", as it would from SQLite.
+
+Checkpoints (copying the write-ahead log back into the database file, with an fsync) are taken
+off the writers' path: SQLite's automatic checkpoint runs inside the COMMIT that crosses its
+threshold, i.e. while that writer still holds the lock, and made every writer behind it wait
+(a mean COMMIT of 0.95 ms against a median of 0.26 ms). Here it is off, and every
+CHECKPOINT_EVERY writes in a process, the writer runs a PASSIVE checkpoint after it has let go
+of the lock; writers go on appending to the log meanwhile.
 """
 
 import fcntl
+import itertools
 import os
+import sqlite3
 import threading
 
 from django.db.backends.sqlite3 import base
@@ -25,6 +34,24 @@ from django.db.utils import OperationalError
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+CHECKPOINT_EVERY = 32  # writes in this process (a big import's batch is one write: its log stays small)
+_writes = itertools.count(1)
+
+
+class _Checkpointer:
+    def __init__(self, name: str):
+        self.lock = threading.Lock()
+        self.connection = sqlite3.connect(name, check_same_thread=False, isolation_level=None)
+
+
+_checkpointers: dict[str, _Checkpointer] = {}
+
+
+def _checkpointer(name: str) -> _Checkpointer:
+    with _process_locks_guard:
+        if name not in _checkpointers:
+            _checkpointers[name] = _Checkpointer(name)
+        return _checkpointers[name]
 
 
 def _process_lock(path: str) -> threading.Lock:
@@ -38,13 +65,17 @@ class CursorWrapper(base.SQLiteCursorWrapper):
     def execute(self, query, params=None):
         if self.db is not None and self.db.autocommit_write(query):
             with self.db.writer():
-                return super().execute(query, params)
+                result = super().execute(query, params)
+            self.db.checkpoint_now_and_then()
+            return result
         return super().execute(query, params)
 
     def executemany(self, query, param_list):
         if self.db is not None and self.db.autocommit_write(query):
             with self.db.writer():
-                return super().executemany(query, param_list)
+                result = super().executemany(query, param_list)
+            self.db.checkpoint_now_and_then()
+            return result
         return super().executemany(query, param_list)
 
 
@@ -99,6 +130,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             _process_lock(self._lock_path()).release()
 
+    def checkpoint_now_and_then(self):
+        """After a write has let go of the lock: every CHECKPOINT_EVERY writes, a PASSIVE checkpoint,
+        on a connection of its own (this one may still be reading the rows of an INSERT … RETURNING)."""
+        path = self._lock_path()
+        if path is None or next(_writes) % CHECKPOINT_EVERY:
+            return
+        checkpointer = _checkpointer(str(self.settings_dict["NAME"]))
+        if checkpointer.lock.acquire(blocking=False):  # another thread is at it: that one will do
+            try:
+                checkpointer.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.OperationalError:
+                pass  # busy now; the next one copies what this one would have
+            finally:
+                checkpointer.lock.release()
+
     def writer(self):
         return _Writer(self)
 
@@ -107,6 +153,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return not self._writer_held and not self.in_atomic_block and query.lstrip()[:7].upper().startswith(WRITES)
 
     # -- Django's hooks
+
+    def get_new_connection(self, conn_params):
+        conn = super().get_new_connection(conn_params)
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY
+        return conn
 
     def create_cursor(self, name=None):
         cursor = self.connection.cursor(factory=CursorWrapper)
@@ -123,9 +174,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self):
         try:
-            return super()._commit()
+            super()._commit()
         finally:
             self.release_writer()
+        self.checkpoint_now_and_then()
 
     def _rollback(self):
         try:

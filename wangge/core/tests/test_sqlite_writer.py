@@ -46,3 +46,28 @@ def test_a_second_writer_waits_in_line_and_then_goes_through(transactional_db):
     thread.join(10)
     assert order == ["first out", "second in"]
     assert set(CacheVersion.objects.values_list("name", flat=True)) >= {"first", "second"}
+
+
+def test_checkpoints_run_after_the_writers_let_go_not_inside_their_commits(transactional_db, monkeypatch):
+    """SQLite's own checkpoint (inside a COMMIT, holding the lock) is off; the backend checkpoints
+    every CHECKPOINT_EVERY writes, after the writer let go, on a connection of its own."""
+    from wangge.core.sqlite import base
+
+    connection.ensure_connection()
+    assert connection.connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    checkpointer = base._checkpointer(str(connection.settings_dict["NAME"]))
+    real_connection, checkpoints = checkpointer.connection, []
+
+    class Spy:
+        def execute(self, sql):
+            checkpoints.append((sql, connection._writer_held))
+            return real_connection.execute(sql)
+
+    monkeypatch.setattr(checkpointer, "connection", Spy())
+    for index in range(2 * base.CHECKPOINT_EVERY):
+        if index % 2:
+            CacheVersion.objects.create(name=f"c{index}")  # autocommit
+        else:
+            with transaction.atomic():
+                CacheVersion.objects.create(name=f"c{index}")
+    assert checkpoints == [("PRAGMA wal_checkpoint(PASSIVE)", False)] * 2

@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+from django.db import connection, transaction
 from django.test import override_settings
 
 from wangge.cases.models import Case
@@ -86,6 +87,35 @@ def test_a_new_case_marks_its_day_and_is_published_after_commit(
     ((event_id, message),) = memory_broker.read(start, timeout=0)[0]
     assert message["type"] == "case.created" and message["id"] == case.pk and message["status"] == "reported"
     assert message["area_path"] == case.area_path and "reporter_phone" not in json.dumps(message)
+
+
+def test_a_new_cases_message_is_built_without_a_query_and_matches_the_committed_row(
+    memory_broker, new_case, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from wangge.insight.receivers import case_message, new_case_message
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = new_case()
+    with django_assert_num_queries(0):
+        built = new_case_message(case)
+    assert built == case_message(case.pk, "report")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SKIPPED: the in-transaction event is for SQLite only")
+def test_on_sqlite_the_database_broker_writes_a_new_cases_event_in_its_transaction(settings, new_case):
+    settings.LIVE_BROKER = "database"
+    live.broker.cache_clear()
+    try:
+        before = LiveEvent.objects.count()
+        with pytest.raises(ZeroDivisionError), transaction.atomic():
+            new_case()
+            assert LiveEvent.objects.count() == before + 1  # written with the case…
+            raise ZeroDivisionError
+        assert LiveEvent.objects.count() == before  # …and gone with it
+        case = new_case()
+        assert LiveEvent.objects.latest("pk").payload["id"] == case.pk
+    finally:
+        live.broker.cache_clear()
 
 
 def _stream(client, after):
