@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VAR = ROOT / "var" / "bench"
 RESULTS = Path(__file__).resolve().parent / "results.json"
+BENCH_REDIS_URL = os.environ.get("WANGGE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @dataclass
@@ -73,17 +74,33 @@ def postgres_reachable(url: str) -> bool:
         return False
 
 
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
 def on_sqlite_and_postgres(measure, var: Path, pg_url: str) -> list[Result]:
-    """measure(label, env) with the bench's SQLite under `var`, then with PostgreSQL at pg_url when
-    it is reachable (said when it is not). Each runs in child processes with that env."""
+    """measure(label, env) with the bench's SQLite under `var` (the embedded default: no server at
+    all), then as in production: PostgreSQL at pg_url with Redis carrying the task queue and the live
+    events (REDIS_URL), when they are reachable (said when they are not). Each runs in child processes
+    with that env."""
     base = {**os.environ, "WANGGE_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "wangge.settings"}
     base.pop("DATABASE_URL", None)
+    base.pop("REDIS_URL", None)
     results = labelled(measure("sqlite", base), "SQLite")
-    if postgres_reachable(pg_url):
-        results += labelled(measure("postgres", {**base, "DATABASE_URL": pg_url}), "PostgreSQL")
-    else:
+    if not postgres_reachable(pg_url):
         print(f"   PostgreSQL not reachable at {pg_url}: SKIPPED", flush=True)
-    return results
+        return results
+    production, database = {**base, "DATABASE_URL": pg_url}, "PostgreSQL"
+    if redis_reachable(BENCH_REDIS_URL):
+        production["REDIS_URL"], database = BENCH_REDIS_URL, "PostgreSQL + Redis"
+    else:
+        print(f"   Redis not reachable at {BENCH_REDIS_URL}: PostgreSQL runs with the database queue", flush=True)
+    return results + labelled(measure("postgres", production), database)
 
 
 def labelled(results: list[Result], database: str) -> list[Result]:
