@@ -148,6 +148,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURE_LIMIT = int(os.environ.get("WANGGE_LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("WANGGE_LOGIN_FAILURE_WINDOW", "900"))
 SESSION_COOKIE_HTTPONLY = True
+# Flash messages live in the session: the default (a signed cookie, then the session) builds a
+# cookie signer for every request, API calls included, whether or not a message is ever shown.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
