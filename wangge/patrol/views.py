@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from wangge.accounts.models import Role
+from wangge.accounts.models import Membership, Role
 from wangge.areas.models import Level
 from wangge.cases.models import MatterItem
 from wangge.registry.models import PersonType
@@ -41,7 +42,10 @@ def _day(value: str | None) -> date:
 def track_list(request):
     """Every worker the user supervises, with the day's figures."""
     day = _day(request.GET.get("day"))
-    workers = visible_workers(request.user).prefetch_related("memberships__area").order_by("username")
+    # The areas' names only: a grid's boundary (GeoJSON) is the bulk of its row.
+    memberships = Membership.objects.select_related("area").defer("area__boundary")
+    workers = visible_workers(request.user).prefetch_related(Prefetch("memberships", queryset=memberships))
+    workers = workers.order_by("username")
     days = {t.worker_id: t for t in TrackDay.objects.filter(day=day, worker__in=workers).defer("points")}
     positions = {p.worker_id: p for p in WorkerPosition.objects.filter(worker__in=workers)}
     rows = [
@@ -131,13 +135,17 @@ def mobile_manifest(request):
     )
 
 
+TASK_LIST_LIMIT = 500  # rows on the page; the counts above the list are of all the tasks
+
+
 @login_required
 def task_list(request):
     """Inspection tasks of the user's areas: overdue first; supervisors see their workers' backlog."""
     today = timezone.localdate()
-    tasks = list(tasks_for(request.user)[:500])
-    overdue = sum(1 for t in tasks if t.due_date < today)
-    return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, "overdue": overdue})
+    all_tasks = tasks_for(request.user)
+    tasks = list(all_tasks[:TASK_LIST_LIMIT])
+    counts = all_tasks.order_by().aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, **counts})
 
 
 @login_required

@@ -233,3 +233,20 @@ def test_admin_keeps_a_used_version_and_copies_it_to_a_new_one(client_as, api_as
     assert response.status_code == 302
     current = Checklist.objects.get(code="rental_fire", is_current=True)
     assert current.version == 2 and current.items.count() == used.items.count()
+
+
+@pytest.mark.django_db
+def test_the_task_list_counts_every_task_not_just_the_rows_it_shows(client_as, rental, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wangge.patrol import views
+
+    actions.plan_inspections()
+    open_tasks = InspectionTask.objects.filter(status=TaskStatus.OPEN)
+    assert open_tasks.count() >= 2
+    open_tasks.update(due_date=timezone.localdate() - timedelta(days=3))
+    monkeypatch.setattr(views, "TASK_LIST_LIMIT", 1)
+    page = client_as("village_dispatcher").get("/patrol/tasks/")
+    assert page.context["overdue"] == page.context["total"] == open_tasks.count() > len(page.context["tasks"]) == 1
