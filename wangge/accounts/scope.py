@@ -10,6 +10,8 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
+from wangge.areas.models import under
+
 from .models import DEPARTMENT_ROLES, Role
 
 
@@ -28,7 +30,7 @@ class Scope:
         paths = self.visible_area_paths if include_department_areas else self.area_paths
         if not paths:
             return Q(pk__in=[])
-        return reduce(or_, (Q(**{f"{path_field}__startswith": p}) for p in paths))
+        return reduce(or_, (under(path_field, p) for p in paths))
 
     @property
     def visible_area_paths(self) -> tuple[str, ...]:
@@ -59,7 +61,9 @@ def scope_for(user) -> Scope:
         scope = Scope(True, (), frozenset())
     else:
         paths, departments, department_paths = set(), set(), set()
-        for m in user.memberships.select_related("area", "department__area"):
+        memberships = user.memberships.select_related("area", "department__area")
+        # Paths only: the boundaries (GeoJSON, a town's is large) are not needed here.
+        for m in memberships.defer("area__boundary", "department__area__boundary"):
             if m.area_id:
                 paths.add(m.area.path)
             if m.department_id and m.role in DEPARTMENT_ROLES:

@@ -4,7 +4,8 @@ Each area keeps a materialized path ("441900/441900003/441900003001/") so that a
 prefix filter, and its boundary as GeoJSON (WGS-84) with a bounding box and centroid.
 """
 
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,16 @@ CODE_LENGTH = {Level.CITY: 6, Level.TOWN: 9, Level.VILLAGE: 12, Level.GRID: 15, 
 LEVEL_BY_CODE_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
 LEVEL_DEPTH = {Level.CITY: 0, Level.TOWN: 1, Level.VILLAGE: 2, Level.GRID: 3, Level.SUBGRID: 4}
 CHILD_LEVEL = {Level.CITY: Level.TOWN, Level.TOWN: Level.VILLAGE, Level.VILLAGE: Level.GRID, Level.GRID: Level.SUBGRID}
+
+
+def under(field: str, path: str) -> Q:
+    """Rows whose `field` (an area path, ending in "/") starts with `path`. On SQLite, LIKE cannot use
+    an index (it ignores case), so the same test as a range of the binary-collated text (paths are
+    digits and slashes, and "0" follows "/"); PostgreSQL answers LIKE 'prefix%' from the pattern
+    index Django makes for the column."""
+    if connection.vendor == "sqlite" and path.endswith("/"):
+        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + "0"})
+    return Q(**{f"{field}__startswith": path})
 
 
 class Area(models.Model):
@@ -68,7 +79,7 @@ class Area(models.Model):
         return Area.objects.filter(code__in=codes).order_by("path")
 
     def subtree(self):
-        return Area.objects.filter(path__startswith=self.path)
+        return Area.objects.filter(under("path", self.path))
 
     def history_snapshot(self) -> dict:
         # The boundary itself is large: history keeps its kind and size, enough to see that it changed.

@@ -5,14 +5,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Department
-from wangge.areas.models import Area, Level
+from wangge.areas.models import Area, Level, under
 from wangge.cases.models import OPEN_STATUSES, Case, Category, Channel
 
 from .models import DailyCaseFigure, DailyDepartmentFigure
@@ -83,15 +82,6 @@ def period_from(key: str = "", start: str = "", end: str = "", today: date | Non
     if key == "year":
         return Period(key, today.replace(month=1, day=1), today)
     return Period("month", today.replace(day=1), today)
-
-
-def under(field: str, path: str) -> Q:
-    """field starts with path. On SQLite, LIKE cannot use an index (it ignores case), so the same
-    test as a range of the binary-collated text (paths are digits and slashes, '0' follows '/');
-    PostgreSQL answers LIKE 'prefix%' from the pattern index Django makes for the column."""
-    if connection.vendor == "sqlite":
-        return Q(**{f"{field}__gte": path, f"{field}__lt": path[:-1] + "0"})
-    return Q(**{f"{field}__startswith": path})
 
 
 def in_area(rows, area: Area):

@@ -13,10 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.areas.coords import distance_m
+from wangge.areas.models import under
 from wangge.cases import roles
 from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Assignment, Case, Status
-
-from .figures import under
 
 QUEUE_STATES = [Status.REPORTED, Status.REGISTERED, Status.HANDLING, Status.VERIFYING]
 MAX_POINTS = 1500  # more cases than this in the viewport: cells (server-side clustering)
