@@ -44,14 +44,15 @@ class _Checkpointer:
         self.connection = sqlite3.connect(name, check_same_thread=False, isolation_level=None)
 
 
-_checkpointers: dict[str, _Checkpointer] = {}
+_checkpointers: dict[tuple[int, str], _Checkpointer] = {}
 
 
 def _checkpointer(name: str) -> _Checkpointer:
+    key = (os.getpid(), name)  # a forked child opens its own: SQLite connections do not cross a fork
     with _process_locks_guard:
-        if name not in _checkpointers:
-            _checkpointers[name] = _Checkpointer(name)
-        return _checkpointers[name]
+        if key not in _checkpointers:
+            _checkpointers[key] = _Checkpointer(name)
+        return _checkpointers[key]
 
 
 def _process_lock(path: str) -> threading.Lock:
