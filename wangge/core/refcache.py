@@ -57,8 +57,11 @@ class RefCache:
     """A value loaded by load(), kept until the version row of `name` moves on. Hand out the
     value read-only: it is shared by every thread of the process."""
 
-    def __init__(self, name: str, load, check_seconds: float | None = None):
+    def __init__(self, name: str, load, check_seconds: float | None = None, version=None):
+        """version(): the rows' version, when they have one of their own (default: the CacheVersion
+        row of `name`)."""
         self.name, self.load = name, load
+        self.version = version or (lambda: current_version(name))
         self.check_seconds = CHECK_SECONDS if check_seconds is None else check_seconds
         self._lock = threading.Lock()
         self._value = None
@@ -72,7 +75,7 @@ class RefCache:
             return value
         with self._lock:
             # The version first, then the rows: a change committed in between only costs a reload.
-            version = current_version(self.name)
+            version = self.version()
             if self._value is None or version != self._version:
                 self._value = self.load()
                 self._version = version

@@ -3,8 +3,10 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
+import numpy as np
 import shapely
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -43,7 +45,7 @@ from .models import (
     TrackDay,
     WorkerPosition,
 )
-from .queries import assigned_grid, grid_areas
+from .queries import assigned_grid, building_points, grid_areas
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
             with transaction.atomic():
                 for day, track, values in plans:
                     _write_track(worker, day, track, values)
-                if latest is not None and _move_position(worker, latest):
+                if latest is not None and _move_position(worker, latest) and _live_due(worker, latest):
                     transaction.on_commit(lambda: _publish_position(worker, latest, area_path), robust=True)
             break
         except _Conflict:
@@ -175,16 +177,35 @@ def _write_track(worker, day: date, track: dict | None, values: dict) -> None:
         raise _Conflict from None
 
 
-def _buildings_near(points) -> list[tuple[float, float]]:
-    """Registered buildings inside the day's box (plus the passing distance)."""
+def _buildings_near(points) -> np.ndarray:
+    """Registered buildings inside the day's box (plus the passing distance), as (lat, lng) rows,
+    from the process's copy of the city's building points."""
     margin = settings.PATROL_BUILDING_PASSED_M / 100_000
     lat, lng = points["lat"] / tracks.SCALE, points["lng"] / tracks.SCALE
-    return list(
-        Building.objects.filter(
-            lat__gte=lat.min() - margin, lat__lte=lat.max() + margin,
-            lng__gte=lng.min() - margin, lng__lte=lng.max() + margin,
-        ).values_list("lat", "lng")
-    )  # fmt: skip
+    lats, lngs = building_points().in_box(lat.min() - margin, lng.min() - margin, lat.max() + margin,
+                                          lng.max() + margin)  # fmt: skip
+    return np.column_stack((lats, lngs))
+
+
+# Worker id → when this process last sent their "worker.position" event.
+_published_at: dict[int, float] = {}
+
+
+def _live_due(worker, latest: Position) -> bool:
+    """Whether this batch moves the worker's dot on open maps. A phone on duty sends a batch every
+    few minutes, and its position always goes out. One catching up on older points (back from no
+    signal: many batches at once) moves it at most every PATROL_LIVE_POSITION_SECONDS in this
+    process, since each event is a write that every open map reads; the batch that reaches the
+    present goes out again."""
+    now = monotonic()
+    recent = latest.at >= timezone.now() - timedelta(minutes=settings.PATROL_ON_DUTY_MINUTES)
+    last = _published_at.get(worker.pk)
+    if not recent and last is not None and now - last < settings.PATROL_LIVE_POSITION_SECONDS:
+        return False
+    if len(_published_at) > 100_000:
+        _published_at.clear()
+    _published_at[worker.pk] = now
+    return True
 
 
 def _publish_position(worker, latest: Position, area_path: str) -> None:
