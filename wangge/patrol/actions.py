@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from time import monotonic
 from typing import Any
 
@@ -103,10 +104,11 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
         raise PermissionDenied(_("Only field workers send positions."))
     check_positions(positions)
     by_day = defaultdict(list)
+    tz = timezone.get_current_timezone()
     for p in positions:
-        local = timezone.localtime(p.at)
-        midnight = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
-        by_day[local.date()].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
+        day = p.at.astimezone(tz).date()
+        midnight = datetime.combine(day, time(), tzinfo=tz)
+        by_day[day].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
     new_points = {day: tracks.make_points(rows) for day, rows in by_day.items()}
     grid = assigned_grid(worker, [area_id for area_id, _path in areas])
     latest = max(positions, key=lambda p: p.at) if positions else None
@@ -168,8 +170,13 @@ def _track_values(day: date, points, grid: shapely.Geometry | None) -> dict:
 def _sql_values(model, values: dict) -> tuple[list[str], list]:
     """Quoted column names and database values of {field name: value}."""
     fields = [model._meta.get_field(name) for name in values]
-    columns = [connection.ops.quote_name(f.column) for f in fields]
+    columns = [_quoted_column(f) for f in fields]
     return columns, [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
+
+
+@cache
+def _quoted_column(field) -> str:
+    return connection.ops.quote_name(field.column)
 
 
 def _update(model, where: dict, values: dict) -> int:
