@@ -11,6 +11,9 @@ index (areas.locate, BoundaryVersion).
     config = RefCache("cases.config", load_config)   # load() -> any read-only value
     config.get()                                     # the value, reloaded when stale
     bump("cases.config")                             # after a change, inside its transaction
+
+Rows that change often or in bulk may carry their own version instead (e.g. count, last id, last
+change): RefCache(name, load, version=lambda: ...), checked the same way.
 """
 
 import threading
