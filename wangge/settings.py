@@ -249,6 +249,7 @@ PATROL_MAX_SPEED_MPS = float(os.environ.get("WANGGE_PATROL_MAX_SPEED_MPS", "30")
 PATROL_ACCEPT_DAYS = int(os.environ.get("WANGGE_PATROL_ACCEPT_DAYS", "7"))  # offline phones catch up
 PATROL_MAX_BATCH = 2000
 PATROL_BUILDING_PASSED_M = 30  # a building this close to a good fix counts as passed
+PATROL_LIVE_POSITION_SECONDS = 10  # a phone catching up on old points moves its dot at most this often
 PATROL_ON_DUTY_MINUTES = 10  # a worker heard from within this is shown as on duty
 PATROL_PLAN_HORIZON_DAYS = int(os.environ.get("WANGGE_PATROL_PLAN_HORIZON_DAYS", "7"))  # tasks open this early
 # Command center (app insight): live events for open pages, dashboards, recurring spots.

@@ -11,6 +11,9 @@ index (areas.locate, BoundaryVersion).
     config = RefCache("cases.config", load_config)   # load() -> any read-only value
     config.get()                                     # the value, reloaded when stale
     bump("cases.config")                             # after a change, inside its transaction
+
+Rows that change often or in bulk may carry their own version instead (e.g. count, last id, last
+change): RefCache(name, load, version=lambda: ...), checked the same way.
 """
 
 import threading
@@ -57,8 +60,11 @@ class RefCache:
     """A value loaded by load(), kept until the version row of `name` moves on. Hand out the
     value read-only: it is shared by every thread of the process."""
 
-    def __init__(self, name: str, load, check_seconds: float | None = None):
+    def __init__(self, name: str, load, check_seconds: float | None = None, version=None):
+        """version(): the rows' version, when they have one of their own (default: the CacheVersion
+        row of `name`)."""
         self.name, self.load = name, load
+        self.version = version or (lambda: current_version(name))
         self.check_seconds = CHECK_SECONDS if check_seconds is None else check_seconds
         self._lock = threading.Lock()
         self._value = None
@@ -72,7 +78,7 @@ class RefCache:
             return value
         with self._lock:
             # The version first, then the rows: a change committed in between only costs a reload.
-            version = current_version(self.name)
+            version = self.version()
             if self._value is None or version != self._version:
                 self._value = self.load()
                 self._version = version

@@ -3,12 +3,15 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from time import monotonic
 from typing import Any
 
+import numpy as np
 import shapely
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
@@ -43,7 +46,7 @@ from .models import (
     TrackDay,
     WorkerPosition,
 )
-from .queries import assigned_grid, grid_areas
+from .queries import assigned_grid, building_points, grid_areas
 
 
 @dataclass(frozen=True)
@@ -96,15 +99,16 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
     adds nothing: points are one per second. Points without accuracy, or with poor accuracy, are
     stored as they came and flagged.
     """
-    areas = grid_areas(worker)  # one query: the role check, the grid and the live event's area
+    areas = grid_areas(worker)  # the role check, the grid and the live event's area: no query
     if not areas and not worker.has_role(Role.GRID_MANAGER):
         raise PermissionDenied(_("Only field workers send positions."))
     check_positions(positions)
     by_day = defaultdict(list)
+    tz = timezone.get_current_timezone()
     for p in positions:
-        local = timezone.localtime(p.at)
-        midnight = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
-        by_day[local.date()].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
+        day = p.at.astimezone(tz).date()
+        midnight = datetime.combine(day, time(), tzinfo=tz)
+        by_day[day].append((int((p.at - midnight).total_seconds()), p.lat, p.lng, p.accuracy_m))
     new_points = {day: tracks.make_points(rows) for day, rows in by_day.items()}
     grid = assigned_grid(worker, [area_id for area_id, _path in areas])
     latest = max(positions, key=lambda p: p.at) if positions else None
@@ -112,7 +116,7 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
     for attempt in range(10):
         plans, duplicates = [], 0
         for day in sorted(new_points):
-            track = TrackDay.objects.filter(worker=worker, day=day).values("pk", "points", "revision").first()
+            track = _read_track(worker, day)
             merged, dupes = tracks.merge(tracks.unpack(track["points"] if track else b""), new_points[day])
             duplicates += dupes
             if dupes < len(new_points[day]):  # a batch sent again changes nothing: no write
@@ -121,7 +125,7 @@ def record_positions(worker, positions: list[Position]) -> Recorded:
             with transaction.atomic():
                 for day, track, values in plans:
                     _write_track(worker, day, track, values)
-                if latest is not None and _move_position(worker, latest):
+                if latest is not None and _move_position(worker, latest) and _live_due(worker, latest):
                     transaction.on_commit(lambda: _publish_position(worker, latest, area_path), robust=True)
             break
         except _Conflict:
@@ -159,13 +163,55 @@ def _track_values(day: date, points, grid: shapely.Geometry | None) -> dict:
     }
 
 
+# The hot statements of a batch run as plain SQL through Django's connection: building them with the
+# ORM cost more than running them (about 0.3 ms each). Values are adapted by their model fields.
+
+
+def _sql_values(model, values: dict) -> tuple[list[str], list]:
+    """Quoted column names and database values of {field name: value}."""
+    fields = [model._meta.get_field(name) for name in values]
+    columns = [_quoted_column(f) for f in fields]
+    return columns, [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
+
+
+@cache
+def _quoted_column(field) -> str:
+    return connection.ops.quote_name(field.column)
+
+
+def _update(model, where: dict, values: dict) -> int:
+    """UPDATE … SET values WHERE where ({"field op": value}, joined by AND); the number of rows changed."""
+    columns, params = _sql_values(model, values)
+    conditions = []
+    for key, value in where.items():
+        name, op = key.split()
+        (column,), (param,) = _sql_values(model, {name: value})
+        conditions.append(f"{column} {op} %s")
+        params.append(param)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sets = ", ".join(f"{c} = %s" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE {' AND '.join(conditions)}", params)
+        return cursor.rowcount
+
+
+def _read_track(worker, day: date) -> dict | None:
+    """The day's row as it is now (pk, points, revision), without a lock; None if there is none."""
+    (worker_column, day_column), params = _sql_values(TrackDay, {"worker": worker.pk, "day": day})
+    table = connection.ops.quote_name(TrackDay._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, points, revision FROM {table} WHERE {worker_column} = %s AND {day_column} = %s", params
+        )
+        row = cursor.fetchone()
+    return None if row is None else {"pk": row[0], "points": row[1], "revision": row[2]}
+
+
 def _write_track(worker, day: date, track: dict | None, values: dict) -> None:
     """The day's row as merged from `track` (None: there was no row); _Conflict if it moved since."""
     if track is not None:
-        changed = TrackDay.objects.filter(pk=track["pk"], revision=track["revision"]).update(
-            **values, revision=track["revision"] + 1
-        )
-        if not changed:
+        where = {"id =": track["pk"], "revision =": track["revision"]}
+        if not _update(TrackDay, where, {**values, "revision": track["revision"] + 1}):
             raise _Conflict
         return
     try:
@@ -175,16 +221,35 @@ def _write_track(worker, day: date, track: dict | None, values: dict) -> None:
         raise _Conflict from None
 
 
-def _buildings_near(points) -> list[tuple[float, float]]:
-    """Registered buildings inside the day's box (plus the passing distance)."""
+def _buildings_near(points) -> np.ndarray:
+    """Registered buildings inside the day's box (plus the passing distance), as (lat, lng) rows,
+    from the process's copy of the city's building points."""
     margin = settings.PATROL_BUILDING_PASSED_M / 100_000
     lat, lng = points["lat"] / tracks.SCALE, points["lng"] / tracks.SCALE
-    return list(
-        Building.objects.filter(
-            lat__gte=lat.min() - margin, lat__lte=lat.max() + margin,
-            lng__gte=lng.min() - margin, lng__lte=lng.max() + margin,
-        ).values_list("lat", "lng")
-    )  # fmt: skip
+    lats, lngs = building_points().in_box(lat.min() - margin, lng.min() - margin, lat.max() + margin,
+                                          lng.max() + margin)  # fmt: skip
+    return np.column_stack((lats, lngs))
+
+
+# Worker id → when this process last sent their "worker.position" event.
+_published_at: dict[int, float] = {}
+
+
+def _live_due(worker, latest: Position) -> bool:
+    """Whether this batch moves the worker's dot on open maps. A phone on duty sends a batch every
+    few minutes, and its position always goes out. One catching up on older points (back from no
+    signal: many batches at once) moves it at most every PATROL_LIVE_POSITION_SECONDS in this
+    process, since each event is a write that every open map reads; the batch that reaches the
+    present goes out again."""
+    now = monotonic()
+    recent = latest.at >= timezone.now() - timedelta(minutes=settings.PATROL_ON_DUTY_MINUTES)
+    last = _published_at.get(worker.pk)
+    if not recent and last is not None and now - last < settings.PATROL_LIVE_POSITION_SECONDS:
+        return False
+    if len(_published_at) > 100_000:
+        _published_at.clear()
+    _published_at[worker.pk] = now
+    return True
 
 
 def _publish_position(worker, latest: Position, area_path: str) -> None:
@@ -204,7 +269,7 @@ def _move_position(worker, latest: Position) -> bool:
     except OutsideCity:
         area_path = ""
     values = {"lat": latest.lat, "lng": latest.lng, "accuracy_m": latest.accuracy_m, "at": latest.at}
-    if WorkerPosition.objects.filter(worker=worker, at__lt=latest.at).update(**values, area_path=area_path):
+    if _update(WorkerPosition, {"worker =": worker.pk, "at <": latest.at}, {**values, "area_path": area_path}):
         return True
     if WorkerPosition.objects.filter(worker=worker).exists():
         return False

@@ -4,12 +4,18 @@ import threading
 from functools import reduce
 from operator import or_
 
+import numpy as np
 import shapely
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.db.models.signals import post_delete, post_save
 
 from wangge.accounts.models import Membership, Role, User
 from wangge.accounts.scope import scope_for
 from wangge.areas.locate import get_index
+from wangge.areas.models import Area
+from wangge.core import refcache
+from wangge.registry.models import Building
 
 SUPERVISOR_ROLES = {
     Role.VILLAGE_DISPATCHER,
@@ -39,12 +45,15 @@ def visible_workers(user):
 
 
 def grid_areas(worker) -> list[tuple[int, str]]:
-    """(area id, path) of every area the worker is a grid manager of, in one query."""
-    return list(
-        Membership.objects.filter(user=worker, role=Role.GRID_MANAGER, area__isnull=False)
-        .order_by("pk")
-        .values_list("area_id", "area__path")
-    )
+    """(area id, path) of every area the worker is a grid manager of. The memberships are those the
+    API token cache prefetched (else one query), the paths come from the locate index; only an area
+    without a boundary (not in the index) is read."""
+    memberships = sorted(worker.memberships.all(), key=lambda m: m.pk)
+    ids = [m.area_id for m in memberships if m.role == Role.GRID_MANAGER and m.area_id]
+    paths = _grid_cache.paths(ids)
+    if missing := [a for a in ids if a not in paths]:
+        paths.update(Area.objects.filter(pk__in=missing).values_list("pk", "path"))
+    return [(a, paths[a]) for a in ids if a in paths]
 
 
 class _GridCache:
@@ -57,13 +66,23 @@ class _GridCache:
         self.positions: dict[int, int] = {}
         self.grids: dict[tuple, shapely.Geometry | None] = {}
 
-    def get(self, area_ids) -> shapely.Geometry | None:
+    def _sync(self):
+        """Call with the lock held: drop what was built from an older index."""
         index = get_index()
+        if self.index is not index:
+            self.index, self.grids = index, {}
+            self.positions = {area.id: i for i, area in enumerate(index.areas)}
+        return index
+
+    def paths(self, area_ids) -> dict[int, str]:
+        with self.lock:
+            index = self._sync()
+            return {a: index.areas[self.positions[a]].path for a in area_ids if a in self.positions}
+
+    def get(self, area_ids) -> shapely.Geometry | None:
         key = tuple(sorted(set(area_ids)))
         with self.lock:
-            if self.index is not index:
-                self.index, self.grids = index, {}
-                self.positions = {area.id: i for i, area in enumerate(index.areas)}
+            index = self._sync()
             if key not in self.grids:
                 geometries = index.all_tree.geometries if index.all_tree is not None else []
                 shapes = [geometries[self.positions[a]] for a in key if a in self.positions]
@@ -82,6 +101,50 @@ def assigned_grid(worker, area_ids=None) -> shapely.Geometry | None:
     if area_ids is None:
         area_ids = [area_id for area_id, _path in grid_areas(worker)]
     return _grid_cache.get(area_ids)
+
+
+class BuildingPoints:
+    """Every registered building's (lat, lng), sorted by latitude, for the box around a day's track."""
+
+    def __init__(self, rows):
+        points = np.asarray(rows, dtype=float).reshape(-1, 2)
+        points = points[np.argsort(points[:, 0], kind="stable")]
+        self.lat, self.lng = points[:, 0], points[:, 1]
+
+    def in_box(self, south, west, north, east) -> tuple[np.ndarray, np.ndarray]:
+        """(lats, lngs) of the buildings inside the box, edges included."""
+        start, stop = np.searchsorted(self.lat, south, "left"), np.searchsorted(self.lat, north, "right")
+        lat, lng = self.lat[start:stop], self.lng[start:stop]
+        inside = (lng >= west) & (lng <= east)
+        return lat[inside], lng[inside]
+
+
+def _building_version():
+    """Moves on with any building added, removed or changed (also by bulk imports, which send no
+    signal)."""
+    figures = Building.objects.aggregate(n=Count("pk"), last=Max("pk"), changed=Max("updated_at"))
+    return figures["n"], figures["last"], figures["changed"]
+
+
+# Loaded once per process; other processes see a change within refcache.CHECK_SECONDS.
+_buildings = refcache.RefCache(
+    "patrol.buildings", lambda: BuildingPoints(list(Building.objects.values_list("lat", "lng"))),
+    version=_building_version,
+)  # fmt: skip
+
+
+def building_points() -> BuildingPoints:
+    return _buildings.get()
+
+
+def _buildings_changed(sender, **kwargs):
+    """In this process at once, and again after the commit (a reload in between saw the old rows)."""
+    _buildings.invalidate()
+    transaction.on_commit(_buildings.invalidate)
+
+
+post_save.connect(_buildings_changed, sender=Building, dispatch_uid="patrol-building-points")
+post_delete.connect(_buildings_changed, sender=Building, dispatch_uid="patrol-building-points-del")
 
 
 def worker_areas(worker) -> list:

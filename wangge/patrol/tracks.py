@@ -98,15 +98,13 @@ def figures(points: np.ndarray, grid, *, max_accuracy_m: float, max_gap_s: int, 
     return Figures(n, int(n - good.sum()), round(distance, 1), seconds_on_duty, seconds_in_grid)
 
 
-def buildings_passed(
-    points: np.ndarray, buildings: list[tuple[float, float]], *, max_accuracy_m: float, within_m: float
-) -> int:
-    """How many of the buildings (lat, lng) lie within within_m of a good fix of the day."""
+def buildings_passed(points: np.ndarray, buildings, *, max_accuracy_m: float, within_m: float) -> int:
+    """How many of the buildings ((lat, lng) pairs) lie within within_m of a good fix of the day."""
     good = points[points["acc"] <= max_accuracy_m]
-    if not len(good) or not buildings:
+    buildings = np.asarray(buildings, dtype=float).reshape(-1, 2)
+    if not len(good) or not len(buildings):
         return 0
-    lat_b = np.asarray([b[0] for b in buildings])
-    lng_b = np.asarray([b[1] for b in buildings])
+    lat_b, lng_b = buildings[:, 0], buildings[:, 1]
     # Degrees are not metres: stretch longitude by cos(latitude) so one radius fits both axes.
     stretch = float(np.cos(np.radians(lat_b.mean())))
     track = shapely.points(good["lng"] / SCALE * stretch, good["lat"] / SCALE)

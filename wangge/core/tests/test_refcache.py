@@ -68,3 +68,17 @@ def test_saves_and_bulk_updates_in_this_process_take_effect_at_once(db):
     assert refs.matter_item("street_vendor") is None
     DeadlineRule.objects.filter(matter_item=None, severity=Severity.NORMAL).update(handle_hours=99)
     assert refs.deadline_rule(None, Severity.NORMAL).handle_hours == 99
+
+
+def test_rows_with_a_version_of_their_own(db):
+    """version=: the cache follows a version the rows carry themselves (no CacheVersion row to bump)."""
+    version, loads = [1], []
+    cache = refcache.RefCache(
+        "test.own", lambda: loads.append(1) or len(loads), check_seconds=0, version=lambda: version[0]
+    )
+    try:
+        assert cache.get() == 1 and cache.get() == 1
+        version[0] = 2
+        assert cache.get() == 2
+    finally:
+        refcache._caches.pop("test.own", None)

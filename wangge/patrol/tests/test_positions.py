@@ -164,3 +164,80 @@ def test_a_new_position_is_published_to_the_workers_supervisors(
         assert not access.can_see_message(user("liaobu_dispatcher"), message)
     finally:
         live.broker.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_building_registered_after_the_first_batch_counts_on_the_next(api_as, user, make_building):
+    """The city's building points are kept per process: a new building is seen at once here, and
+    by the other processes when their copy's version check sees the table move on."""
+    from wangge.patrol import queries
+    from wangge.registry.models import Building
+
+    worker = user("grid_manager")
+    api = api_as("grid_manager")
+    api.post("/api/v1/patrol/positions", batch_inside(worker, day_ago(2), n=3))
+    assert TrackDay.objects.get(worker=worker, day=day_ago(2)).buildings_passed == 0
+    building = make_building()
+    api.post("/api/v1/patrol/positions", batch_inside(worker, day_ago(2), n=3, start=time(11)))
+    assert TrackDay.objects.get(worker=worker, day=day_ago(2)).buildings_passed == 1
+    # A bulk import sends no signal: the version (count, last id, last change) still moves on.
+    copy = {**_fields(building), "code": building.code + "X", "qr_token": building.qr_token + "X"}
+    Building.objects.bulk_create([Building(**copy)])
+    queries._buildings._checked_at = 0  # as if the check interval had passed
+    lats, _lngs = queries.building_points().in_box(building.lat, -180, building.lat, 180)
+    assert len(lats) == 2
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields if not f.primary_key}
+
+
+@pytest.mark.django_db
+def test_a_batch_needs_no_query_for_memberships_grid_or_buildings(api_as, user, django_assert_max_num_queries):
+    """With the worker's token cached (memberships prefetched), a batch reads only the day's row and
+    writes it and the last position."""
+    worker = user("grid_manager")
+    api = api_as("grid_manager")
+    api.post("/api/v1/patrol/positions", batch_inside(worker, day_ago(3), n=2))
+    batch = batch_inside(worker, day_ago(3), n=2, start=time(12))
+    with django_assert_max_num_queries(6) as captured:  # + the savepoints of a test, a check of the position
+        response = api.post("/api/v1/patrol/positions", batch)
+    assert response.json()["accepted"] == 2
+    tables = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "accounts_membership" not in tables and "registry_building" not in tables
+    assert "areas_area" not in tables
+
+
+@pytest.mark.django_db
+def test_a_phone_catching_up_moves_its_dot_at_most_every_few_seconds(
+    api_as, user, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from wangge.insight import live
+    from wangge.patrol import actions
+
+    settings.LIVE_BROKER = "memory"
+    live.broker.cache_clear()
+    monkeypatch.setattr(actions, "_published_at", {})
+    clock = [1000.0]
+    monkeypatch.setattr(actions, "monotonic", lambda: clock[0])
+    worker = user("grid_manager")
+    WorkerPosition.objects.filter(worker=worker).delete()  # not behind the demo walk's last position
+    api = api_as("grid_manager")
+    hour_ago = timezone.localtime() - timedelta(hours=1)
+
+    def send(start):
+        head = live.broker().head()
+        with django_capture_on_commit_callbacks(execute=True):
+            api.post("/api/v1/patrol/positions", batch_inside(worker, start.date(), n=2, start=start.time()))
+        events, _gap = live.broker().read(head, timeout=0)
+        return [m for _id, m in events if m["type"] == "worker.position"]
+
+    try:
+        assert len(send(hour_ago)) == 1  # old points: the first batch moves the dot
+        assert send(hour_ago + timedelta(minutes=5)) == []  # the next, at once, does not
+        clock[0] += settings.PATROL_LIVE_POSITION_SECONDS
+        assert len(send(hour_ago + timedelta(minutes=10))) == 1  # after the interval it does
+        (event,) = send(timezone.localtime() - timedelta(minutes=1))  # the present always goes out
+        assert timezone.localtime(WorkerPosition.objects.get(worker=worker).at).isoformat() == event["at"]
+    finally:
+        live.broker.cache_clear()
