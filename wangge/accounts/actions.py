@@ -3,7 +3,6 @@
 import copy
 import hashlib
 import secrets
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.areas.models import Area
-from wangge.core import pii
+from wangge.core import pii, refcache
 from wangge.history.actions import record_change, record_changes
 from wangge.history.models import ChangeAction
 
@@ -266,18 +265,23 @@ def issue_token(user: User) -> str:
     return token
 
 
-# token hash → (good until, time.monotonic(); ApiToken with its user and the user's memberships).
-# Kept API_TOKEN_CACHE_SECONDS per process: a revoked token or a deactivated user may still pass
-# that long in another process (revoke_token drops it here at once).
-_token_cache: dict[str, tuple[float, ApiToken]] = {}
+def _no_tokens() -> dict:
+    return {}
+
+
+# Looked-up tokens, per process: token hash → ApiToken with its user and the user's memberships.
+# Kept until the "accounts.tokens" version moves (a user, membership or token changed, in any
+# process; compared at most every API_TOKEN_CACHE_SECONDS), not reloaded on a timer: a phone sends
+# a batch every few minutes, and each reload cost two queries. A revoked token or a deactivated user
+# may still pass that long in another process (revoke_token drops it here at once).
+_tokens = refcache.RefCache("accounts.tokens", _no_tokens, check_seconds=settings.API_TOKEN_CACHE_SECONDS)
 
 
 def user_for_token(token: str) -> User | None:
     key_hash = _hash_token(token)
-    cached = _token_cache.get(key_hash)
-    if cached is not None and cached[0] > time.monotonic():
-        api_token = cached[1]
-    else:
+    cached = _tokens.get()
+    api_token = cached.get(key_hash)
+    if api_token is None:
         api_token = (
             ApiToken.objects.select_related("user")
             .prefetch_related("user__memberships")
@@ -285,11 +289,10 @@ def user_for_token(token: str) -> User | None:
             .first()
         )
         if api_token is None or not api_token.user.is_active:
-            _token_cache.pop(key_hash, None)
             return None
-        if len(_token_cache) > 10_000:
-            _token_cache.clear()
-        _token_cache[key_hash] = (time.monotonic() + settings.API_TOKEN_CACHE_SECONDS, api_token)
+        if len(cached) > 10_000:
+            cached.clear()
+        cached[key_hash] = api_token
     now = timezone.now()
     # Touch last_used at most once a minute: no write per request.
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=1):
@@ -299,18 +302,22 @@ def user_for_token(token: str) -> User | None:
     return copy.copy(api_token.user)
 
 
-def _forget_tokens(sender, **kwargs):
-    """A user, membership or token changed in this process: look every token up afresh."""
-    _token_cache.clear()
+def _tokens_changed(sender, raw=False, created=False, update_fields=None, **kwargs):
+    """A user, membership or token changed: every process looks its tokens up afresh. Not for a
+    login's last_login or a new token (no cache can hold it yet): a morning of logins would
+    otherwise empty every cache."""
+    if raw or (sender is ApiToken and created) or (update_fields and set(update_fields) <= {"last_login"}):
+        return
+    refcache.bump("accounts.tokens")
 
 
 for _model in (User, Membership, ApiToken):
-    post_save.connect(_forget_tokens, sender=_model, dispatch_uid=f"accounts-token-cache-{_model.__name__}")
-    post_delete.connect(_forget_tokens, sender=_model, dispatch_uid=f"accounts-token-cache-del-{_model.__name__}")
+    post_save.connect(_tokens_changed, sender=_model, dispatch_uid=f"accounts-token-cache-{_model.__name__}")
+    post_delete.connect(_tokens_changed, sender=_model, dispatch_uid=f"accounts-token-cache-del-{_model.__name__}")
 
 
 def revoke_token(token: str) -> bool:
-    _token_cache.pop(_hash_token(token), None)
+    _tokens.get().pop(_hash_token(token), None)
     return ApiToken.objects.filter(key_hash=_hash_token(token)).delete()[0] > 0
 
 

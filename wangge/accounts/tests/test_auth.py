@@ -1,6 +1,9 @@
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from wangge.accounts import actions
 from wangge.accounts.models import ApiToken, Department, LoginFailure, Membership, Role
@@ -195,3 +198,46 @@ def test_admin_membership_inline_checks_the_rule(client_as):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert target.memberships.count() == 2
     assert ChangeRecord.objects.filter(object_type__model="membership", related_id=str(target.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_token_is_kept_until_a_user_membership_or_token_changes(django_assert_num_queries, monkeypatch):
+    """Looked up once per process, then no query but the version row's (at most every check
+    interval) while it stays put; another process's change (the row moved) drops it here."""
+    from wangge.accounts.models import User
+    from wangge.core import refcache
+    from wangge.core.models import CacheVersion
+
+    user = User.objects.get(username="grid_manager")
+    token = actions.issue_token(user)
+    assert actions.user_for_token(token).username == "grid_manager"  # looked up (and last use noted)
+    with django_assert_num_queries(0):
+        assert actions.user_for_token(token).pk == user.pk
+    clock = [refcache.time.monotonic() + 3600]  # an hour later: the version is compared, nothing moved
+    monkeypatch.setattr(refcache.time, "monotonic", lambda: clock[0])
+    with django_assert_num_queries(1):
+        assert actions.user_for_token(token).pk == user.pk
+    # Another process deactivates the user: only the version row tells this one.
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    CacheVersion.objects.filter(name="accounts.tokens").update(version=F("version") + 1)
+    with django_assert_num_queries(0):
+        assert actions.user_for_token(token).pk == user.pk  # within the check interval: still kept
+    clock[0] += settings.API_TOKEN_CACHE_SECONDS + 1
+    assert actions.user_for_token(token) is None
+
+
+@pytest.mark.django_db
+def test_changing_a_users_membership_or_revoking_a_token_drops_cached_tokens(django_assert_num_queries):
+    from wangge.accounts.models import User
+
+    user = User.objects.get(username="grid_manager2")
+    token = actions.issue_token(user)
+    areas_before = {m.area_id for m in actions.user_for_token(token).memberships.all()}
+    Membership.objects.filter(user=user).delete()
+    assert areas_before and not list(actions.user_for_token(token).memberships.all())
+    login = User.objects.get(username="grid_manager2")
+    login.last_login = timezone.now()
+    login.save(update_fields=["last_login"])  # a login does not empty the caches
+    with django_assert_num_queries(0):
+        actions.user_for_token(token)
+    assert actions.revoke_token(token) and actions.user_for_token(token) is None
