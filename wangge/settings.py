@@ -108,6 +108,9 @@ TEMPLATES = [
 # Database: SQLite in WAL mode under ./var by default; DATABASE_URL for PostgreSQL.
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Parameters sent apart from the statement, which psycopg then prepares after a few runs: the
+    # hot statements (intake, positions) are parsed and planned once per connection, not every time.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 else:
     DATABASES = {
         "default": {
