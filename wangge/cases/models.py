@@ -143,6 +143,8 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.REPORTED, Status.REGISTERED, Status.HANDLING, Status.VERIFYING)
+# What the dashboards count as finished (the closure rate): closed, with or without a fix, or rejected.
+FINISHED_STATUSES = (Status.CLOSED, Status.REJECTED)
 
 
 class Outcome(models.TextChoices):

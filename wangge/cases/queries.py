@@ -4,7 +4,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import roles
-from .models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Assignment, Case, Status
+from .models import ACTIVE_ASSIGNMENT, FINISHED_STATUSES, OPEN_STATUSES, Assignment, Case, Status
 
 
 def case_list(user):
@@ -27,6 +27,8 @@ def filter_cases(
 ):
     if status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
+    elif status == "finished":
+        cases = cases.filter(status__in=FINISHED_STATUSES)
     elif status and status != "all":
         cases = cases.filter(status=status)
     if reported_from:  # dates, Asia/Shanghai: the links from the dashboards' figures
@@ -67,6 +69,7 @@ def status_counts(cases) -> dict:
     counts = dict(cases.values_list("status").annotate(n=Count("id")).order_by())
     counts["all"] = sum(counts.values())
     counts["open"] = sum(counts.get(s, 0) for s in OPEN_STATUSES)
+    counts["finished"] = sum(counts.get(s, 0) for s in FINISHED_STATUSES)
     counts["overdue"] = cases.filter(status__in=OPEN_STATUSES, is_overdue=True).count()
     return counts
 

@@ -31,6 +31,7 @@ STATUS_TABS = [
     Status.REGISTERED,
     Status.HANDLING,
     Status.VERIFYING,
+    "finished",
     Status.CLOSED,
     Status.REJECTED,
     Status.MERGED,
@@ -91,6 +92,8 @@ def _date(value):
 def _label(status):
     if status == "all":
         return pgettext("cases", "All")
+    if status == "finished":
+        return pgettext("cases", "Finished")
     return pgettext("cases", "Open") if status == "open" else Status(status).label
 
 

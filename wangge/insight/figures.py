@@ -320,6 +320,7 @@ def dashboard(area, period) -> dict:
             "all": cases_url(area, period),
             "open": cases_url(area, period, status="open"),
             "closed": cases_url(area, period, status="closed"),
+            "finished": cases_url(area, period, status="finished"),
             "overdue": cases_url(area, period, overdue="1"),
             "open_overdue": cases_url(area, None, status="open", overdue="1"),
         },
