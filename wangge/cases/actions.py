@@ -23,7 +23,7 @@ from wangge.areas.coords import distance_m
 from wangge.areas.locate import OutsideCity, locate
 from wangge.areas.models import Area
 from wangge.core import pii
-from wangge.core.inserts import insert
+from wangge.core.hotsql import insert
 from wangge.notify import actions as notify
 from wangge.worktime.calendar import deadline_after
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from wangge.core.inserts import insert
+from wangge.core.hotsql import insert
 
 
 class MemoryBroker:

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from wangge.cases.models import Assignment, Case, CaseEvent
-from wangge.core.inserts import insert
+from wangge.core.hotsql import insert
 
 from . import live
 from .models import DirtyDay

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.core import pii, refcache
-from wangge.core.inserts import insert
+from wangge.core.hotsql import insert
 
 from .http import DeliveryError, PermanentDeliveryError
 from .models import Channel, Notification, Status, WebhookEndpoint

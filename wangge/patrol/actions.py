@@ -3,7 +3,6 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from time import monotonic
 from typing import Any
 
@@ -21,6 +20,7 @@ from wangge.accounts.models import Role
 from wangge.areas.locate import OutsideCity, locate
 from wangge.cases.actions import Report, report_case
 from wangge.cases.models import CasePhoto, Channel
+from wangge.core import hotsql
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
 from wangge.insight import live
@@ -163,41 +163,13 @@ def _track_values(day: date, points, grid: shapely.Geometry | None) -> dict:
     }
 
 
-# The hot statements of a batch run as plain SQL through Django's connection: building them with the
-# ORM cost more than running them (about 0.3 ms each). Values are adapted by their model fields.
-
-
-def _sql_values(model, values: dict) -> tuple[list[str], list]:
-    """Quoted column names and database values of {field name: value}."""
-    fields = [model._meta.get_field(name) for name in values]
-    columns = [_quoted_column(f) for f in fields]
-    return columns, [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
-
-
-@cache
-def _quoted_column(field) -> str:
-    return connection.ops.quote_name(field.column)
-
-
-def _update(model, where: dict, values: dict) -> int:
-    """UPDATE … SET values WHERE where ({"field op": value}, joined by AND); the number of rows changed."""
-    columns, params = _sql_values(model, values)
-    conditions = []
-    for key, value in where.items():
-        name, op = key.split()
-        (column,), (param,) = _sql_values(model, {name: value})
-        conditions.append(f"{column} {op} %s")
-        params.append(param)
-    table = connection.ops.quote_name(model._meta.db_table)
-    sets = ", ".join(f"{c} = %s" for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {sets} WHERE {' AND '.join(conditions)}", params)
-        return cursor.rowcount
+# The hot statements of a batch run as plain SQL (core.hotsql): building them with the ORM cost more
+# than running them.
 
 
 def _read_track(worker, day: date) -> dict | None:
     """The day's row as it is now (pk, points, revision), without a lock; None if there is none."""
-    (worker_column, day_column), params = _sql_values(TrackDay, {"worker": worker.pk, "day": day})
+    (worker_column, day_column), params = hotsql.db_values(TrackDay, {"worker": worker.pk, "day": day})
     table = connection.ops.quote_name(TrackDay._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -211,7 +183,7 @@ def _write_track(worker, day: date, track: dict | None, values: dict) -> None:
     """The day's row as merged from `track` (None: there was no row); _Conflict if it moved since."""
     if track is not None:
         where = {"id =": track["pk"], "revision =": track["revision"]}
-        if not _update(TrackDay, where, {**values, "revision": track["revision"] + 1}):
+        if not hotsql.update(TrackDay, where, {**values, "revision": track["revision"] + 1}):
             raise _Conflict
         return
     try:
@@ -269,7 +241,7 @@ def _move_position(worker, latest: Position) -> bool:
     except OutsideCity:
         area_path = ""
     values = {"lat": latest.lat, "lng": latest.lng, "accuracy_m": latest.accuracy_m, "at": latest.at}
-    if _update(WorkerPosition, {"worker =": worker.pk, "at <": latest.at}, {**values, "area_path": area_path}):
+    if hotsql.update(WorkerPosition, {"worker =": worker.pk, "at <": latest.at}, {**values, "area_path": area_path}):
         return True
     if WorkerPosition.objects.filter(worker=worker).exists():
         return False

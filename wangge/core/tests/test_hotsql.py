@@ -1,9 +1,9 @@
-"""core.inserts.insert: what Model.save() does for a new row, at a fraction of the Python."""
+"""core.hotsql: insert() does what Model.save() does for a new row; update() is one conditional UPDATE."""
 
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_save
 
-from wangge.core.inserts import insert
+from wangge.core.hotsql import insert
 from wangge.core.models import CacheVersion
 
 
@@ -28,3 +28,12 @@ def test_an_expression_value_is_written_by_the_insert_and_comes_back(db):
     row = insert(CacheVersion(name=RawSQL("%s || %s", ["made-by-", "sql"]), version=7))
     assert row.name == "made-by-sql"
     assert CacheVersion.objects.get(pk=row.pk).name == "made-by-sql"
+
+
+def test_update_changes_only_the_rows_its_conditions_match(db):
+    from wangge.core.hotsql import update
+
+    row = CacheVersion.objects.create(name="counted", version=3)
+    assert update(CacheVersion, {"id =": row.pk, "version =": 2}, {"version": 9}) == 0  # stale: nothing
+    assert update(CacheVersion, {"id =": row.pk, "version =": 3}, {"version": 4}) == 1
+    assert CacheVersion.objects.get(pk=row.pk).version == 4

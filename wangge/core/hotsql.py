@@ -1,4 +1,7 @@
-"""One-row INSERTs for the hot paths (case intake and every case event), without Model.save().
+"""Plain-SQL writes for the hot paths (case intake, case events, GPS positions), through Django's
+connection, with values adapted by their model fields.
+
+insert(obj): one new row without Model.save().
 
 Model.save() spends 0.1–0.4 ms of Python per new row on machinery a plain new row does not need
 (updates, inheritance, select_on_save, a fresh SQL compile each time), and on SQLite that time is
@@ -7,9 +10,14 @@ does what save() does for a new row: defaults and pre_save() (auto_now), convers
 values, the id back (RETURNING), the pre_save/post_save signals with created=True; the statement
 is built once per model. Expression values (e.g. RawSQL) go into the statement and come back from
 RETURNING like the id. About 10× less Python per row (docs/benchmarks.md, intake).
+
+update(model, where, values): one UPDATE … SET … WHERE …; the rows changed. Building the same
+statement with the ORM cost more than running it (about 0.3 ms; docs/benchmarks.md, tracks).
 """
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import AutoField
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
@@ -59,3 +67,31 @@ def _statement(model, using):
         prefix = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ("
         _statements[key] = (fields, prefix, quote(opts.pk.column))
     return _statements[key]
+
+
+def db_values(model, values: dict) -> tuple[list[str], list]:
+    """Quoted column names and database values of {field name: value} (default database)."""
+    fields = [model._meta.get_field(name) for name in values]
+    columns = [_quoted_column(f) for f in fields]
+    return columns, [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
+
+
+@cache
+def _quoted_column(field) -> str:
+    return connection.ops.quote_name(field.column)
+
+
+def update(model, where: dict, values: dict) -> int:
+    """UPDATE … SET values WHERE where ({"field op": value}, joined by AND); the number of rows changed."""
+    columns, params = db_values(model, values)
+    conditions = []
+    for key, value in where.items():
+        name, op = key.split()
+        (column,), (param,) = db_values(model, {name: value})
+        conditions.append(f"{column} {op} %s")
+        params.append(param)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sets = ", ".join(f"{c} = %s" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE {' AND '.join(conditions)}", params)
+        return cursor.rowcount
