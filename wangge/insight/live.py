@@ -32,6 +32,9 @@ class MemoryBroker:
         self.condition = threading.Condition()
         self.last = 0
 
+    def ids_follow_commit_order(self) -> bool:
+        return False  # outside the database: an event written before the commit could outlive a rollback
+
     def publish(self, payload: dict) -> str:
         with self.condition:
             self.last += 1
@@ -55,6 +58,13 @@ class MemoryBroker:
 
 
 class DatabaseBroker:
+    def ids_follow_commit_order(self) -> bool:
+        """On SQLite writers take turns (the write lock), so a row written inside a transaction gets
+        its id in commit order and readers polling by id never skip one: intake writes its event
+        in its own transaction, without a second turn at the lock. On PostgreSQL ids taken by
+        concurrent transactions may commit out of order."""
+        return connection.vendor == "sqlite"
+
     def publish(self, payload: dict) -> str:
         from .models import LiveEvent
 
@@ -99,6 +109,9 @@ class RedisBroker:
 
         self.client = redis.Redis.from_url(url or settings.REDIS_URL, socket_timeout=None)
         self.stream = stream or settings.LIVE_REDIS_STREAM
+
+    def ids_follow_commit_order(self) -> bool:
+        return False  # outside the database
 
     def publish(self, payload: dict) -> str:
         data = json.dumps(payload, ensure_ascii=False)
@@ -162,13 +175,10 @@ def publish(payload: dict) -> str:
 
 def publish_in_transaction(payload: dict) -> None:
     """Publish an event of the current transaction: it is seen only if the transaction commits.
-
-    The database broker on SQLite writes its row inside the transaction (writers take turns there,
-    so event ids follow commit order and a reader never skips one) and saves the intake a second
-    write. Elsewhere the event goes out after commit: on PostgreSQL, ids taken by concurrent
-    transactions may commit out of order."""
+    A broker whose event ids follow commit order writes it inside the transaction; the others
+    publish after commit."""
     chosen = broker()
-    if isinstance(chosen, DatabaseBroker) and connection.vendor == "sqlite":
+    if chosen.ids_follow_commit_order():
         chosen.publish(payload)
     else:
         transaction.on_commit(lambda: chosen.publish(payload), robust=True)
