@@ -9,41 +9,24 @@ import urllib.request
 
 import pytest
 
-from wangge.browser_testing import SCREENSHOTS, log_in
+from wangge.browser_testing import SCREENSHOTS
 from wangge.patrol import actions
 from wangge.patrol.models import ResidentRegistration
-from wangge.patrol.queries import assigned_grid
 from wangge.registry.models import Person, RentalHouse, Tenancy
 from wangge.registry.tests.conftest import ID_B, new_building
 
+from .conftest import open_field_app
+
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
 # Chromium's throttling (CDP Network.emulateNetworkConditions): a slow 3G line.
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1024 / 8, "uploadThroughput": 400 * 1024 / 8}
-
-
-def open_app(new_page, user):
-    page = new_page(PHONE)
-    inside = assigned_grid(user("grid_manager")).representative_point()
-    page.context.grant_permissions(["geolocation"])
-    page.context.set_geolocation({"latitude": inside.y, "longitude": inside.x, "accuracy": 12})
-    log_in(page, "grid_manager")
-    page.goto(page.base_url + "/patrol/m/")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    # Today's tasks are fetched ahead into the phone's cache (for working without a signal).
-    page.wait_for_function(
-        "caches.open('wangge-data-grid_manager').then(c => c.match('/api/v1/patrol/tasks')).then(Boolean)",
-        polling=200,
-        timeout=15000,
-    )
-    return page
 
 
 def test_tasks_on_a_list_and_a_map_tap_opens_the_inspection(new_page, user):
     building = new_building(user("admin"))  # in grid_manager's grid
     rental = RentalHouse.objects.create(building=building, area=building.area, area_path=building.area_path)
     actions.plan_inspections()
-    page = open_app(new_page, user)
+    page = open_field_app(new_page, user)
     page.click("a.tile[href='#tasks']")
     page.wait_for_selector(f"#tasks a[href*='#inspect/rental/{rental.pk}/']")
     page.click("#tasks-view button[data-view=map]")
@@ -65,7 +48,7 @@ def test_tasks_on_a_list_and_a_map_tap_opens_the_inspection(new_page, user):
 def test_a_tenant_registered_offline_arrives_once_and_errors_show_by_the_field(new_page, user):
     building = new_building(user("admin"), name="测试出租楼")
     room = building.rooms.get(number="102")
-    page = open_app(new_page, user)
+    page = open_field_app(new_page, user)
     page.click("a.tile[href='#register']")
     page.fill("#building-search input[name=q]", "测试出租楼")
     page.click("#building-search button")
@@ -139,7 +122,7 @@ def test_every_page_is_usable_within_a_second_on_slow_3g(new_page, user):
     building = new_building(user("admin"))
     RentalHouse.objects.create(building=building, area=building.area, area_path=building.area_path)
     actions.plan_inspections()
-    page = open_app(new_page, user)
+    page = open_field_app(new_page, user)
     raw, packed = compressed_first_load(page)
     print(f"\nfield app shell first load: {raw / 1024:.1f} KB, {packed / 1024:.1f} KB gzip-compressed")
     assert 0 < packed <= 300 * 1024

@@ -3,13 +3,13 @@ exactly once when it returns, the app reloading offline, and positions sent whil
 
 import pytest
 
-from wangge.browser_testing import log_in
 from wangge.cases.models import Case, Channel
 from wangge.patrol.models import TrackDay
 from wangge.patrol.queries import assigned_grid
 
+from .conftest import open_field_app
+
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
 
 
 def wait_outbox(page, count):
@@ -18,13 +18,8 @@ def wait_outbox(page, count):
 
 def test_reports_made_offline_arrive_once_when_back_online(new_page, settings, user):
     settings.PATROL_POSITION_INTERVAL_SECONDS = 1
-    page = new_page(PHONE)
+    page = open_field_app(new_page, user, wait_for_tasks=False)
     inside = assigned_grid(user("grid_manager")).representative_point()
-    page.context.grant_permissions(["geolocation"])
-    page.context.set_geolocation({"latitude": inside.y, "longitude": inside.x, "accuracy": 12})
-    log_in(page, "grid_manager")
-    page.goto(page.base_url + "/patrol/m/")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     # The app shell's first load, as the browser fetched it (uncompressed here; gzip makes it smaller).
     shell_bytes = page.evaluate(
         "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
