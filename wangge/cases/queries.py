@@ -3,6 +3,8 @@
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from wangge.areas.models import Area, under
+
 from . import roles
 from .models import ACTIVE_ASSIGNMENT, FINISHED_STATUSES, OPEN_STATUSES, Assignment, Case, Status
 
@@ -36,9 +38,8 @@ def filter_cases(
     if reported_to:
         cases = cases.filter(created_at__date__lte=reported_to)
     if area:
-        cases = cases.filter(
-            Q(area__code=area) | Q(area_path__contains=f"/{area}/") | Q(area_path__startswith=f"{area}/")
-        )
+        path = Area.objects.filter(code=area).values_list("path", flat=True).first()
+        cases = cases.filter(under("area_path", path)) if path else cases.none()
     if overdue is not None:
         cases = cases.filter(is_overdue=overdue)
     if department:

@@ -71,7 +71,7 @@ def visible_cases(user, queryset=None):
     scope = scope_for(user)
     if scope.everything:
         return queryset
-    conditions = [Q(area_path__startswith=p) for p in scope.area_paths]
+    conditions = [scope.area_q("area_path", include_department_areas=False)] if scope.area_paths else []
     if scope.department_ids:
         conditions.append(
             Exists(Assignment.objects.filter(case=OuterRef("pk"), department_id__in=scope.department_ids))

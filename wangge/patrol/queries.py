@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from wangge.accounts.models import Membership, Role, User
 from wangge.accounts.scope import scope_for
 from wangge.areas.locate import get_index
-from wangge.areas.models import Area
+from wangge.areas.models import Area, under
 from wangge.core import refcache
 from wangge.registry.models import Building
 
@@ -32,15 +32,11 @@ def visible_workers(user):
     workers = User.objects.filter(memberships__role=Role.GRID_MANAGER, is_active=True)
     if user.is_superuser:
         return workers.distinct()
-    paths = [
-        m.area.path
-        for m in Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES, area__isnull=False).select_related(
-            "area"
-        )
-    ]
+    supervised = Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES, area__isnull=False)
+    paths = list(supervised.values_list("area__path", flat=True))
     condition = Q(pk=user.pk)
     if paths:
-        condition |= reduce(or_, (Q(memberships__area__path__startswith=p) for p in paths))
+        condition |= reduce(or_, (under("memberships__area__path", p) for p in paths))
     return workers.filter(condition).distinct()
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.accounts.models import Role
-from wangge.areas.models import Area, Level
+from wangge.areas.models import Area, Level, under
 from wangge.history.actions import history_for
 
 from . import actions, compliance, qr, queries
@@ -315,7 +315,7 @@ def building_qr_svg(request, pk):
 def qr_sheet(request, code):
     """A printable PNG sheet of the door plates of one grid's (or any visible area's) buildings."""
     area = get_object_or_404(Area, code=code)
-    buildings = queries.buildings(request.user).filter(area_path__startswith=area.path).order_by("code")[:400]
+    buildings = queries.buildings(request.user).filter(under("area_path", area.path)).order_by("code")[:400]
     if not buildings:
         raise Http404
     png = qr.plates_png([(qr.plate_url(request, b), b.code, b.name) for b in buildings])
