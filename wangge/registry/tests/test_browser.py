@@ -81,3 +81,34 @@ def test_a_landlord_declares_a_tenant_and_sees_the_score_rise(new_page):
     assert int(page.text_content("#score").rstrip("%")) == 100
     assert Tenancy.objects.get(person__name="租客乙").source == "landlord"
     assert ID_B not in page.text_content("main")
+
+
+def test_a_room_is_edited_and_a_stale_edit_is_refused_with_a_message(new_page):
+    """The room form on the building page; two people editing one room: the second is told."""
+    admin = User.objects.get(username="admin")
+    lat, lng = point_in(GRID_A)
+    address = actions.save_address(admin, {"road": "改房路", "number": "2号", "lat": lat, "lng": lng})
+    fields = {"name": "改房测试楼", "address": address.code, "use": "rental", "floors": 2}
+    building = actions.save_building(admin, fields)
+    room = actions.save_room(admin, building, {"number": "101", "floor": 1})
+
+    page = new_page()
+    log_in(page, "grid_manager")
+    page.goto(f"{page.base_url}/registry/buildings/{building.pk}/")
+    page.click(f"a[href$='/rooms/{room.pk}/edit/']")
+    page.fill("input[name=number]", "102")
+    page.click("form.register-form button[type=submit]")
+    page.wait_for_url(f"{page.base_url}/registry/buildings/{building.pk}/")
+    assert "102" in page.text_content(f"tr[data-room='{room.pk}']")
+    room.refresh_from_db()
+    assert room.number == "102"
+
+    page.click(f"a[href$='/rooms/{room.pk}/edit/']")  # the form now holds this version…
+    actions.save_room(admin, building, {"number": "103", "floor": 1}, room=room, version=room.version)
+    page.fill("input[name=number]", "104")  # …and another edit lands first
+    page.click("form.register-form button[type=submit]")
+    alert = page.locator(".message.error")
+    alert.wait_for()
+    assert alert.text_content().strip()
+    room.refresh_from_db()
+    assert room.number == "103"  # the later, stale edit wrote nothing
