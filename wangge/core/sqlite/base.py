@@ -64,20 +64,19 @@ class CursorWrapper(base.SQLiteCursorWrapper):
     db = None  # the DatabaseWrapper, set by create_cursor
 
     def execute(self, query, params=None):
-        if self.db is not None and self.db.autocommit_write(query):
-            with self.db.writer():
-                result = super().execute(query, params)
-            self.db.checkpoint_now_and_then()
-            return result
-        return super().execute(query, params)
+        return self._run(super().execute, query, params)
 
     def executemany(self, query, param_list):
-        if self.db is not None and self.db.autocommit_write(query):
-            with self.db.writer():
-                result = super().executemany(query, param_list)
-            self.db.checkpoint_now_and_then()
-            return result
-        return super().executemany(query, param_list)
+        return self._run(super().executemany, query, param_list)
+
+    def _run(self, run, query, params):
+        """A write outside a transaction takes the writer lock for itself (a checkpoint now and then after)."""
+        if self.db is None or not self.db.autocommit_write(query):
+            return run(query, params)
+        with self.db.writer():
+            result = run(query, params)
+        self.db.checkpoint_now_and_then()
+        return result
 
 
 class _Writer:
