@@ -1,6 +1,7 @@
 """Case intake through the API against the real server (gunicorn, as `make demo` runs it), with
 concurrent clients on loopback: cases/s and p50/p99 latency, against a bare Django JSON view
-(/healthz) served by the same server in the same run. On SQLite, and on PostgreSQL when reachable."""
+(/healthz) served by the same server in the same run, and against the database floor: the same rows
+written through the driver alone (bench/intake_floor.py). On SQLite, and on PostgreSQL when reachable."""
 
 import http.client
 import json
@@ -116,6 +117,14 @@ def load(port, make_request, total):
     return total / seconds, latencies
 
 
+def database_floor(env) -> dict:
+    """What the database alone takes of the intake's writes (bench/intake_floor.py), on the bench's database."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.intake_floor"], check=True, cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def percentile(values, p):
     return statistics.quantiles(values, n=100)[p - 1]
 
@@ -152,7 +161,12 @@ def measure(label, env):
         rate, lat = load(server.port, intake, REQUESTS)
     finally:
         server.stop()
-    print(f"   {label}: {rate:,.0f} cases/s (bare view {bare_rate:,.0f} req/s)", flush=True)
+    floor = database_floor(env)
+    print(
+        f"   {label}: {rate:,.0f} cases/s (bare view {bare_rate:,.0f} req/s; the same rows through the driver"
+        f" alone {floor['cases_per_second']:,.0f} cases/s, {floor['cpu_ms_per_case']:.2f} ms CPU a case)",
+        flush=True,
+    )
     return [
         Result(
             f"intake.{label}.cases_per_second",
@@ -161,6 +175,14 @@ def measure(label, env):
             "bare Django JSON view, same server",
             bare_rate,
             rate / bare_rate,
+        ),
+        Result(
+            f"intake.{label}.vs_database_floor",
+            rate,
+            "cases/s",
+            "the same rows through the database driver alone (SQLite: 1 connection; PostgreSQL: 8)",
+            floor["cases_per_second"],
+            rate / floor["cases_per_second"],
         ),
         Result(
             f"intake.{label}.p50_ms",

@@ -8,6 +8,8 @@ from wangge.api import api
 from wangge.web import views
 
 urlpatterns = [
+    # First: the API serves phones and other systems at volume, and Django tries patterns in order.
+    path("api/v1/", api.urls),
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("healthz", views.healthz, name="healthz"),
@@ -26,7 +28,6 @@ urlpatterns = [
     path("privacy/", include("wangge.privacy.urls")),
     path("", include("wangge.registry.urls")),
     path("", include("wangge.insight.urls")),
-    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
