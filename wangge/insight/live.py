@@ -57,6 +57,9 @@ class MemoryBroker:
             return found, gap
 
 
+LIVE_EVENT_LOCK = 0x77676C76  # "wglv": PostgreSQL advisory lock key of the live-event writers
+
+
 class DatabaseBroker:
     def ids_follow_commit_order(self) -> bool:
         """On SQLite writers take turns (the write lock), so a row written inside a transaction gets
@@ -68,7 +71,14 @@ class DatabaseBroker:
     def publish(self, payload: dict) -> str:
         from .models import LiveEvent
 
-        return str(insert(LiveEvent(payload=payload)).pk)
+        if connection.vendor != "postgresql":
+            return str(insert(LiveEvent(payload=payload)).pk)
+        # Readers poll "id > the last seen". A sequence hands out ids at INSERT, and two writers can
+        # commit in the other order: a reader that saw the later id would never see the earlier
+        # one. Writers take turns instead (a lock held to commit), so ids commit in order.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LIVE_EVENT_LOCK])
+            return str(insert(LiveEvent(payload=payload)).pk)
 
     def head(self) -> str:
         from .models import LiveEvent

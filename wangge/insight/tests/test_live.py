@@ -1,6 +1,7 @@
 """Live events: the three brokers, the hook on case events, the stream endpoint per role."""
 
 import json
+import threading
 import uuid
 
 import pytest
@@ -46,6 +47,32 @@ def test_database_broker_reads_after_an_id_and_waits_for_nothing_longer_than_ask
     assert broker.read(broker.head(), timeout=0.05) == ([], False)
     LiveEvent.objects.filter(pk__lte=int(first)).delete()  # pruned: the oldest go first
     assert broker.read(start, timeout=0)[1] is True
+
+
+@pytest.mark.serial
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIPPED: SQLite writers take turns anyway")
+def test_on_postgresql_live_event_ids_commit_in_order():
+    """A writer that took an id waits for nobody; one that comes later waits for its commit, so
+    a reader never sees a later id before an earlier one."""
+    broker = live.DatabaseBroker()
+    start = broker.head()
+    second_done = threading.Event()
+
+    def second():
+        broker.publish({"n": 2})
+        second_done.set()
+        connection.close()
+
+    with transaction.atomic():
+        first = broker.publish({"n": 1})  # its id is taken, not committed yet
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not second_done.wait(0.5), "the second writer did not wait for the first's commit"
+    thread.join(5)
+    assert second_done.is_set()
+    found, _gap = broker.read(start, timeout=0)
+    assert [p["n"] for _id, p in found] == [1, 2] and found[0][0] == first
 
 
 @pytest.fixture
