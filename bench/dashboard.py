@@ -6,6 +6,9 @@ city-scale demo city (bulk-inserted, with their assignments), figures built by t
   departments ranked, overdue list), as the page computes it from the daily figure tables;
   baseline: the same aggregations as hand-written raw SQL straight over the cases (and
   assignments), index-friendly (area path range, created_at range), in the same run.
+- dashboard.<db>.heat_year_p95_ms: the heat map of the town's cases this year (250 m bins, as
+  the command page asks for it) as its dispatcher sees it; baseline: the same bins by raw SQL
+  without the jurisdiction filter.
 - dashboard.<db>.viewport_p95_ms: the map's viewport query of open cases over the town as its
   dispatcher sees it (jurisdiction included; points, or cells when > 1,500), and small viewports
   panned over the town; baseline: the same rows/cells by raw SQL without the jurisdiction filter.
@@ -224,6 +227,24 @@ def raw_viewport(cursor, bbox, limit=1500):
     return cursor.fetchall()
 
 
+def raw_heat(cursor, vendor, town_path, start, end, dlat, dlng):
+    """The heat map's bins by hand: the town's cases of the period (merged ones aside), per bin."""
+    if vendor == "sqlite":  # coordinates are positive here: CAST truncates as FLOOR would
+        in_town, args = "area_path >= %s AND area_path < %s", [town_path, town_path[:-1] + "0"]
+        by, bx = f"CAST(lat / {dlat} AS INTEGER)", f"CAST(lng / {dlng} AS INTEGER)"
+        created = "+created_at"  # the path range drives (see insight.queries._period_column)
+    else:
+        in_town, args = "area_path LIKE %s", [town_path + "%"]
+        by, bx = f"FLOOR(lat / {dlat})", f"FLOOR(lng / {dlng})"
+        created = "created_at"
+    cursor.execute(
+        f"SELECT {by}, {bx}, COUNT(*) FROM cases_case WHERE {in_town} AND {created} >= %s AND {created} < %s"
+        " AND lat IS NOT NULL AND lng IS NOT NULL AND status <> 'merged' GROUP BY 1, 2",
+        [*args, start, end],
+    )
+    return cursor.fetchall()
+
+
 # ------------------------------------------------------------------------------------------------
 
 
@@ -287,12 +308,23 @@ def measure(label):
         for b, s in zip(boxes, box_strings, strict=True):
             vp += timed(lambda s=s: queries.viewport(user, s), runs=RUNS // 4)
             vp_raw += timed(lambda b=b: raw_viewport(cursor, b), runs=RUNS // 4)
+    year = figures.period_from("year")
+    heat = queries.heat(user, town, year)
+    dlat, dlng = queries.bin_size(heat["cell_m"], town.centroid_lat)
+    heat_bounds = [adapt(facts.day_bounds(year.start)[0]), adapt(facts.day_bounds(year.end)[1])]
+    with connection.cursor() as cursor:
+        heat_args = (cursor, connection.vendor, town.path, *heat_bounds, dlat, dlng)
+        heat_raw = timed(lambda: raw_heat(*heat_args), runs=RUNS // 4)
+        assert sum(r[2] for r in raw_heat(*heat_args)) == heat["count"], heat["count"]  # the same cases binned
+    heat_ours = timed(lambda: queries.heat(user, town, year), runs=RUNS // 4)
+    log(f"town year heat map: {heat['count']:,} cases in {len(heat['points']):,} bins")
     log(
         f"town month: {result['summary']['total']:,} cases; viewport counts {counts[0]:,} (whole town), "
         f"{min(counts[1:]):,}–{max(counts[1:]):,} (2 km boxes)"
     )
     print(json.dumps({
         "dashboard": p95(ours), "dashboard_raw": p95(raw), "viewport": p95(vp), "viewport_raw": p95(vp_raw),
+        "heat": p95(heat_ours), "heat_raw": p95(heat_raw),
         "cases": connection.cursor().execute("SELECT COUNT(*) FROM cases_case").fetchone()[0]
         if connection.vendor == "sqlite" else None,
     }))  # fmt: skip
@@ -326,7 +358,8 @@ def results_for(label, env):
     got = json.loads(out.stdout.strip().splitlines()[-1])
     print(
         f"   {label}: dashboard p95 {got['dashboard']:.1f} ms (raw SQL {got['dashboard_raw']:.1f}),"
-        f" viewport p95 {got['viewport']:.1f} ms (raw {got['viewport_raw']:.1f})",
+        f" viewport p95 {got['viewport']:.1f} ms (raw {got['viewport_raw']:.1f}),"
+        f" year heat map p95 {got['heat']:.1f} ms (raw {got['heat_raw']:.1f})",
         flush=True,
     )
     dash, dash_raw, vp, vp_raw = got["dashboard"], got["dashboard_raw"], got["viewport"], got["viewport_raw"]
@@ -340,6 +373,15 @@ def results_for(label, env):
             "raw SQL viewport, no jurisdiction",
             vp_raw,
             vp / vp_raw,
+            ran_on,
+        ),
+        Result(
+            f"dashboard.{label}.heat_year_p95_ms",
+            got["heat"],
+            "ms",
+            "raw SQL bins, no jurisdiction",
+            got["heat_raw"],
+            got["heat"] / got["heat_raw"],
             ran_on,
         ),
     ]
