@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wangge.cases import queries as case_queries
-from wangge.insight.access import is_commander
+from wangge.insight.access import command_areas
 
 from . import queries
 from .models import Kind
@@ -25,14 +25,17 @@ FILTERS = ["state", "kind", "area", "q"]
 
 
 def _commander(request):
-    """Command-center staff only (dispatchers, leaders, administrators), as the command pages."""
-    if not is_commander(request.user):
+    """Command-center staff only (dispatchers, leaders, administrators), as the command pages;
+    the areas they command, the widest first."""
+    roots = command_areas(request.user)
+    if not roots:
         raise PermissionDenied
+    return roots
 
 
 @login_required
 def sensor_list(request):
-    _commander(request)
+    roots = _commander(request)
     params = {f: request.GET.get(f, "").strip() for f in FILTERS}
     if params["state"] not in queries.STATE_RANK:
         params["state"] = ""
@@ -70,6 +73,7 @@ def sensor_list(request):
             "tabs": tabs,
             "kinds": Kind.choices,
             "points": points,
+            "outline": params["area"] if params["area"] and points else roots[0].code,  # the map's boundaries
             "silent_hours": settings.SENSOR_SILENT_HOURS,
         },
     )

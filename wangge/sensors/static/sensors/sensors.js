@@ -18,6 +18,20 @@
     if (points.length) m.map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16 });
     else m.map.setView([23.02, 113.75], 10);
     mapEl.dataset.loaded = String(points.length);
+    // The area's boundaries under the dots, for orientation (the same GeoJSON as the area page).
+    if (mapEl.dataset.geojson) {
+      fetch(mapEl.dataset.geojson, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : { features: [] }))
+        .then((data) => {
+          L.geoJSON(data, {
+            coordsToLatLng: m.gcj ? (c) => m.toMap(c[0], c[1]) : L.GeoJSON.coordsToLatLng,
+            style: (f) => (f.properties.self ? { color: "#1d4ed8", weight: 2, fill: false }
+              : { color: "#64748b", weight: 1, fillOpacity: 0.03, dashArray: f.properties.generated ? "4" : null }),
+            interactive: false,
+          }).addTo(m.map);
+          layer.bringToFront();
+        });
+    }
   }
 
   const chartEl = document.getElementById("sensor-chart");
@@ -26,14 +40,18 @@
     const L = chartEl.dataset;
     const values = data.points.map((p) => p[1]).concat([data.threshold]);
     const low = Math.min.apply(null, values), high = Math.max.apply(null, values);
-    const pad = (high - low) * 0.1 || Math.abs(high) * 0.1 || 1;
+    // The axis holds the readings and the threshold, on round steps.
+    const step = Math.pow(10, Math.floor(Math.log10((high - low) || Math.abs(high) || 1))) / 2;
+    const digits = Math.max(0, -Math.floor(Math.log10(step)));
+    const axisMin = +(Math.floor(low / step - 0.2) * step).toFixed(digits);
+    const axisMax = +(Math.ceil(high / step + 0.2) * step).toFixed(digits);
     const chart = echarts.init(chartEl);
     chart.setOption({
       tooltip: { trigger: "axis" },
       legend: { top: 0, data: [L.value, L.alarm] },
       grid: { left: 56, right: 72, top: 36, bottom: 32 },
       xAxis: { type: "time" },
-      yAxis: { type: "value", name: data.metric, min: +(low - pad).toFixed(3), max: +(high + pad).toFixed(3) },
+      yAxis: { type: "value", name: data.metric, min: axisMin, max: axisMax },
       series: [
         {
           name: L.value, type: "line", showSymbol: false, data: data.points.map((p) => [p[0], p[1]]),
