@@ -201,3 +201,18 @@ def test_one_query_reads_a_page_of_sensors_with_their_state(sensor, user, django
         page = queries.set_states(list(qs))
         seen = [(s.code, s.state, s.last_value, s.area.name, s.matter_item.code) for s in page]
     assert seen[0][:3] == ("s-0", "alarm", 40.0) and {s[1] for s in seen[1:]} == {"normal"}
+
+
+def test_the_list_is_paginated_and_keeps_its_filters(four_states, client_as, monkeypatch):
+    from wangge.sensors import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    client = client_as("village_dispatcher")
+    first = client.get("/sensors/", {"kind": "manhole"})
+    assert list(rows(first)) == ["a-alarm", "a-never"]
+    assert 'href="?kind=manhole&page=2"' in first.content.decode()
+    second = client.get("/sensors/", {"kind": "manhole", "page": 2})
+    assert list(rows(second)) == ["a-silent", "a-off"]
+    assert tab_counts(second)["all"] == 4  # the counts are of every page
+    silent = client.get("/sensors/", {"state": "silent", "page": 1}).content.decode()
+    assert 'data-state="silent">' in silent and "page=" not in silent.split('id="state-tabs"')[1].split("</nav>")[0]
