@@ -134,6 +134,7 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.patrol.seed import seed_demo_tracks
     from wangge.registry.demo import seed_registers
     from wangge.registry.seed import ensure_config_lists
+    from wangge.sensors.demo import seed_demo_sensors
 
     build_areas(scale, log)
     build_departments()
@@ -145,4 +146,6 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     seed_checklists()
     log(f"inspection tasks: {plan_inspections()} opened")
     seed_demo_tracks()
+    if scale != "test":  # sensor tests make their own
+        seed_demo_sensors(log)
     return users

@@ -178,6 +178,8 @@ WHITENOISE_USE_FINDERS = True
 SENSOR_MQTT_URL = os.environ.get("WANGGE_MQTT_URL", "mqtt://127.0.0.1:1883")
 SENSOR_MQTT_TOPIC = os.environ.get("WANGGE_MQTT_TOPIC", "wangge/sensors/+/readings")
 SENSOR_MQTT_CLIENT_ID = os.environ.get("WANGGE_MQTT_CLIENT_ID", "wangge-intake")
+# A sensor with no reading for longer than this is shown as silent (offline) on the sensor pages.
+SENSOR_SILENT_HOURS = float(os.environ.get("WANGGE_SENSOR_SILENT_HOURS", "24"))
 
 # How long a process keeps an API token it looked up (a revoked token may pass that long elsewhere).
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("WANGGE_API_TOKEN_CACHE_SECONDS", 5))

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("wangge.jobs.urls")),
     path("watch/", include("wangge.watch.urls")),
     path("privacy/", include("wangge.privacy.urls")),
+    path("sensors/", include("wangge.sensors.urls")),
     path("", include("wangge.registry.urls")),
     path("", include("wangge.insight.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

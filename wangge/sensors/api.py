@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from wangge.accounts.scope import is_admin, restrict
+from wangge.accounts.scope import is_admin
 
-from . import actions
+from . import actions, queries
 from .models import Sensor
 
 router = Router(tags=["sensors"])
@@ -60,7 +60,7 @@ def sensor_out(s: Sensor) -> dict:
 
 
 def _sensors(user):
-    return restrict(Sensor.objects.select_related("area", "matter_item"), user, "area_path")
+    return queries.sensors(user)
 
 
 @router.get("", response=list[SensorOut], summary="Sensors in your jurisdiction")

@@ -78,7 +78,11 @@ class Reading(models.Model):
         verbose_name_plural = _("readings")
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["sensor", "message_id"], name="reading_message_once")]
-        indexes = [models.Index(fields=["sensor", "case"])]
+        indexes = [
+            models.Index(fields=["sensor", "case"]),
+            # a sensor's latest reading (the sensor pages' state) and its last days (the chart)
+            models.Index(fields=["sensor", "measured_at"], name="reading_sensor_time"),
+        ]
 
     def __str__(self):
         return f"{self.sensor.code} {self.message_id}: {self.value}"

@@ -17,7 +17,7 @@ def sensor(db):
         s = Sensor(
             code=code,
             name=fields.pop("name", "东城井盖倾角"),
-            kind=Kind.MANHOLE,
+            kind=fields.pop("kind", Kind.MANHOLE),
             lat=fields.pop("lat", area.centroid_lat),
             lng=fields.pop("lng", area.centroid_lng),
             matter_item=MatterItem.objects.get(code="manhole"),
