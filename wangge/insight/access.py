@@ -16,10 +16,12 @@ def command_areas(user) -> list[Area]:
     if not user.is_authenticated:
         return []
     if user.is_superuser:
-        return list(Area.objects.filter(parent__isnull=True).order_by("code"))
+        return list(Area.objects.filter(parent__isnull=True).defer("boundary").order_by("code"))
     areas = {
         m.area.path: m.area
-        for m in Membership.objects.filter(user=user, role__in=COMMAND_ROLES, area__isnull=False).select_related("area")
+        for m in Membership.objects.filter(user=user, role__in=COMMAND_ROLES, area__isnull=False)
+        .select_related("area")
+        .defer("area__boundary")  # GeoJSON, kilobytes an area: the command pages draw outlines by their own call
     }
     roots = [
         a
@@ -41,7 +43,7 @@ def area_for(user, code: str | None) -> Area:
         raise PermissionDenied
     if not code:
         return roots[0]
-    area = Area.objects.filter(code=code).first()
+    area = Area.objects.filter(code=code).defer("boundary").first()
     if area is None or not any(area.path.startswith(r.path) for r in roots):
         raise Http404
     return area
