@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from wangge.areas.models import Area
@@ -117,3 +119,17 @@ def test_the_command_page_offers_the_heat_layer(client_as):
     body = client_as("village_dispatcher").get("/command/").content.decode()
     assert 'data-heat="/api/v1/insight/heat"' in body and "leaflet-heat.js" in body
     assert 'id="heat-filters"' in body and 'name="category"' in body
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SKIPPED: SQLite's planner only (PostgreSQL has range stats)")
+def test_on_sqlite_a_towns_month_reads_through_the_path_range_not_the_citys_month(new_case, user):
+    """SQLite has no statistics on ranges: with both a period and a path range it walked the
+    created_at index, i.e. the whole city's period, for a town's heat map."""
+    place(new_case(), *point_in("441900122002001"), days_ago=3)
+    town = Area.objects.get(code=TOWN)
+    with CaptureQueriesContext(connection) as captured:
+        assert total(queries.heat(user("town_dispatcher"), town, figures.period_from("30d"))) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {captured.captured_queries[-1]['sql']}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "area_path" in plan and "created_at" not in plan, plan
