@@ -6,7 +6,6 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -14,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wangge.cases import queries as case_queries
-from wangge.insight.access import command_areas
+from wangge.insight import access
 
 from . import queries
 from .models import Kind
@@ -24,18 +23,9 @@ PER_PAGE = 50
 FILTERS = ["state", "kind", "area", "q"]
 
 
-def _commander(request):
-    """Command-center staff only (dispatchers, leaders, administrators), as the command pages;
-    the areas they command, the widest first."""
-    roots = command_areas(request.user)
-    if not roots:
-        raise PermissionDenied
-    return roots
-
-
 @login_required
 def sensor_list(request):
-    roots = _commander(request)
+    widest = access.area_for(request.user, None)  # command-center staff only (403), as the command pages
     params = {f: request.GET.get(f, "").strip() for f in FILTERS}
     if params["state"] not in queries.STATE_RANK:
         params["state"] = ""
@@ -73,7 +63,7 @@ def sensor_list(request):
             "tabs": tabs,
             "kinds": Kind.choices,
             "points": points,
-            "outline": params["area"] if params["area"] and points else roots[0].code,  # the map's boundaries
+            "outline": params["area"] if params["area"] and points else widest.code,  # the map's boundaries
             "silent_hours": settings.SENSOR_SILENT_HOURS,
         },
     )
@@ -81,7 +71,7 @@ def sensor_list(request):
 
 @login_required
 def sensor_detail(request, code):
-    _commander(request)
+    access.area_for(request.user, None)  # command-center staff only (403)
     found = queries.with_state(queries.sensors(request.user).select_related("address")).filter(code=code)
     sensor = queries.set_states(list(found))
     if not sensor:

@@ -1,5 +1,5 @@
 """{% case_sensor case %}: on a case's page, the sensor whose alarm raised it (when the user may
-see that sensor), as a line of the case's facts."""
+see that sensor), as a line of the case's facts; nothing, and no query, for other channels."""
 
 from django import template
 

@@ -37,7 +37,7 @@
   const chartEl = document.getElementById("sensor-chart");
   if (chartEl && window.echarts) {
     const data = JSON.parse(document.getElementById("sensor-chart-data").textContent);
-    const L = chartEl.dataset;
+    const labels = chartEl.dataset;  // translated series names
     const values = data.points.map((p) => p[1]).concat([data.threshold]);
     const low = Math.min.apply(null, values), high = Math.max.apply(null, values);
     // The axis holds the readings and the threshold, on round steps.
@@ -48,21 +48,21 @@
     const chart = echarts.init(chartEl);
     chart.setOption({
       tooltip: { trigger: "axis" },
-      legend: { top: 0, data: [L.value, L.alarm] },
+      legend: { top: 0, data: [labels.value, labels.alarm] },
       grid: { left: 56, right: 72, top: 36, bottom: 32 },
       xAxis: { type: "time" },
       yAxis: { type: "value", name: data.metric, min: axisMin, max: axisMax },
       series: [
         {
-          name: L.value, type: "line", showSymbol: false, data: data.points.map((p) => [p[0], p[1]]),
+          name: labels.value, type: "line", showSymbol: false, data: data.points.map((p) => [p[0], p[1]]),
           lineStyle: { width: 1.5 }, itemStyle: { color: "#2563eb" },
           markLine: {
             symbol: "none", silent: true, lineStyle: { color: COLORS.alarm, type: "dashed" },
-            label: { formatter: L.threshold + " {c}" }, data: [{ yAxis: data.threshold }],
+            label: { formatter: labels.threshold + " {c}" }, data: [{ yAxis: data.threshold }],
           },
         },
         {
-          name: L.alarm, type: "scatter", symbolSize: 7, itemStyle: { color: COLORS.alarm },
+          name: labels.alarm, type: "scatter", symbolSize: 7, itemStyle: { color: COLORS.alarm },
           data: data.points.filter((p) => p[2]).map((p) => [p[0], p[1]]),
         },
       ],
