@@ -149,14 +149,17 @@ def generate(log):
 # Raw SQL baselines
 
 
+def raw_subtree(vendor, column, path):
+    """(SQL, args) of an area's subtree: a range of the binary-collated text on SQLite (its LIKE
+    cannot use an index), LIKE 'prefix%' on PostgreSQL (Django's pattern index on the column)."""
+    if vendor == "sqlite":
+        return f"{column} >= %s AND {column} < %s", [path, path[:-1] + "0"]
+    return f"{column} LIKE %s", [path + "%"]
+
+
 def raw_dashboard(cursor, vendor, town_path, start, end, today_start, today_end):
     """The dashboard's aggregations written by hand straight over cases_case / cases_assignment."""
-    # The subtree: a range of the binary-collated text on SQLite (its LIKE cannot use an index),
-    # LIKE 'prefix%' on PostgreSQL (Django's pattern index on the column).
-    if vendor == "sqlite":
-        in_town, town_args = "c.area_path >= %s AND c.area_path < %s", [town_path, town_path[:-1] + "0"]
-    else:
-        in_town, town_args = "c.area_path LIKE %s", [town_path + "%"]
+    in_town, town_args = raw_subtree(vendor, "c.area_path", town_path)
     where = f"{in_town} AND c.created_at >= %s AND c.created_at < %s"
     args = [*town_args, start, end]
     measures = (
@@ -229,12 +232,11 @@ def raw_viewport(cursor, bbox, limit=1500):
 
 def raw_heat(cursor, vendor, town_path, start, end, dlat, dlng):
     """The heat map's bins by hand: the town's cases of the period (merged ones aside), per bin."""
+    in_town, args = raw_subtree(vendor, "area_path", town_path)
     if vendor == "sqlite":  # coordinates are positive here: CAST truncates as FLOOR would
-        in_town, args = "area_path >= %s AND area_path < %s", [town_path, town_path[:-1] + "0"]
         by, bx = f"CAST(lat / {dlat} AS INTEGER)", f"CAST(lng / {dlng} AS INTEGER)"
         created = "+created_at"  # the path range drives (see insight.queries._period_column)
     else:
-        in_town, args = "area_path LIKE %s", [town_path + "%"]
         by, bx = f"FLOOR(lat / {dlat})", f"FLOOR(lng / {dlng})"
         created = "created_at"
     cursor.execute(
