@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from wangge.privacy import shown
+
 from . import actions, compliance, queries
 from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenancySource
 
@@ -183,7 +185,8 @@ class PersonOut(Schema):
     id_number: str  # masked
     passport: str  # masked
     nationality: str
-    birth_date: date | None
+    birth_date: date | None  # only with the permission privacy.reveal_personal_data (else null)
+    birth_year: int | None
     sex: str
     phone: str  # masked
     tags: list[str]
@@ -193,11 +196,12 @@ class PersonOut(Schema):
     version: int
 
 
-def person_out(p: Person) -> dict:
+def person_out(p: Person, user) -> dict:
+    """What this user may see of a person (wangge.privacy.shown: the birth year only without the permission)."""
     return {
         "id": p.id, "name": p.name, "person_type": p.person_type, "id_number": p.id_number_masked,
-        "passport": p.passport_masked, "nationality": p.nationality, "birth_date": p.birth_date, "sex": p.sex,
-        "phone": p.phone_masked, "tags": [t.code for t in p.tags.all()], "residence": p.residence_id,
+        "passport": p.passport_masked, "nationality": p.nationality, **shown.birth_fields(user, p.birth_date),
+        "sex": p.sex, "phone": p.phone_masked, "tags": [t.code for t in p.tags.all()], "residence": p.residence_id,
         "residence_text": str(p.residence) if p.residence_id else "", "area_code": p.area.code, "version": p.version,
     }  # fmt: skip
 
@@ -424,25 +428,25 @@ def list_people(request, q: str = "", type: str = "", tag: str = ""):
         qs = qs.filter(person_type=type)
     if tag:
         qs = qs.filter(tags__code=tag)
-    return Mapped(qs, person_out)
+    return Mapped(qs, lambda p: person_out(p, request.user))
 
 
 @router.get("/people/{pk}", response=PersonOut)
 def get_person(request, pk: int):
-    return person_out(get_object_or_404(queries.people(request.user), pk=pk))
+    return person_out(get_object_or_404(queries.people(request.user), pk=pk), request.user)
 
 
 @router.post("/people", response={201: PersonOut})
 def register_person(request, payload: PersonIn):
     """Register a resident or tenant; with `room` their residence starts at once."""
-    return Status(201, person_out(actions.register_person(request.user, _data(payload))))
+    return Status(201, person_out(actions.register_person(request.user, _data(payload)), request.user))
 
 
 @router.put("/people/{pk}", response=PersonOut)
 def update_person(request, pk: int, payload: PersonIn):
     person = get_object_or_404(queries.people(request.user), pk=pk)
     data = {k: v for k, v in _data(payload).items() if k not in {"room", "area_code", "moved_in", "source"}}
-    return person_out(actions.update_person(request.user, person, data, version=payload.version))
+    return person_out(actions.update_person(request.user, person, data, version=payload.version), request.user)
 
 
 @router.get("/people/{pk}/tenancies", response=list[TenancyOut])
@@ -464,14 +468,14 @@ def move_in(request, pk: int, payload: MoveIn):
         request.user, person, room, moved_in=payload.moved_in, source=payload.source, note=payload.note,
         version=payload.version,
     )  # fmt: skip
-    return person_out(Person.objects.select_related("area", "residence__building").get(pk=pk))
+    return person_out(Person.objects.select_related("area", "residence__building").get(pk=pk), request.user)
 
 
 @router.post("/people/{pk}/move-out", response=PersonOut)
 def move_out(request, pk: int, payload: MoveOut):
     person = get_object_or_404(queries.people(request.user), pk=pk)
     actions.move_out(request.user, person, moved_out=payload.moved_out, version=payload.version)
-    return person_out(Person.objects.select_related("area").get(pk=pk))
+    return person_out(Person.objects.select_related("area").get(pk=pk), request.user)
 
 
 # --- rentals --------------------------------------------------------------------------------

@@ -269,6 +269,8 @@ class Person(RegisterRow):
         return pii.decrypt(self.phone_encrypted)
 
     def history_snapshot(self) -> dict:
+        from wangge.privacy.shown import snapshot_birth
+
         # Personal data only masked: change records are read by more people than the register.
         return {
             "name": self.name,
@@ -276,7 +278,7 @@ class Person(RegisterRow):
             "id_number": self.id_number_masked,
             "passport": self.passport_masked,
             "nationality": self.nationality,
-            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "birth_date": snapshot_birth(self.birth_date),  # the year only: beside the masked ID number
             "sex": self.sex,
             "phone": self.phone_masked,
             "residence": self.residence_id,

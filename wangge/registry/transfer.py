@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from wangge.core import pii, tabular
 from wangge.core.imports import RowError
 from wangge.core.tabular import Column, ExportColumn
+from wangge.privacy import shown
 
 from . import actions, queries
 from .models import (
@@ -174,6 +175,8 @@ class AddressImport(RegisterImport):
 
 
 def _local(value):
+    if isinstance(value, int):  # a year (wangge.privacy.shown.birth_annotation)
+        return str(value)
     return value.isoformat() if value else ""
 
 
@@ -357,7 +360,8 @@ class PersonExport(tabular.ExportSpec):
         ExportColumn("身份证号", lambda p: p.id_number_masked),
         ExportColumn("护照号", lambda p: p.passport_masked),
         ExportColumn("国籍", lambda p: p.nationality),
-        ExportColumn("出生日期", lambda p: _local(p.birth_date)),
+        # The date, or its year only without the permission (wangge.privacy.shown, in queryset()).
+        ExportColumn("出生日期", lambda p: _local(p.birth_shown)),
         ExportColumn("性别", lambda p: p.get_sex_display() if p.sex else ""),
         ExportColumn("手机号", lambda p: p.phone_masked),
         ExportColumn("标签", lambda p: "、".join(t.name for t in p.tags.all())),
@@ -369,6 +373,7 @@ class PersonExport(tabular.ExportSpec):
 
     def queryset(self, user, params):
         qs = queries.search_people(queries.people(user).prefetch_related("tags"), params.get("q", ""))
+        qs = qs.annotate(birth_shown=shown.birth_annotation(user))
         if params.get("type"):
             qs = qs.filter(person_type=params["type"])
         if params.get("tag"):

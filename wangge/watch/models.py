@@ -63,11 +63,13 @@ class WatchEntry(models.Model):
         return pii.decrypt(self.id_number_encrypted)
 
     def history_snapshot(self) -> dict:
+        from wangge.privacy.shown import snapshot_birth
+
         return {
             "watch_list": self.watch_list.name,
             "name": self.name,
             "id_number": self.id_number_masked,
-            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "birth_date": snapshot_birth(self.birth_date),  # the year only: beside the masked ID number
             "note": self.note,
         }
 

@@ -1,5 +1,6 @@
 from django import template
 
+from .. import shown
 from ..actions import may_reveal
 from ..revealable import masked_value, type_label
 
@@ -19,3 +20,20 @@ def pii(context, obj, field):
         "may_reveal": may_reveal(user),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+def _user(context):
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+@register.simple_tag(takes_context=True)
+def sees_birth_date(context) -> bool:
+    """{% sees_birth_date as full %}: whether this user sees birth dates (else the year only)."""
+    return shown.sees_birth_date(_user(context))
+
+
+@register.simple_tag(takes_context=True)
+def birth(context, value):
+    """{% birth person.birth_date %}: the date, or the year only (wangge.privacy.shown decides)."""
+    return shown.birth_text(_user(context), value) or "—"
