@@ -285,3 +285,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Exact search on personal data (app privacy, issue 13): a per-user budget of searches by a full ID
+# number, passport or phone per hour, and how long a search's token (?search=…) stays usable.
+PRIVACY_EXACT_SEARCHES_PER_HOUR = int(os.environ.get("WANGGE_EXACT_SEARCHES_PER_HOUR", "20"))
+PRIVACY_EXACT_SEARCH_KEEP_HOURS = int(os.environ.get("WANGGE_EXACT_SEARCH_KEEP_HOURS", "24"))

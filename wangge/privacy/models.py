@@ -1,6 +1,8 @@
 """The personal-data access log: one immutable row each time somebody sees an ID number or a phone
 in full (who, whom, which field, when, why, from where)."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -51,3 +53,29 @@ class PersonalDataAccess(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("personal-data access rows are never deleted")
+
+
+class ExactSearch(models.Model):
+    """One exact search on personal data (a full ID number, passport or phone): who, what kind, why.
+
+    Pages and exports refer to it by its token (a redirect to ?search=<token>), so the number never
+    travels in a URL; only its keyed hash is kept, and only the owner can use it. The rows of the
+    last hour are the user's search budget (wangge.privacy.search)."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    target = models.CharField(max_length=100)  # "registry.person"
+    field = models.CharField(max_length=50)  # "id_number", "phone", "passport"
+    value_hash = models.CharField(max_length=64)
+    reason = models.TextField(_("reason"), blank=True)
+    found = models.PositiveIntegerField(default=0)
+    time = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("exact search")
+        verbose_name_plural = _("exact searches")
+        indexes = [models.Index(fields=["user", "time"])]
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.user_id} · {self.target} · {self.field} · {self.time:%Y-%m-%d %H:%M}"

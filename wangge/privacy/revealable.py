@@ -21,6 +21,7 @@ class Field:
     kind: str  # a key of MASKS
     clear: Callable[[models.Model], str]  # the value in clear (decrypts)
     masked: Callable[[models.Model], str] | None = None  # cheaper than decrypting, when stored
+    hash_field: str = ""  # the keyed-hash column an exact search filters on (wangge.privacy.search)
 
 
 @dataclass(frozen=True)

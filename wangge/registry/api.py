@@ -5,13 +5,17 @@ POST /api/v1/privacy/reveal shows one value in full (logged)."""
 
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wangge.privacy import shown
+from wangge.privacy.search import BudgetExhausted
+from wangge.privacy.views import client_ip
 
-from . import actions, compliance, queries
+from . import actions, compliance, exact, queries
 from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenancySource
 
 
@@ -422,13 +426,39 @@ def add_room(request, pk: int, payload: RoomIn):
 @router.get("/people", response=list[PersonOut])
 @paginate
 def list_people(request, q: str = "", type: str = "", tag: str = ""):
-    """q: a name (or part of it), a full ID number, passport number or phone (exact, by keyed hash)."""
+    """q: a name or a part of it. A full ID number, passport number or phone is refused (400): search
+    those with POST /people/search, which keeps them out of URLs and logs."""
+    if queries.exact_value(q) is not None:
+        raise ValidationError({"q": _("Search a full ID number, passport number or phone with POST /people/search.")})
     qs = queries.search_people(queries.people(request.user).prefetch_related("tags"), q)
     if type:
         qs = qs.filter(person_type=type)
     if tag:
         qs = qs.filter(tags__code=tag)
     return Mapped(qs, lambda p: person_out(p, request.user))
+
+
+class ExactSearchIn(Schema):
+    value: str  # a full ID number, passport number or phone
+    reason: str = ""  # required without the permission privacy.reveal_personal_data; logged
+
+
+class ExactSearchOut(Schema):
+    search: str  # the stored search's token (for ?search= on the list page and exports)
+    count: int
+    items: list[PersonOut]
+
+
+@router.post("/people/search", response={200: ExactSearchOut, 400: dict, 429: dict})
+def search_people_exactly(request, payload: ExactSearchIn):
+    """Find people by a full ID number, passport number or phone: logged (one access row per person
+    found), a reason needed without the reveal permission, a small budget of searches per hour (429)."""
+    try:
+        stored, people = exact.find_people(request.user, payload.value, payload.reason, ip=client_ip(request))
+    except BudgetExhausted as exc:
+        return Status(429, {"detail": str(exc), "retry_after": exc.retry_after})
+    people = list(people.prefetch_related("tags")[:50])
+    return {"search": stored.token.hex, "count": len(people), "items": [person_out(p, request.user) for p in people]}
 
 
 @router.get("/people/{pk}", response=PersonOut)

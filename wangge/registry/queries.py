@@ -93,23 +93,35 @@ def near(qs, lat: float, lng: float, radius_m: float = 500, limit: int = 50):
 _ID_LIKE = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
 
 
-def search_people(qs, q: str):
-    """An ID number or a phone finds by keyed hash (exact); other text by name: the names starting
-    with it (indexed), or, when there are none, the names containing it."""
+def exact_value(q: str) -> tuple[str, str] | None:
+    """(field, keyed hash) when q is a full ID number, phone or passport number, else None.
+
+    Such values are never searched from a URL (?q=): they go through the exact search
+    (wangge.privacy.search: a POST, logged, budgeted), so a search cannot confirm a guessed number.
+    """
     q = (q or "").strip()
-    if not q:
-        return qs
     if _ID_LIKE.match(q):
         try:
             number = parse_id_number(q).number
         except ValidationError:
             number = q.upper()
-        return qs.filter(id_number_hash=pii.lookup_hash(number))
+        return "id_number", pii.lookup_hash(number)
     phone = pii.normalize_phone(q)
     if pii.is_valid_phone(phone) and phone.isdigit() and len(phone) >= 7:
-        return qs.filter(phone_hash=pii.lookup_hash(phone))
+        return "phone", pii.lookup_hash(phone)
     if q.isalnum() and q.upper() == q and len(q) >= 5 and any(c.isdigit() for c in q):
-        return qs.filter(passport_hash=pii.lookup_hash(q.upper()))
+        return "passport", pii.lookup_hash(q.upper())
+    return None
+
+
+def search_people(qs, q: str):
+    """By name: the names starting with q (indexed), or, when there are none, the names containing
+    it. A full ID number, phone or passport number finds nothing here (see exact_value)."""
+    q = (q or "").strip()
+    if not q:
+        return qs
+    if exact_value(q) is not None:
+        return qs.none()
     by_prefix = name_prefix(qs, q)
     if by_prefix.exists():
         return by_prefix

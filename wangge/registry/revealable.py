@@ -9,9 +9,9 @@ register(
     Person,
     visible=queries.people,
     area_path=lambda p: p.area_path,
-    id_number=Field("ID number", "id_number", lambda p: p.id_number, lambda p: p.id_number_masked),
-    passport=Field("passport number", "passport", lambda p: p.passport, lambda p: p.passport_masked),
-    phone=Field("phone", "phone", lambda p: p.phone, lambda p: p.phone_masked),
+    id_number=Field("ID number", "id_number", lambda p: p.id_number, lambda p: p.id_number_masked, "id_number_hash"),
+    passport=Field("passport number", "passport", lambda p: p.passport, lambda p: p.passport_masked, "passport_hash"),
+    phone=Field("phone", "phone", lambda p: p.phone, lambda p: p.phone_masked, "phone_hash"),
 )
 register(
     Building,

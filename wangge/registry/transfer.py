@@ -352,7 +352,7 @@ class PersonImport(RegisterImport):
 class PersonExport(tabular.ExportSpec):
     name = "people"
     title = gettext_lazy("People")
-    filters = ("q", "type", "tag")
+    filters = ("q", "search", "type", "tag")  # search: a stored exact search's token, never a number
     columns = [
         ExportColumn("姓名", lambda p: p.name),
         ExportColumn("人员类型", lambda p: p.get_person_type_display()),
@@ -372,7 +372,12 @@ class PersonExport(tabular.ExportSpec):
     ]  # fmt: skip
 
     def queryset(self, user, params):
-        qs = queries.search_people(queries.people(user).prefetch_related("tags"), params.get("q", ""))
+        if params.get("search"):
+            from . import exact
+
+            qs = exact.stored_people(user, params["search"]).prefetch_related("tags")
+        else:
+            qs = queries.search_people(queries.people(user).prefetch_related("tags"), params.get("q", ""))
         qs = qs.annotate(birth_shown=shown.birth_annotation(user))
         if params.get("type"):
             qs = qs.filter(person_type=params["type"])

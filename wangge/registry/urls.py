@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 app_name = "registry"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("registry/buildings/<int:pk>/plate.svg", views.building_qr_svg, name="building_qr_svg"),
     path("registry/plates/<str:code>.png", views.qr_sheet, name="qr_sheet"),
     path("registry/people/", views.person_list, name="person_list"),
+    path("registry/people/search/", search_views.person_search, name="person_search"),
     path("registry/people/new/", views.person_edit, name="person_new"),
     path("registry/people/<int:pk>/", views.person_detail, name="person_detail"),
     path("registry/people/<int:pk>/edit/", views.person_edit, name="person_edit"),

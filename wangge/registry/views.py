@@ -16,7 +16,7 @@ from wangge.accounts.models import Role
 from wangge.areas.models import Area, Level, under
 from wangge.history.actions import history_for
 
-from . import actions, compliance, qr, queries
+from . import actions, compliance, exact, qr, queries
 from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm, TenantForm
 from .models import (
     BuildingUse,
@@ -338,24 +338,35 @@ def qr_building(request, token):
 
 @login_required
 def person_list(request):
-    qs = queries.people(request.user).prefetch_related("tags")
+    return render(request, "registry/person_list.html", person_list_context(request))
+
+
+def person_list_context(request, exact_form=None) -> dict:
+    """The people list: by name (?q=), or the user's own exact search (?search=<token>, made by a
+    POST to registry:person_search; a full number in ?q= finds nothing and says where to go)."""
+    from .search_views import ExactSearchForm
+
     q = request.GET.get("q", "").strip()
-    qs = queries.search_people(qs, q)
+    token = request.GET.get("search", "").strip()
+    if token:
+        qs = exact.stored_people(request.user, token)
+    else:
+        qs = queries.search_people(queries.people(request.user), q)
+    qs = qs.prefetch_related("tags")
     if request.GET.get("type"):
         qs = qs.filter(person_type=request.GET["type"])
     if request.GET.get("tag"):
         qs = qs.filter(tags__code=request.GET["tag"])
-    return render(
-        request,
-        "registry/person_list.html",
-        {
-            "page": _page(request, qs),
-            "params": request.GET,
-            "query": _query(request),
-            "types": PersonType.choices,
-            "tags": Tag.objects.filter(kind=TagKind.PERSON, is_active=True),
-        },
-    )
+    return {
+        "page": _page(request, qs),
+        "params": request.GET,
+        "query": _query(request),
+        "types": PersonType.choices,
+        "tags": Tag.objects.filter(kind=TagKind.PERSON, is_active=True),
+        "exact_form": exact_form or ExactSearchForm(),
+        "exact_in_url": bool(q) and queries.exact_value(q) is not None,
+        "exact_search": token,
+    }
 
 
 def _person_context(request, person, move_form=None):
