@@ -19,6 +19,11 @@ def _fernet(key: str) -> Fernet:
     return Fernet(key.encode())
 
 
+def fernet() -> Fernet:
+    """The Fernet of settings.PII_KEY (job files encrypt their chunks with it: wangge.jobs.files)."""
+    return _fernet(settings.PII_KEY)
+
+
 def encrypt(value: str) -> str:
     return _fernet(settings.PII_KEY).encrypt(value.encode()).decode() if value else ""
 

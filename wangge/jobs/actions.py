@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from wangge.accounts.scope import scope_for
 from wangge.core import tabular
 
-from . import registers
+from . import files, registers
 from .models import FINISHED, Job, Kind, State, job_file_path
 
 logger = logging.getLogger(__name__)
@@ -45,7 +44,9 @@ def create_job(
     )
     if upload is not None:
         suffix = Path(job.input_name).suffix.lower()[:8]
-        job.input_file.save(f"input{suffix}", upload if hasattr(upload, "chunks") else File(upload), save=False)
+        name = job_file_path(job, f"input{suffix}")
+        files.save_upload(upload, job.input_file.storage.path(name))  # encrypted at rest
+        job.input_file.name = name
         job.save(update_fields=["input_file"])
     return job
 
@@ -140,25 +141,29 @@ def run_import_job(job: Job) -> None:
     suffix = ".xlsx" if Path(job.input_name).suffix.lower() in (".xlsx", ".xlsm") else ".csv"
     rejected_name = job_file_path(job, f"rejected{suffix}")
     rejected_path = Path(job.error_file.storage.path(rejected_name))
-    rejected_path.parent.mkdir(parents=True, exist_ok=True)
     job.stage = "check" if dry_run else "import"
-    outcome = tabular.run_import(
-        spec,
-        job.input_file.path,
-        job.owner,
-        filename=job.input_name,
-        dry_run=dry_run,
-        partial=partial,
-        progress=Progress(job, job.stage),
-        rejected_path=rejected_path,
-    )
+    # Clear copies exist only while the run lasts (jobs.files); what stays under JOBS_ROOT is encrypted.
+    with (
+        files.clear_copy(job.input_file.path, job.input_name) as clear_input,
+        files.clear_output(rejected_path) as clear_rejected,
+    ):
+        outcome = tabular.run_import(
+            spec,
+            clear_input,
+            job.owner,
+            filename=job.input_name,
+            dry_run=dry_run,
+            partial=partial,
+            progress=Progress(job, job.stage),
+            rejected_path=clear_rejected,
+        )
+        if not outcome.rejected_rows:
+            clear_rejected.unlink(missing_ok=True)
     if outcome.rejected_rows:
         job.error_file.name = rejected_name
-    else:
-        rejected_path.unlink(missing_ok=True)
     job.total = outcome.total
     job.done = outcome.total
-    result = outcome.as_dict()
+    result = files.mask_preview(spec, outcome.as_dict())
     result["headers"] = spec.headers()
     if dry_run:
         message = _("Checked %(total)d rows: %(valid)d valid, %(bad)d with errors.") % {
@@ -187,9 +192,9 @@ def run_export_job(job: Job) -> None:
     queryset = spec.queryset(job.owner, job.params.get("filters", {}))
     name = job_file_path(job, f"{spec.name}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}")
     path = Path(job.result_file.storage.path(name))
-    path.parent.mkdir(parents=True, exist_ok=True)
     job.stage = "export"
-    rows = tabular.write_export(spec, queryset, path, progress=Progress(job, "export"))
+    with files.clear_output(path) as clear:
+        rows = tabular.write_export(spec, queryset, clear, progress=Progress(job, "export"))
     job.result_file.name = name
     job.total = job.done = rows
     finish(job, State.DONE, message=_("Exported %(n)d rows.") % {"n": rows}, result={"rows": rows})
@@ -217,15 +222,19 @@ def confirm_import(dry_run_job: Job, user, *, partial: bool) -> Job:
         raise PermissionDenied
     if locked.params.get("confirmed_job"):
         raise AlreadyConfirmed(locked.params["confirmed_job"])
-    with locked.input_file.open("rb") as source:
-        job = create_job(
-            Kind.IMPORT,
-            locked.register,
-            user,
-            params={"dry_run": False, "partial": partial, "checked_job": locked.pk},
-            upload=File(source, name=locked.input_name),
-            input_name=locked.input_name,
-        )
+    job = create_job(
+        Kind.IMPORT,
+        locked.register,
+        user,
+        params={"dry_run": False, "partial": partial, "checked_job": locked.pk},
+        input_name=locked.input_name,
+    )
+    # The same encrypted bytes (no clear copy on the way).
+    job.input_file.name = job_file_path(job, Path(locked.input_file.name).name)
+    target = Path(job.input_file.storage.path(job.input_file.name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(locked.input_file.path, target)
+    job.save(update_fields=["input_file"])
     locked.params = {**locked.params, "confirmed_job": job.pk}
     locked.save(update_fields=["params"])
     return job

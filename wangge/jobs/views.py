@@ -1,13 +1,14 @@
 """Pages of the jobs app: my jobs, a job's page with its progress bar (htmx-polled) and files,
 the import page of each register (template, dry run, confirm) and the export of a register."""
 
+import itertools
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.core import tabular
 
-from . import actions, registers
+from . import actions, files, registers
 from .forms import UploadForm
 from .models import Job, Kind, State
 
@@ -83,10 +84,15 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILES = {"result": "result_file", "errors": "error_file", "input": "input_file"}
 
 
+OWNER_ONLY = {"errors", "input"}  # the user's own upload, full ID numbers included: never staff
+
+
 @login_required
 def job_download(request, pk, which):
+    """A job's file, decrypted as it streams (jobs.files): the export for its owner or staff, the
+    uploaded file and its rejected rows for the owner only."""
     job = _job_for(request, pk)
-    if which not in FILES:
+    if which not in FILES or (which in OWNER_ONLY and job.owner_id != request.user.pk):
         raise Http404
     file = getattr(job, FILES[which])
     if not file or not Path(file.path).exists():
@@ -97,7 +103,15 @@ def job_download(request, pk, which):
         name = f"{Path(job.input_name).stem}-错误行{Path(file.name).suffix}"
     else:
         name = Path(file.name).name
-    return FileResponse(open(file.path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115
+    content_type = XLSX_TYPE if name.lower().endswith((".xlsx", ".xlsm")) else "text/csv; charset=utf-8"
+    chunks = files.read_decrypted(file.path)
+    try:
+        first = next(chunks, b"")  # a file that does not decrypt fails here, not halfway through
+    except files.CorruptFile:
+        raise Http404 from None
+    response = StreamingHttpResponse(itertools.chain([first], chunks), content_type=content_type)
+    response["Content-Disposition"] = _attachment(name)
+    return response
 
 
 @login_required
@@ -146,9 +160,10 @@ def import_page(request, register):
                 input_name=upload.name,
             )
             try:
-                table = tabular.Table(job.input_file.path, job.input_name)
-                rows = table.estimated_rows
-                table.close()
+                with files.clear_copy(job.input_file.path, job.input_name) as clear:
+                    table = tabular.Table(clear, job.input_name)
+                    rows = table.estimated_rows
+                    table.close()
             except tabular.FileProblem as exc:
                 actions.finish(job, State.FAILED, message=str(exc))
                 form.add_error("file", str(exc))

@@ -10,7 +10,8 @@ from wangge.accounts.actions import add_membership, create_user, issue_token
 from wangge.accounts.models import Role, User
 from wangge.areas.models import Area
 from wangge.jobs.models import Job
-from wangge.privacy.models import ExactSearch, PersonalDataAccess
+from wangge.privacy import models as privacy_models
+from wangge.privacy.models import PersonalDataAccess
 from wangge.registry import actions as registry_actions
 from wangge.registry.validators import id_check_char
 
@@ -63,7 +64,7 @@ def test_page_search_is_a_post_and_the_redirect_and_export_link_carry_a_token(pe
     client = client_as("village_dispatcher")
     response = client.post(reverse("registry:person_search"), {"value": ID, "reason": "核查住户"})
     assert response.status_code == 302 and ID not in response.url and "search=" in response.url
-    search = ExactSearch.objects.get()
+    search = privacy_models.ExactSearch.objects.get()
     assert search.token.hex in response.url and search.found == 1 and ID not in str(search.__dict__)
     html = client.get(response.url).content.decode()
     assert "张伟" in html and ID not in html
@@ -77,7 +78,7 @@ def test_page_search_is_a_post_and_the_redirect_and_export_link_carry_a_token(pe
 
 def test_a_token_is_its_owners_only(person, client_as):
     client_as("village_dispatcher").post(reverse("registry:person_search"), {"value": ID})
-    token = ExactSearch.objects.get().token.hex
+    token = privacy_models.ExactSearch.objects.get().token.hex
     html = client_as("town_dispatcher").get(reverse("registry:person_list"), {"search": token}).content.decode()
     assert "张伟" not in html
     garbage = client_as("town_dispatcher").get(reverse("registry:person_list"), {"search": "x"})
@@ -89,7 +90,7 @@ def test_without_the_permission_a_reason_is_needed_and_logged(person):
     assert not user.has_perm("privacy.reveal_personal_data")
     client = logged_in(user)
     refused = client.post(reverse("registry:person_search"), {"value": ID})
-    assert refused.status_code == 400 and ExactSearch.objects.count() == 0
+    assert refused.status_code == 400 and privacy_models.ExactSearch.objects.count() == 0
     refused_api = api(user).post(SEARCH, {"value": PHONE}, content_type="application/json")
     assert refused_api.status_code == 400 and "reason" in refused_api.json()["errors"]
     ok = api(user).post(SEARCH, {"value": PHONE, "reason": "回访"}, content_type="application/json")
@@ -114,7 +115,7 @@ def test_searches_are_budgeted_per_user_per_hour(person, settings, client_as, ap
     assert answers == [200, 200, 200, 429, 429, 429, 429]
     page = client_as("village_dispatcher").post(reverse("registry:person_search"), {"value": PHONE})
     assert page.status_code == 429 and int(page["Retry-After"]) > 0
-    assert ExactSearch.objects.count() == 3 and PersonalDataAccess.objects.count() == 3
+    assert privacy_models.ExactSearch.objects.count() == 3 and PersonalDataAccess.objects.count() == 3
     # another user has their own budget
     assert api_as("town_dispatcher").post(SEARCH, {"value": PHONE}).json()["count"] == 1
 
@@ -124,7 +125,7 @@ def test_export_job_keeps_the_token_not_the_number(person, client_as, settings, 
     settings.JOBS_ROOT = tmp_path
     client = client_as("village_dispatcher")
     client.post(reverse("registry:person_search"), {"value": ID, "reason": "导出"})
-    token = ExactSearch.objects.get().token.hex
+    token = privacy_models.ExactSearch.objects.get().token.hex
     response = client.get(reverse("jobs:export", args=["people"]), {"format": "csv", "search": token})
     assert response.status_code == 302
     job = Job.objects.latest("pk")
