@@ -137,5 +137,3 @@ def test_a_user_with_the_permission_needs_no_reason(person, api_as):
     response = api_as("village_dispatcher").post(SEARCH, {"value": ID})
     assert response.status_code == 200 and response.json()["count"] == 1
     assert PersonalDataAccess.objects.get().reason
-
-
