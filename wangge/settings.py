@@ -290,3 +290,5 @@ LOGGING = {
 # number, passport or phone per hour, and how long a search's token (?search=…) stays usable.
 PRIVACY_EXACT_SEARCHES_PER_HOUR = int(os.environ.get("WANGGE_EXACT_SEARCHES_PER_HOUR", "20"))
 PRIVACY_EXACT_SEARCH_KEEP_HOURS = int(os.environ.get("WANGGE_EXACT_SEARCH_KEEP_HOURS", "24"))
+# Where a job run keeps the clear copy of its encrypted files (app jobs); empty: /dev/shm when present.
+JOBS_CLEAR_TMP = os.environ.get("WANGGE_JOBS_CLEAR_TMP", "")

@@ -114,7 +114,7 @@ def save_upload(upload, path: str | Path) -> int:
 
 def _private_dir() -> str:
     """A folder only this user can read, in memory when the system has /dev/shm."""
-    base = getattr(settings, "JOBS_CLEAR_TMP", "") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+    base = settings.JOBS_CLEAR_TMP or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
     return tempfile.mkdtemp(prefix="wangge-job-", dir=base)  # mode 0700
 
 
