@@ -13,8 +13,15 @@ share (`errors`, `rules`, `common`). Callers import from `wangge.cases.actions`.
 from .closing import CLOSING_OUTCOMES, evaluate_by_tracking_number
 from .common import Step, case_payload, case_url
 from .deadlines import DeadlineRun, check_deadlines
-from .errors import NotPermitted, StaleVersion, TransitionNotAllowed, TransitionRefused
-from .intake import TRACKING_ALPHABET, Report, find_replay, likely_duplicate_id, report_case
+from .errors import (
+    FilingRefused,
+    IdempotencyConflict,
+    NotPermitted,
+    StaleVersion,
+    TransitionNotAllowed,
+    TransitionRefused,
+)
+from .intake import TRACKING_ALPHABET, Report, find_replay, likely_duplicate_id, report_case, report_digest
 from .rules import DEFAULT_LIMITS, Rule, rule_for
 from .transitions import STEP_CHECKS, STEP_FIELDS, STEPS, TRANSITIONS, Transition, allowed_actions, transition
 
@@ -27,6 +34,8 @@ __all__ = [
     "TRACKING_ALPHABET",
     "TRANSITIONS",
     "DeadlineRun",
+    "FilingRefused",
+    "IdempotencyConflict",
     "NotPermitted",
     "Report",
     "Rule",
@@ -43,6 +52,7 @@ __all__ = [
     "find_replay",
     "likely_duplicate_id",
     "report_case",
+    "report_digest",
     "rule_for",
     "transition",
 ]

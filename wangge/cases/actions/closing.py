@@ -17,21 +17,19 @@ from ..models import (
     Outcome,
     Status,
 )
-from .common import Step, _append_event, _check_photos, _notify_department, _require, _tell_reporters
+from .common import Step, _append_event, _notify_department, _require, _tell_reporters
 from .errors import TransitionNotAllowed
 
 
-def _step_verify_pass(case, user, *, note="", photo_ids=None, **_params):
-    _check_photos(case, user, photo_ids, required=False)
+def _step_verify_pass(case, user, *, note="", **_params):
     case.outcome, case.closed_at = Outcome.FIXED, timezone.now()
     step = Step(Status.CLOSED, note)
     step.notifications.append(_tell_reporters)
     return step
 
 
-def _step_verify_fail(case, user, *, note="", photo_ids=None, **_params):
+def _step_verify_fail(case, user, *, note="", **_params):
     text = _require(note, "note", _("Say what is still wrong."))
-    _check_photos(case, user, photo_ids, required=False)
     redo = list(case.assignments.filter(status=AssignmentStatus.DONE))
     for a in redo:
         a.status, a.done_at = AssignmentStatus.ACCEPTED, None

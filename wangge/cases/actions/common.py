@@ -14,7 +14,6 @@ from .. import roles as R
 from ..models import (
     Case,
     CaseEvent,
-    CasePhoto,
 )
 
 
@@ -61,20 +60,6 @@ def _append_event(case, action, from_status, to_status, user, role, *, note="", 
             lng=where.get("lng"),
         )
     )
-
-
-def _check_photos(case, user, photo_ids, required: bool):
-    if required and not photo_ids:
-        raise ValidationError({"photo_ids": _("A photo is needed as proof.")})
-    if photo_ids:
-        count = (
-            CasePhoto.objects.filter(pk__in=photo_ids, event__isnull=True)
-            .filter(case__isnull=True, uploaded_by=user)
-            .count()
-            + CasePhoto.objects.filter(pk__in=photo_ids, event__isnull=True, case=case).count()
-        )
-        if count != len(set(photo_ids)):
-            raise ValidationError({"photo_ids": _("Unknown photo.")})
 
 
 # ---------------------------------------------------------------------------------------------

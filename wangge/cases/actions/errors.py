@@ -30,3 +30,25 @@ class StaleVersion(TransitionRefused):
             _("Someone else changed this case in the meantime (now version %(v)s). Reload it and try again.")
             % {"v": current_version}
         )
+
+
+class FilingRefused(NotPermitted):
+    """The filer may not use this channel or urgency (HTTP 403); `errors` maps each field to why."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__(" ".join(str(m) for m in errors.values()))
+
+
+class IdempotencyConflict(TransitionRefused):
+    """The idempotency key was already used by this client for a different report (HTTP 409)."""
+
+    status = 409
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "This Idempotency-Key was already used for a different report. Send a new key for a new"
+                " report, or resend exactly the same report to get its case."
+            )
+        )

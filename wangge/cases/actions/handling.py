@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.accounts.models import Department, Role
+from wangge.accounts.models import Role
+from wangge.accounts.resolve import resolve_by, resolve_one
 from wangge.notify import actions as notify
 from wangge.worktime.calendar import deadline_after
 
@@ -19,7 +20,7 @@ from ..models import (
     Severity,
     Status,
 )
-from .common import Step, _check_photos, _local_time, _notify_department, _notify_dispatchers, _require, case_url
+from .common import Step, _local_time, _notify_department, _notify_dispatchers, _require, case_url
 from .errors import TransitionNotAllowed
 from .rules import rule_for
 
@@ -34,10 +35,11 @@ def _my_assignment(case, user, statuses) -> Assignment:
 
 def _step_dispatch(case, user, *, departments=None, note="", hours=None, **_params):
     codes = _require(departments, "departments", _("Choose at least one department."))
-    found = list(Department.objects.filter(code__in=codes, is_active=True))
-    unknown = set(codes) - {d.code for d in found}
-    if unknown:
-        raise ValidationError({"departments": _("Unknown department %(c)s.") % {"c": ", ".join(sorted(unknown))}})
+    if isinstance(codes, str):
+        codes = [codes]
+    # Only departments that serve the case's area: the city's, or its own town's.
+    message = _("Unknown department, or not one that serves this case's area.")
+    found = resolve_by(R.dispatchable_departments(case), codes, "departments", attr="code", message=message)
     if hours is not None and not (0 < float(hours) <= 24 * 365):
         raise ValidationError({"hours": _("Hours must be between 0 and a year.")})
     busy = set(case.assignments.filter(status__in=ACTIVE_ASSIGNMENT).values_list("department__code", flat=True))
@@ -126,8 +128,10 @@ def _step_decide_extension(case, user, *, approve=None, note="", assignment=None
         raise ValidationError({"approve": _("Approve or refuse.")})
     pending = case.assignments.filter(extension_status=ExtensionStatus.REQUESTED)
     if assignment:
-        pending = pending.filter(pk=assignment)
-    target = pending.order_by("id").first()
+        message = _("No extension is waiting for a decision.")
+        target = resolve_one(pending, assignment, "assignment", message=message)
+    else:
+        target = pending.order_by("id").first()
     if target is None:
         raise TransitionNotAllowed(_("No extension is waiting for a decision."))
     data = {"department": target.department.code, "approved": bool(approve)}
@@ -148,9 +152,8 @@ def _step_decide_extension(case, user, *, approve=None, note="", assignment=None
     return Step(Status.HANDLING, note, data, public=False)
 
 
-def _step_feedback(case, user, *, note="", photo_ids=None, **_params):
+def _step_feedback(case, user, *, note="", **_params):
     text = _require(note, "note", _("Say what was done."))
-    _check_photos(case, user, photo_ids, required=False)
     assignment = _my_assignment(case, user, [AssignmentStatus.ACCEPTED])
     assignment.status, assignment.feedback, assignment.done_at = AssignmentStatus.DONE, text, timezone.now()
     assignment.save(update_fields=["status", "feedback", "done_at"])

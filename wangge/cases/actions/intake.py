@@ -1,5 +1,8 @@
 """Intake: a report becomes a case (checked, numbered, de-duplicated, idempotent)."""
 
+import dataclasses
+import hashlib
+import json
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -13,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import Role
+from wangge.accounts.resolve import resolve_by
+from wangge.accounts.scope import restrict
 from wangge.areas.coords import distance_m
 from wangge.areas.locate import OutsideCity, locate
 from wangge.areas.models import Area
@@ -21,7 +26,7 @@ from wangge.core.hotsql import insert
 from wangge.notify import actions as notify
 from wangge.worktime.calendar import deadline_after
 
-from .. import refs
+from .. import channels, refs
 from .. import roles as R
 from ..models import (
     OPEN_STATUSES,
@@ -31,7 +36,9 @@ from ..models import (
     Severity,
     Status,
 )
+from ..photos import resolve_for_report
 from .common import _actor_role, _append_event, _notify_dispatchers, case_payload, case_url
+from .errors import FilingRefused, IdempotencyConflict
 from .rules import rule_for
 
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
@@ -58,10 +65,14 @@ class Report:
     reporter_name: str = ""
     reporter_phone: str = ""
     idempotency_key: str = ""
-    photo_ids: list[int] = field(default_factory=list)
+    photo_ids: list[int] = field(default_factory=list)  # photos this user uploaded
+    photo_tokens: list[str] = field(default_factory=list)  # by the name the upload answered (anonymous)
 
 
-def _check_report(report: Report, user) -> dict:
+def _check_report(report: Report, user, system: bool = False) -> dict:
+    refused = channels.refusal(user, report.channel, report.severity, system=system)
+    if refused:
+        raise FilingRefused(refused)
     errors = {}
     if not report.description or not report.description.strip():
         errors["description"] = _("Describe the problem.")
@@ -95,13 +106,14 @@ def _check_report(report: Report, user) -> dict:
             except OutsideCity:
                 errors["lat"] = _("This place is outside the city; the platform cannot take cases there.")
     elif report.area_code:
-        from wangge.accounts.scope import scope_for
-
-        area = Area.objects.filter(code=report.area_code).first()
-        if area is None or not scope_for(user).covers_path(area.path):
-            errors["area_code"] = _("Unknown area %(code)s.") % {"code": report.area_code}
-        else:
-            found["area"] = area
+        # An area named by code must be in the filer's jurisdiction (a point may be anywhere).
+        message = _("Unknown area %(code)s.") % {"code": report.area_code}
+        try:
+            found["area"] = resolve_by(
+                restrict(Area.objects.all(), user), [report.area_code], "area_code", attr="code", message=message
+            )[0]
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     else:
         errors["lat"] = _("Give the location: a point (lat, lng) or an area code.")
     if report.category:
@@ -115,13 +127,11 @@ def _check_report(report: Report, user) -> dict:
         found["matter_item"] = refs.matter_item(report.matter_item)
         if found["matter_item"] is None:
             errors["matter_item"] = _("Unknown matter item %(code)s.") % {"code": report.matter_item}
-    if report.photo_ids:
-        photos = list(CasePhoto.objects.filter(pk__in=report.photo_ids, case__isnull=True))
-        if len(photos) != len(set(report.photo_ids)) or any(
-            p.uploaded_by_id not in (None, getattr(user, "pk", None)) for p in photos
-        ):
-            errors["photo_ids"] = _("Unknown photo.")
-        found["photos"] = photos
+    if report.photo_ids or report.photo_tokens:
+        try:
+            found["photos"] = resolve_for_report(user, report.photo_ids, report.photo_tokens)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     return found
@@ -159,20 +169,45 @@ def _tracking_number() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
 
 
-def find_replay(user, key: str) -> Case | None:
+def report_digest(report: Report) -> str:
+    """A fingerprint of what was reported (everything but the key): a replay must match it."""
+    fields = dataclasses.asdict(report)
+    del fields["idempotency_key"]
+    fields["photo_ids"] = sorted(str(i) for i in fields["photo_ids"])
+    fields["photo_tokens"] = sorted(str(t) for t in fields["photo_tokens"])
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def scoped_key(report: Report, user, digest: str, *, system: bool = False) -> str | None:
+    """The key as stored: in the space of the client that sent it. An account's keys are its own; the
+    platform's (sensor alarms) are the system's; anonymous clients share no identity, so their key
+    only counts together with the report it came with (two citizens sending "1" file two cases)."""
+    key = report.idempotency_key
     if not key:
         return None
-    return Case.objects.filter(idempotency_key=_scoped_key(user, key)).first()
+    if system:
+        return f"system:{key}"
+    if user is not None and user.is_authenticated:
+        return f"u{user.pk}:{key}"
+    return f"public:{digest[:32]}:{key}"
 
 
-def _scoped_key(user, key: str) -> str:
-    owner = f"u{user.pk}" if user is not None and user.is_authenticated else "public"
-    return f"{owner}:{key}"
+def find_replay(report: Report, user, *, system: bool = False) -> Case | None:
+    """The case this client already filed with this key, or None; IdempotencyConflict when the key
+    was used for a different report."""
+    digest = report_digest(report)
+    key = scoped_key(report, user, digest, system=system)
+    existing = Case.objects.filter(idempotency_key=key).first() if key else None
+    if existing is not None and existing.idempotency_digest and existing.idempotency_digest != digest:
+        raise IdempotencyConflict()
+    return existing
 
 
-def report_case(report: Report, user=None) -> tuple[Case, bool]:
-    """Take a report in; (case, created). The same idempotency key returns the same case.
+def report_case(report: Report, user=None, *, system: bool = False) -> tuple[Case, bool]:
+    """Take a report in; (case, created). The same idempotency key with the same report returns the
+    same case; with another report it is refused (IdempotencyConflict, HTTP 409).
 
+    user: the filer (None: an anonymous citizen); system: the platform itself (sensor alarms).
     The key is looked up only when the create fails (the unique key refuses a second case, or the
     replayed report no longer validates, e.g. its photos are attached now): no query for the
     first, and by far the most common, submission.
@@ -181,30 +216,33 @@ def report_case(report: Report, user=None) -> tuple[Case, bool]:
     writers wait for it, so it is kept short).
     """
     try:
-        case, photos = _new_case(report, user)
+        case, photos = _new_case(report, user, system)
         with transaction.atomic():
-            return _write_case(case, photos, user), True
+            return _write_case(case, photos, user, system), True
     except (IntegrityError, ValidationError):
-        existing = find_replay(user, report.idempotency_key)
+        existing = find_replay(report, user, system=system)
         if existing is None:
             raise
         return existing, False
 
 
-def _new_case(report: Report, user) -> tuple[Case, list]:
+def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
     """The case a report makes (not saved yet) and the photos it brings; ValidationError if bad."""
-    found = _check_report(report, user)
+    found = _check_report(report, user, system)
+    digest = report_digest(report)
     area = found["area"]
     matter_item = found.get("matter_item")
     category = found.get("category") or (matter_item.category if matter_item else None)
-    severity = report.severity or (matter_item.default_severity if matter_item else Severity.NORMAL)
+    default = matter_item.default_severity if matter_item else Severity.NORMAL
+    severity = channels.severity_for(user, report.severity, default, system=system)
     now = timezone.now()
     rule = rule_for(matter_item, severity)
     urgent = severity == Severity.URGENT
-    reporter = user if user is not None and user.is_authenticated else None
+    reporter = user if not system and user is not None and user.is_authenticated else None
     case = Case(
         tracking_number=_tracking_number(),
-        idempotency_key=_scoped_key(user, report.idempotency_key) if report.idempotency_key else None,
+        idempotency_key=scoped_key(report, user, digest, system=system),
+        idempotency_digest=digest if report.idempotency_key else "",
         channel=report.channel,
         # Urgent cases skip the registration queue: they wait for dispatch at once.
         status=Status.REGISTERED if urgent else Status.REPORTED,
@@ -232,14 +270,16 @@ def _new_case(report: Report, user) -> tuple[Case, list]:
     return case, found.get("photos", [])
 
 
-def _write_case(case: Case, photos: list, user) -> Case:
+def _write_case(case: Case, photos: list, user, system: bool = False) -> Case:
     """Save a new case with its first event and tell who needs to know (inside the caller's transaction)."""
     insert(case)  # the number comes back from the INSERT (RETURNING)
-    event = _append_event(
-        case, "report", "", case.status, user, _actor_role(user) if user else "public", data={"channel": case.channel}
-    )
+    role = "system" if system else (_actor_role(user) if user else "public")
+    event = _append_event(case, "report", "", case.status, user, role, data={"channel": case.channel})
     if photos:
-        CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
+        # Still unattached: a photo claimed by another report since it was checked fails this one.
+        claimed = CasePhoto.objects.filter(pk__in=[p.pk for p in photos], case__isnull=True)
+        if claimed.update(case=case, event=event) != len(photos):
+            raise ValidationError({"photo_ids": _("Unknown photo.")})
     if case.severity == Severity.URGENT:
         url = case_url(case)
         for leader in R.command_users(case, roles=[Role.LEADER]):

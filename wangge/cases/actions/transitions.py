@@ -22,6 +22,7 @@ from ..models import (
     ExtensionStatus,
     Status,
 )
+from ..photos import resolve_for_action
 from .closing import _check_reopen, _step_close, _step_evaluate, _step_reopen, _step_verify_fail, _step_verify_pass
 from .common import _actor_role, _append_event, case_payload
 from .errors import NotPermitted, StaleVersion, TransitionNotAllowed
@@ -107,6 +108,8 @@ def transition(case: Case | int, user, action: str, *, version: int | None, **pa
                 % {"s": case.get_status_display(), "a": str(transition_.label).lower()}
             )
         from_status = case.status
+        # Photos come only from the actor's own uploads or this case: never another case's evidence.
+        photos = resolve_for_action(case, user, params.get("photo_ids"))
         step = STEPS[action](case, user, **params)
         now = timezone.now()
         updated = Case.objects.filter(pk=case.pk, version=case.version).update(
@@ -130,9 +133,8 @@ def transition(case: Case | int, user, action: str, *, version: int | None, **pa
             lat=params.get("lat"),
             lng=params.get("lng"),
         )
-        photo_ids = params.get("photo_ids") or []
-        if photo_ids:
-            CasePhoto.objects.filter(pk__in=photo_ids).update(case=case, event=event)
+        if photos:
+            CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
         case.refresh_from_db()
         for callback in step.notifications:
             callback(case)

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wangge.accounts.resolve import resolve_one
+
 from .. import roles as R
 from ..models import (
     COMMAND_LEVELS,
@@ -14,7 +16,7 @@ from ..models import (
     Severity,
     Status,
 )
-from .common import Step, _check_photos, _notify_dispatchers, _require, _tell_reporters
+from .common import Step, _notify_dispatchers, _require, _tell_reporters
 from .errors import TransitionNotAllowed
 
 
@@ -46,7 +48,7 @@ def _step_reject(case, user, *, note="", reason="", **_params):
 
 
 def _step_handle_on_site(case, user, *, note="", photo_ids=None, **_params):
-    _check_photos(case, user, photo_ids, required=True)
+    _require(photo_ids, "photo_ids", _("A photo is needed as proof."))
     case.outcome, case.handled_on_site, case.closed_at = Outcome.HANDLED_ON_SITE, True, timezone.now()
     step = Step(Status.CLOSED, note)
     step.notifications.append(_tell_reporters)
@@ -69,9 +71,10 @@ def _step_escalate(case, user, *, note="", **_params):
 
 def _step_merge(case, user, *, into=None, note="", **_params):
     target_id = _require(into, "into", _("Choose the case to merge into."))
-    target = R.visible_cases(user).filter(pk=target_id, status__in=OPEN_STATUSES).exclude(pk=case.pk).first()
-    if target is None:
-        raise ValidationError({"into": _("No open case %(id)s to merge into.") % {"id": target_id}})
+    # The target must be a case this user can see (and still open): never one outside their reach.
+    candidates = R.visible_cases(user).filter(status__in=OPEN_STATUSES).exclude(pk=case.pk)
+    message = _("No open case %(id)s to merge into.") % {"id": target_id}
+    target = resolve_one(candidates, target_id, "into", message=message)
     case.merged_into_id = target.merged_into_id or target.pk
     case.closed_at = timezone.now()
     return Step(Status.MERGED, note, {"into": target.number})
