@@ -56,10 +56,12 @@ def filer_kinds(user, *, system: bool = False) -> set[str]:
         return {SYSTEM}
     if user is None or not user.is_authenticated:
         return {PUBLIC}
-    kinds = set(user.roles)
-    if user.is_superuser:
-        kinds.add(Role.ADMIN)
-    return kinds
+    kinds = getattr(user, "_wangge_filer_kinds", None)  # asked several times per report
+    if kinds is None:
+        # A superuser may act as any staff member (as on the case pages), never as a citizen.
+        kinds = frozenset(user.roles | (STAFF if user.is_superuser else set()))
+        user._wangge_filer_kinds = kinds
+    return set(kinds)
 
 
 def channels_for(user, *, system: bool = False, staff_form: bool = False) -> list[str]:

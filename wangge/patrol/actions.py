@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import Role
+from wangge.accounts.resolve import resolve_one
 from wangge.areas.locate import OutsideCity, locate
 from wangge.cases.actions import Report, report_case
 from wangge.cases.models import CasePhoto, Channel
+from wangge.cases.photos import attachable_at_intake
 from wangge.core import hotsql
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
@@ -384,9 +386,13 @@ def _check_answer(item: ChecklistItem, answer: Answer, user) -> tuple[dict, bool
 
 
 def _own_photo(photo_id, user) -> CasePhoto | None:
+    """The worker's own upload, not yet on a case (the cases app's rule for what a report may bring)."""
     if isinstance(photo_id, bool) or not isinstance(photo_id, int):
         return None
-    return CasePhoto.objects.filter(pk=photo_id, case__isnull=True, uploaded_by=user).first()
+    try:
+        return resolve_one(attachable_at_intake(user), photo_id, "photo_id")
+    except ValidationError:
+        return None
 
 
 def record_inspection(user, data: InspectionInput) -> tuple[Inspection, bool]:
