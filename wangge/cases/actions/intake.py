@@ -108,10 +108,9 @@ def _check_report(report: Report, user, system: bool = False) -> dict:
     elif report.area_code:
         # An area named by code must be in the filer's jurisdiction (a point may be anywhere).
         message = _("Unknown area %(code)s.") % {"code": report.area_code}
+        areas = restrict(Area.objects.all(), user) if user is not None else Area.objects.none()
         try:
-            found["area"] = resolve_by(
-                restrict(Area.objects.all(), user), [report.area_code], "area_code", attr="code", message=message
-            )[0]
+            found["area"] = resolve_by(areas, [report.area_code], "area_code", attr="code", message=message)[0]
         except ValidationError as exc:
             errors.update(exc.message_dict)
     else:
@@ -229,7 +228,7 @@ def report_case(report: Report, user=None, *, system: bool = False) -> tuple[Cas
 def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
     """The case a report makes (not saved yet) and the photos it brings; ValidationError if bad."""
     found = _check_report(report, user, system)
-    digest = report_digest(report)
+    digest = report_digest(report) if report.idempotency_key else ""
     area = found["area"]
     matter_item = found.get("matter_item")
     category = found.get("category") or (matter_item.category if matter_item else None)
@@ -242,7 +241,7 @@ def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
     case = Case(
         tracking_number=_tracking_number(),
         idempotency_key=scoped_key(report, user, digest, system=system),
-        idempotency_digest=digest if report.idempotency_key else "",
+        idempotency_digest=digest,
         channel=report.channel,
         # Urgent cases skip the registration queue: they wait for dispatch at once.
         status=Status.REGISTERED if urgent else Status.REPORTED,
