@@ -41,14 +41,14 @@ class FilingRefused(NotPermitted):
 
 
 class IdempotencyConflict(TransitionRefused):
-    """The idempotency key was already used by this client for a different report (HTTP 409)."""
+    """The idempotency key was already used by this client for a different request (HTTP 409)."""
 
     status = 409
 
     def __init__(self):
         super().__init__(
             _(
-                "This Idempotency-Key was already used for a different report. Send a new key for a new"
-                " report, or resend exactly the same report to get its case."
+                "This Idempotency-Key was already used for a different request. Send a new key for a new"
+                " request, or resend exactly the same request to get its answer."
             )
         )
