@@ -59,6 +59,14 @@ def stale_version(request, exc):
     return api.create_response(request, {"detail": str(exc), "version": exc.current_version}, status=409)
 
 
+from wangge.cases.actions import IdempotencyConflict  # noqa: E402
+
+
+@api.exception_handler(IdempotencyConflict)
+def idempotency_conflict(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
 from wangge.registry.actions import DuplicatePerson  # noqa: E402
 from wangge.registry.actions import StaleVersion as RegisterStaleVersion  # noqa: E402
 

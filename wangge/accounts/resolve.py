@@ -56,3 +56,19 @@ def resolve_many(queryset: QuerySet, ids: Iterable, field: str, *, message: str 
     if len(found) != len(wanted):
         raise _unknown(field, message)
     return [found[pk] for pk in wanted]
+
+
+def resolve_by(
+    queryset: QuerySet, values: Iterable, field: str, *, attr: str, message: str | None = None
+) -> list[Model]:
+    """resolve_many for rows named by another unique column (a code, a photo's token): every value
+    inside the queryset, in the order given (duplicates once), or a ValidationError naming the field."""
+    wanted = list(dict.fromkeys(str(v).strip() for v in values or () if v is not None))
+    if not wanted:
+        return []
+    if any(not v or len(v) > 200 for v in wanted):
+        raise _unknown(field, message)
+    found = {getattr(row, attr): row for row in queryset.filter(**{f"{attr}__in": wanted})}
+    if len(found) != len(wanted):
+        raise _unknown(field, message)
+    return [found[v] for v in wanted]

@@ -2,16 +2,14 @@
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from wangge.accounts.models import Role
 from wangge.core import pii
 
-from . import actions, queries
+from . import actions, channels, queries
 from .models import Case, Channel
 from .photos import store_photo
 
@@ -119,6 +117,7 @@ class TransitionIn(Schema):
 
 class PhotoOut(Schema):
     id: int
+    token: str  # an anonymous report names its photos by this (ids are guessable)
     width: int
     height: int
     size: int
@@ -132,7 +131,8 @@ class PublicCaseIn(Schema):
     category: str = ""
     address: str = ""
     reporter_name: str = ""
-    photo_ids: list[int] = []
+    photo_ids: list[int] = []  # refused without an account: use photo_tokens
+    photo_tokens: list[str] = []
 
 
 class PublicEventOut(Schema):
@@ -200,23 +200,17 @@ def case_detail_out(case: Case, user) -> dict:
     }
 
 
-def default_channel(user) -> str:
-    roles = user.roles
-    if Role.GRID_MANAGER in roles:
-        return Channel.GRID_MANAGER
-    if Role.LANDLORD in roles:
-        return Channel.LANDLORD
-    return Channel.API
-
-
-@router.post("", response={201: CaseOut}, summary="Report a case (header Idempotency-Key honoured)")
+@router.post(
+    "",
+    response={201: CaseOut},
+    summary="Report a case (header Idempotency-Key honoured: 409 if reused for another report;"
+    " 403 if your role may not use the channel or urgency)",
+)
 def create_case(request, payload: CaseIn):
     data = payload.dict()
-    data["channel"] = data["channel"] or default_channel(request.user)
-    if data["channel"] == Channel.CITIZEN_WEB:
-        raise ValidationError({"channel": "citizen_web is for POST /api/v1/public/cases"})
+    data["channel"] = data["channel"] or channels.default_channel(request.user)
     report = actions.Report(**data, idempotency_key=request.headers.get("Idempotency-Key", ""))
-    case, _created = actions.report_case(report, request.user)
+    case, _created = actions.report_case(report, request.user)  # a reused key: 409 (wangge.api)
     # A new case has no assignments yet; GET /cases/{id} gives them and the allowed actions.
     return Status(201, case_out(case))
 

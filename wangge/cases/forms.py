@@ -1,9 +1,10 @@
-"""Forms of the case pages. They only shape input; the rules are in actions.py."""
+"""Forms of the case pages. They only shape input; the rules are in actions and channels.py."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, MatterItem, Severity
+from . import channels
+from .models import Category, Channel, MatterItem, Severity
 
 
 def category_choices():
@@ -39,7 +40,7 @@ class StaffCaseForm(ReportForm):
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.NORMAL)
     channel = forms.ChoiceField(label=_("Channel"), choices=[])
 
-    def __init__(self, *args, channels=(), **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reporter_phone"].required = False
         self.fields["reporter_phone"].label = _("Reporter's phone")
@@ -47,7 +48,10 @@ class StaffCaseForm(ReportForm):
         self.fields["matter_item"].choices = [("", "—")] + [
             (m.code, m.name) for m in MatterItem.objects.filter(is_active=True)
         ]
-        self.fields["channel"].choices = channels
+        # Only the channels and urgency this user's roles may use (the rule table intake enforces).
+        self.fields["channel"].choices = [(c, Channel(c).label) for c in channels.channels_for(user, staff_form=True)]
+        if not channels.may_set_urgency(user):
+            self.fields["severity"].choices = [c for c in Severity.choices if c[0] != Severity.URGENT]
 
 
 class TrackForm(forms.Form):

@@ -163,6 +163,8 @@ class Case(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=12, unique=True)
     # "<submitter>:<client key>", so that two systems' keys never collide.
     idempotency_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # sha256 of the report the key came with: a replay with another report is refused, not answered.
+    idempotency_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REPORTED)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)

@@ -6,8 +6,11 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
+
+from wangge.accounts.resolve import resolve_by, resolve_many
 
 from .models import CasePhoto
 
@@ -49,3 +52,35 @@ def store_photo(upload, *, user=None, field="photo") -> CasePhoto:
     photo.thumbnail.save("thumb.jpg", ContentFile(thumb.getvalue()), save=False)
     photo.save()
     return photo
+
+
+def attachable_at_intake(user):
+    """Photos a new report may bring: the filer's own uploads not yet on a case. Anonymous uploads
+    belong to nobody, so an anonymous report names them by their unguessable token, never by id."""
+    unattached = CasePhoto.objects.filter(case__isnull=True)
+    if user is not None and user.is_authenticated:
+        return unattached.filter(uploaded_by=user)
+    return unattached.filter(uploaded_by__isnull=True)
+
+
+def attachable_to(case, user):
+    """Photos an action on this case may bring: the actor's own unattached uploads, or photos already
+    on this case and not yet tied to an event. Never a photo of another case (its evidence)."""
+    if user is None or not user.is_authenticated:
+        return CasePhoto.objects.none()
+    return CasePhoto.objects.filter(Q(case__isnull=True, uploaded_by=user) | Q(case=case, event__isnull=True))
+
+
+def resolve_for_report(user, photo_ids, photo_tokens) -> list[CasePhoto]:
+    photos = attachable_at_intake(user)
+    if photo_ids and not (user is not None and user.is_authenticated):
+        raise ValidationError(
+            {"photo_ids": _("Without an account, name the photos by the token their upload returned.")}
+        )
+    found = resolve_many(photos, photo_ids, "photo_ids", message=_("Unknown photo."))
+    found += resolve_by(photos, photo_tokens, "photo_tokens", attr="token", message=_("Unknown photo."))
+    return list({p.pk: p for p in found}.values())
+
+
+def resolve_for_action(case, user, photo_ids) -> list[CasePhoto]:
+    return resolve_many(attachable_to(case, user), photo_ids, "photo_ids", message=_("Unknown photo."))

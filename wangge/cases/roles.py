@@ -5,7 +5,7 @@ from operator import or_
 
 from django.db.models import Exists, OuterRef, Q
 
-from wangge.accounts.models import Membership, Role, User
+from wangge.accounts.models import Department, Membership, Role, User
 from wangge.accounts.scope import scope_for
 from wangge.areas.models import Level
 
@@ -117,3 +117,10 @@ def department_handlers(department_id: int):
     return User.objects.filter(
         is_active=True, memberships__role=Role.DEPARTMENT_HANDLER, memberships__department_id=department_id
     ).distinct()
+
+
+def dispatchable_departments(case: Case):
+    """The departments a case may be dispatched to: active ones over its area (the city's
+    departments for every case, a town's departments for that town's cases)."""
+    ancestors = [case.area_path[: i + 1] for i, ch in enumerate(case.area_path) if ch == "/"]
+    return Department.objects.filter(is_active=True, area__path__in=ancestors)

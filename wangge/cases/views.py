@@ -8,7 +8,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wangge.accounts.models import Department, Role
+from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level
 
-from . import actions, queries
+from . import actions, channels, queries, roles
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
 from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
 from .photos import store_photo
@@ -78,6 +78,7 @@ def queue(request):
             "overdue_count": counts.get("overdue", 0),
             "departments": Department.objects.filter(is_active=True),
             "channels": Channel.choices,
+            "may_file": channels.may_use_staff_form(request.user),
         },
     )
 
@@ -115,7 +116,7 @@ def _case_context(request, case, error=None):
         "photos": case.photos.all(),
         "allowed": {t.action: t for t in allowed},
         "error": error,
-        "departments": Department.objects.filter(is_active=True),
+        "departments": roles.dispatchable_departments(case),
         "busy_departments": {a.department.code for a in assignments if a.status in ACTIVE_ASSIGNMENT},
         "default_departments": default_departments,
         "severities": Severity.choices,
@@ -183,16 +184,6 @@ def _case_id(user, value):
     raise ValidationError({"into": _("No case %(n)s.") % {"n": value}})
 
 
-def staff_channels(user):
-    roles = user.roles
-    channels = [(Channel.HOTLINE, Channel.HOTLINE.label)]
-    if Role.GRID_MANAGER in roles or user.is_superuser:
-        channels.insert(0, (Channel.GRID_MANAGER, Channel.GRID_MANAGER.label))
-    if Role.LANDLORD in roles:
-        channels.insert(0, (Channel.LANDLORD, Channel.LANDLORD.label))
-    return channels
-
-
 def _fresh_key():
     """Each form carries its own idempotency key: a double click or a resent POST is one case."""
     return {"idempotency_key": uuid.uuid4().hex}
@@ -207,23 +198,34 @@ def _report_from_form(request, form, channel):
     data = form.cleaned_data
     fields = {k: v for k, v in data.items() if k in REPORT_FIELDS and v not in (None, "")}
     try:
-        photo_ids = [store_photo(data["photo"], user=request.user).pk] if data.get("photo") else []
-        report = actions.Report(**fields, channel=channel, photo_ids=photo_ids)
         user = request.user if request.user.is_authenticated else None
+        # Checked before the photo is stored: a refused filer leaves no orphan photo behind.
+        refused = channels.refusal(user, channel, fields.get("severity", ""))
+        if refused:
+            raise actions.FilingRefused(refused)
+        tokens = [store_photo(data["photo"], user=request.user).token] if data.get("photo") else []
+        report = actions.Report(**fields, channel=channel, photo_tokens=tokens)
         return actions.report_case(report, user)[0]
+    except actions.FilingRefused as exc:
+        errors = exc.errors
+    except actions.IdempotencyConflict as exc:
+        errors = {None: str(exc)}
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            visible = field in form.fields and not form.fields[field].widget.is_hidden
-            form.add_error(field if visible else None, errors)
-        return None
+        errors = exc.message_dict
+    for field, messages_ in errors.items():
+        visible = field in form.fields and not form.fields[field].widget.is_hidden
+        form.add_error(field if visible else None, messages_)
+    return None
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request):
-    """Staff entry: a hotline operator takes a call, a grid manager or landlord reports."""
-    channels = staff_channels(request.user)
-    form = StaffCaseForm(request.POST or None, request.FILES or None, channels=channels, initial=_fresh_key())
+    """Staff entry: a hotline operator takes a call, a grid manager or landlord reports; the
+    channels and urgency offered are the ones the user's roles may use (cases.channels)."""
+    if not channels.may_use_staff_form(request.user):
+        raise PermissionDenied(_("Your role does not file cases here."))
+    form = StaffCaseForm(request.POST or None, request.FILES or None, user=request.user, initial=_fresh_key())
     if request.method == "POST" and form.is_valid():
         case = _report_from_form(request, form, form.cleaned_data["channel"])
         if case is not None:

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.accounts.models import Department
 from wangge.areas.models import Area
 from wangge.cases import actions
 from wangge.cases import queries as case_queries
+from wangge.cases import roles as case_roles
 from wangge.cases.models import Category
 
 from . import access, export, figures, live, queries
@@ -140,7 +140,7 @@ def _panel_context(request, case, error=None):
         "can_merge": "merge" in allowed,
         "duplicate": queries.open_duplicate(request.user, case),
         "nearest": queries.nearest_workers(request.user, case),
-        "departments": Department.objects.filter(is_active=True).order_by("code"),
+        "departments": case_roles.dispatchable_departments(case).order_by("code"),
         "assignments": case.assignments.select_related("department"),
         "error": error,
     }

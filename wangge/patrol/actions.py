@@ -17,10 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import Role
+from wangge.accounts.resolve import resolve_one
 from wangge.areas.locate import OutsideCity, locate
-from wangge.cases.actions import Report, report_case
+from wangge.cases.actions import IdempotencyConflict, Report, report_case
 from wangge.cases.models import CasePhoto, Channel
-from wangge.core import hotsql
+from wangge.cases.photos import attachable_at_intake
+from wangge.core import hotsql, pii
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
 from wangge.insight import live
@@ -263,11 +265,11 @@ def register_resident(user, data: dict, *, idempotency_key: str = "") -> tuple[R
     answer, so a registration sent twice by the phone makes one person. (registration, created)."""
     if not user.has_role(Role.GRID_MANAGER) and not user.is_superuser:
         raise PermissionDenied(_("Only field workers register residents here."))
-    key = f"u{user.pk}:{idempotency_key}" if idempotency_key else None
+    key = f"u{user.pk}:{idempotency_key}" if idempotency_key else None  # keys are per account
     if key and len(key) > 200:
         raise ValidationError({"idempotency_key": _("At most 150 characters.")})
     if key and (existing := ResidentRegistration.objects.filter(idempotency_key=key).first()):
-        return existing, False
+        return _same_registration(existing, data), False
     try:
         with transaction.atomic():
             return _register_resident(user, data, key), True
@@ -275,7 +277,21 @@ def register_resident(user, data: dict, *, idempotency_key: str = "") -> tuple[R
         existing = ResidentRegistration.objects.filter(idempotency_key=key).first() if key else None
         if existing is None:
             raise
-        return existing, False
+        return _same_registration(existing, data), False
+
+
+def _same_registration(existing: ResidentRegistration, data: dict) -> ResidentRegistration:
+    """A replay answers with the first registration only if it registers the same person in the
+    same room; a key reused for another one is refused (409), never answered with the first."""
+    person = existing.person
+    same_room = str(data.get("room")) == str(existing.room_id)
+    if data.get("id_number"):
+        same_person = pii.lookup_hash(str(data["id_number"])) == person.id_number_hash
+    else:
+        same_person = str(data.get("name") or "").strip() == person.name
+    if not (same_room and same_person):
+        raise IdempotencyConflict()
+    return existing
 
 
 def _register_resident(user, data: dict, key: str | None) -> ResidentRegistration:
@@ -384,9 +400,13 @@ def _check_answer(item: ChecklistItem, answer: Answer, user) -> tuple[dict, bool
 
 
 def _own_photo(photo_id, user) -> CasePhoto | None:
+    """The worker's own upload, not yet on a case (the cases app's rule for what a report may bring)."""
     if isinstance(photo_id, bool) or not isinstance(photo_id, int):
         return None
-    return CasePhoto.objects.filter(pk=photo_id, case__isnull=True, uploaded_by=user).first()
+    try:
+        return resolve_one(attachable_at_intake(user), photo_id, "photo_id")
+    except ValidationError:
+        return None
 
 
 def record_inspection(user, data: InspectionInput) -> tuple[Inspection, bool]:
@@ -395,9 +415,9 @@ def record_inspection(user, data: InspectionInput) -> tuple[Inspection, bool]:
     idempotency key returns the same inspection."""
     if not (user.is_superuser or user.has_role(Role.GRID_MANAGER)):
         raise PermissionDenied(_("Only field workers record inspections."))
-    key = f"u{user.pk}:{data.idempotency_key}" if data.idempotency_key else None
+    key = f"u{user.pk}:{data.idempotency_key}" if data.idempotency_key else None  # keys are per account
     if key and (existing := Inspection.objects.filter(idempotency_key=key).first()):
-        return existing, False
+        return _same_inspection(existing, data), False
     target = find_target(user, data.target_kind, data.target_id)
     if target is None:
         raise Http404("no such target in your jurisdiction")
@@ -446,7 +466,20 @@ def record_inspection(user, data: InspectionInput) -> tuple[Inspection, bool]:
         existing = Inspection.objects.filter(idempotency_key=key).first() if key else None
         if existing is None:
             raise
-        return existing, False
+        return _same_inspection(existing, data), False
+
+
+def _same_inspection(existing: Inspection, data: InspectionInput) -> Inspection:
+    """A replay answers with the first inspection only if it is of the same target, checklist and
+    time; a key reused for another inspection is refused (409)."""
+    same = (
+        existing.target_key == target_key(data.target_kind, data.target_id)
+        and existing.started_at == data.started_at
+        and (existing.checklist.code, existing.checklist.version) == (data.checklist, data.version)
+    )
+    if not same:
+        raise IdempotencyConflict()
+    return existing
 
 
 def _write_inspection(user, data, target, checklist, checked, gps, key) -> Inspection:

@@ -111,7 +111,7 @@ def record_reading(code: str, message_id, value, measured_at=None) -> Received:
             if alarm:
                 received.case = open_alarm(sensor)
                 if received.case is None:
-                    received.case, received.new_case = cases.report_case(_report(sensor, reading), user=None)
+                    received.case, received.new_case = cases.report_case(_report(sensor, reading), system=True)
                 reading.case = received.case
                 reading.save(update_fields=["case"])
             return received

@@ -111,7 +111,7 @@ def test_public_report_track_and_rate(api_as):
             "lat": lat,
             "lng": lng,
             "reporter_phone": "13912345678",
-            "photo_ids": [photo.json()["id"]],
+            "photo_tokens": [photo.json()["token"]],
         },
         content_type="application/json",
     )

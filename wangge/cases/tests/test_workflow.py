@@ -175,7 +175,7 @@ def test_escalate_village_town_city_and_the_village_loses_it(new_case):
 
 
 def test_evaluate_and_reopen_within_the_window(new_case, settings):
-    case = new_case(reporter="citizen", channel="api")
+    case = new_case(reporter="citizen", channel="citizen_web", reporter_phone="13912345678")
     act(case, "village_dispatcher", "close", outcome="withdrawn", note="市民撤回")
     act(case, "citizen", "evaluate", satisfaction=4, note="满意")
     act(case, "village_dispatcher", "evaluate", rating=5)
@@ -217,7 +217,7 @@ def test_duplicates_are_flagged_and_merged_reporters_get_the_outcome(new_case, u
 
 
 def test_urgent_cases_skip_registration_and_tell_the_leader_at_once(new_case, user):
-    case = new_case(severity="urgent")
+    case = new_case(reporter="village_dispatcher", channel="hotline", severity="urgent")
     assert case.status == Status.REGISTERED
     assert Notification.objects.filter(recipient=user("leader"), dedupe_key=f"case:{case.pk}:urgent").exists()
 

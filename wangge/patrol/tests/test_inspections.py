@@ -120,6 +120,10 @@ def test_failed_items_become_cases_or_corrections_with_proof_and_a_retry_is_harm
     again = api.client.post("/api/v1/patrol/inspections", body, content_type="application/json", headers=headers)
     assert again.status_code == 200 and again.json()["id"] == data["id"]
     assert Case.objects.count() == cases_before + 2 and Inspection.objects.filter(rental=rental).count() == 1
+    # The same key for another inspection (here: started at another time) is refused, not answered.
+    later = {**body, "started_at": (timezone.now() - timedelta(minutes=5)).isoformat()}
+    reused = api.client.post("/api/v1/patrol/inspections", later, content_type="application/json", headers=headers)
+    assert reused.status_code == 409 and "Idempotency-Key" in reused.json()["detail"]
 
 
 @pytest.mark.django_db

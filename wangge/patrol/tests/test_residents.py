@@ -36,6 +36,18 @@ def test_a_new_tenant_is_registered_once_with_the_room_as_residence(api_as, room
     assert ChangeRecord.objects.filter(object_type__model="person", object_id=str(person.pk)).exists()
 
 
+def test_a_key_is_the_workers_own_and_reused_for_another_person_is_refused(api_as, room, make_building):
+    """Issue 13 item 5: keys are per account, and a replay must be the same registration."""
+    body = {"name": "李四", "person_type": "floating", "id_number": ID_B, "phone": "13900002222", "room": room.pk}
+    first = post(api_as("grid_manager"), body, "shared-1")
+    assert first.status_code == 201
+    other_room = make_building(name="另一栋").rooms.get(number="101")
+    other = {"name": "张三", "person_type": "floating", "id_number": ID_A, "room": other_room.pk}
+    reused = post(api_as("grid_manager"), other, "shared-1")
+    assert reused.status_code == 409 and "Idempotency-Key" in reused.json()["detail"]
+    assert not Person.objects.filter(name="张三").exists()
+
+
 def test_someone_already_registered_moves_in(api_as, make_person, make_building):
     person = make_person(ID_A)
     new_room = make_building(name="新楼").rooms.get(number="102")

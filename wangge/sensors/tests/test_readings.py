@@ -35,7 +35,7 @@ def test_an_alarm_opens_a_case_through_the_cases_intake(sensor):
     assert received.new_case and case.channel == Channel.SENSOR and case.status == Status.REPORTED
     assert case.area.code == "441900122002001" and case.matter_item.code == "manhole"
     assert "mh-001" in case.description and "31" in case.description
-    assert case.idempotency_key == "public:sensor:mh-001:m2"
+    assert case.idempotency_key == "system:sensor:mh-001:m2"
     assert CaseEvent.objects.filter(case=case, action="report").count() == 1
     assert Reading.objects.get(message_id="m2").case == case
 

@@ -1,0 +1,219 @@
+"""The transition table (action → from states → actor kinds) and transition(), which runs one."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.notify import actions as notify
+
+from .. import roles as R
+from ..models import (
+    ACTION_LABELS,
+    ACTIVE_ASSIGNMENT,
+    COMMAND_LEVELS,
+    OPEN_STATUSES,
+    AssignmentStatus,
+    Case,
+    CasePhoto,
+    ExtensionStatus,
+    Status,
+)
+from ..photos import resolve_for_action
+from .closing import _check_reopen, _step_close, _step_evaluate, _step_reopen, _step_verify_fail, _step_verify_pass
+from .common import _actor_role, _append_event, case_payload
+from .errors import NotPermitted, StaleVersion, TransitionNotAllowed
+from .handling import (
+    _step_accept,
+    _step_decide_extension,
+    _step_dispatch,
+    _step_feedback,
+    _step_request_extension,
+    _step_return,
+)
+from .triage import _step_escalate, _step_handle_on_site, _step_merge, _step_register, _step_reject
+
+# ---------------------------------------------------------------------------------------------
+# Transitions
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    from_statuses: tuple[str, ...]
+    actors: frozenset[str]
+
+    @property
+    def label(self):
+        return ACTION_LABELS[self.action]
+
+
+D, G, H, P, S = R.DISPATCHER, R.GRID_MANAGER, R.HANDLER, R.REPORTER, R.SYSTEM
+TRANSITIONS = {
+    t.action: t
+    for t in [
+        Transition("register", (Status.REPORTED,), frozenset({D})),
+        Transition("reject", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
+        Transition("handle_on_site", (Status.REPORTED, Status.REGISTERED), frozenset({G})),
+        Transition("dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D})),
+        Transition("accept", (Status.HANDLING,), frozenset({H})),
+        Transition("return", (Status.HANDLING,), frozenset({H})),
+        Transition("request_extension", (Status.HANDLING,), frozenset({H})),
+        Transition("decide_extension", (Status.HANDLING,), frozenset({D})),
+        Transition("feedback", (Status.HANDLING,), frozenset({H})),
+        Transition("escalate", OPEN_STATUSES, frozenset({D, S})),
+        Transition("verify_pass", (Status.VERIFYING,), frozenset({G})),
+        Transition("verify_fail", (Status.VERIFYING,), frozenset({G})),
+        Transition("close", OPEN_STATUSES, frozenset({D})),
+        Transition("evaluate", (Status.CLOSED,), frozenset({D, P})),
+        Transition("reopen", (Status.CLOSED,), frozenset({D})),
+        Transition("merge", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
+    ]
+}
+
+
+def allowed_actions(user, case: Case) -> list[Transition]:
+    """The actions this user may take on this case now (the page shows exactly these)."""
+    kinds = R.actor_kinds(user, case)
+    result = []
+    for t in TRANSITIONS.values():
+        if case.status in t.from_statuses and t.actors & kinds:
+            try:
+                STEP_CHECKS.get(t.action, lambda c, u: None)(case, user)
+            except (TransitionNotAllowed, NotPermitted):
+                continue
+            result.append(t)
+    return result
+
+
+def transition(case: Case | int, user, action: str, *, version: int | None, **params) -> Case:
+    """Carry out one action of the table. version: what the user saw; None only for the system."""
+    transition_ = TRANSITIONS.get(action)
+    if transition_ is None:
+        raise ValidationError({"action": _("Unknown action %(a)s.") % {"a": action}})
+    with transaction.atomic():
+        case_id = case.pk if isinstance(case, Case) else case
+        case = Case.objects.select_for_update().get(pk=case_id)
+        if version is not None and case.version != version:
+            raise StaleVersion(case.version)
+        kinds = {R.SYSTEM} if user is None else R.actor_kinds(user, case)
+        if not transition_.actors & kinds:
+            raise NotPermitted(_("Your role cannot %(a)s this case.") % {"a": str(transition_.label).lower()})
+        if case.status not in transition_.from_statuses:
+            raise TransitionNotAllowed(
+                _("A case that is %(s)s cannot be %(a)s.")
+                % {"s": case.get_status_display(), "a": str(transition_.label).lower()}
+            )
+        from_status = case.status
+        # Photos come only from the actor's own uploads or this case: never another case's evidence.
+        photos = resolve_for_action(case, user, params.get("photo_ids"))
+        step = STEPS[action](case, user, **params)
+        now = timezone.now()
+        updated = Case.objects.filter(pk=case.pk, version=case.version).update(
+            status=step.to_status,
+            version=F("version") + 1,
+            updated_at=now,
+            **_case_fields(case),
+        )
+        if updated != 1:  # belt and braces: the row lock should make this impossible
+            raise StaleVersion(Case.objects.get(pk=case.pk).version)
+        event = _append_event(
+            case,
+            action,
+            from_status,
+            step.to_status,
+            user,
+            params.get("as_role") or _actor_role(user),
+            note=step.note,
+            data=step.data,
+            public=step.public,
+            lat=params.get("lat"),
+            lng=params.get("lng"),
+        )
+        if photos:
+            CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
+        case.refresh_from_db()
+        for callback in step.notifications:
+            callback(case)
+        notify.emit_event(f"case.{action}", case_payload(case))
+        return case
+
+
+# Fields a step may change on the case object before transition() writes it.
+STEP_FIELDS = (
+    "outcome",
+    "outcome_reason",
+    "severity",
+    "category_id",
+    "matter_item_id",
+    "command_level",
+    "merged_into_id",
+    "dispatched_at",
+    "closed_at",
+    "handled_on_site",
+    "satisfaction",
+    "satisfaction_comment",
+    "dispatcher_rating",
+    "is_overdue",
+)
+
+
+def _case_fields(case: Case) -> dict:
+    return {f: getattr(case, f) for f in STEP_FIELDS}
+
+
+STEPS = {
+    "register": _step_register,
+    "reject": _step_reject,
+    "handle_on_site": _step_handle_on_site,
+    "dispatch": _step_dispatch,
+    "accept": _step_accept,
+    "return": _step_return,
+    "request_extension": _step_request_extension,
+    "decide_extension": _step_decide_extension,
+    "feedback": _step_feedback,
+    "escalate": _step_escalate,
+    "verify_pass": _step_verify_pass,
+    "verify_fail": _step_verify_fail,
+    "close": _step_close,
+    "evaluate": _step_evaluate,
+    "reopen": _step_reopen,
+    "merge": _step_merge,
+}
+
+
+def _check_assignment_state(statuses, unless_extension_waiting=False):
+    def check(case, user):
+        departments = R.handler_department_ids(user)
+        mine = case.assignments.filter(department_id__in=departments, status__in=statuses)
+        if unless_extension_waiting:
+            mine = mine.exclude(extension_status=ExtensionStatus.REQUESTED)
+        if not mine.exists():
+            raise TransitionNotAllowed()
+
+    return check
+
+
+def _check_extension_waiting(case, user):
+    if not case.assignments.filter(extension_status=ExtensionStatus.REQUESTED).exists():
+        raise TransitionNotAllowed()
+
+
+def _check_escalate(case, user):
+    if case.command_level == COMMAND_LEVELS[-1]:
+        raise TransitionNotAllowed()
+
+
+# Pre-checks that decide whether an action is offered at all (the page shows only these).
+STEP_CHECKS = {
+    "accept": _check_assignment_state([AssignmentStatus.PENDING]),
+    "return": _check_assignment_state(ACTIVE_ASSIGNMENT),
+    "request_extension": _check_assignment_state([AssignmentStatus.ACCEPTED], unless_extension_waiting=True),
+    "feedback": _check_assignment_state([AssignmentStatus.ACCEPTED]),
+    "decide_extension": _check_extension_waiting,
+    "escalate": _check_escalate,
+    "reopen": _check_reopen,
+}
