@@ -3,17 +3,20 @@ reading, open alarm and state as annotations (one query for a whole page), the l
 counts per state, a sensor's readings for its chart."""
 
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from wangge.accounts.scope import restrict
 from wangge.areas.models import Area, under
 from wangge.cases import queries as case_queries
 from wangge.cases.models import OPEN_STATUSES
+from wangge.insight import access
 
 from .models import Reading, Sensor
 
@@ -31,10 +34,14 @@ RANK_STATE = {rank: state for state, rank in STATE_RANK.items()}
 
 
 def sensors(user):
-    """The sensors in the user's jurisdiction (by the sensor's area path), with their area (not its
-    boundary: a list would read every grid's outline) and matter item."""
+    """The sensors a user may see, pages and API alike: command-center staff only (PermissionDenied
+    for others, the command pages' gate, insight.access), under the areas they command; with their
+    area (not its boundary: a list would read every grid's outline) and matter item."""
+    roots = access.command_areas(user)
+    if not roots:
+        raise PermissionDenied
     qs = Sensor.objects.select_related("area", "matter_item").defer("area__boundary")
-    return restrict(qs, user, "area_path")
+    return qs.filter(reduce(or_, (under("area_path", r.path) for r in roots)))
 
 
 def silent_since(now=None):

@@ -25,7 +25,7 @@ FILTERS = ["state", "kind", "area", "q"]
 
 @login_required
 def sensor_list(request):
-    widest = access.area_for(request.user, None)  # command-center staff only (403), as the command pages
+    widest = access.area_for(request.user, None)  # the map's outline (403 as queries.sensors for others)
     params = {f: request.GET.get(f, "").strip() for f in FILTERS}
     if params["state"] not in queries.STATE_RANK:
         params["state"] = ""
@@ -71,7 +71,6 @@ def sensor_list(request):
 
 @login_required
 def sensor_detail(request, code):
-    access.area_for(request.user, None)  # command-center staff only (403)
     found = queries.with_state(queries.sensors(request.user).select_related("address")).filter(code=code)
     sensor = queries.set_states(list(found))
     if not sensor:

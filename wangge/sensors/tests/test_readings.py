@@ -99,7 +99,8 @@ def test_an_inactive_sensor_is_unknown(sensor):
 def test_api_lists_sensors_in_scope_and_takes_readings_from_an_admin(sensor, api_as):
     sensor()
     assert [s["code"] for s in api_as("village_dispatcher").get("/api/v1/sensors").json()] == ["mh-001"]
-    assert api_as("grid_manager2").get("/api/v1/sensors/mh-001/readings").status_code == 404
+    assert api_as("liaobu_dispatcher").get("/api/v1/sensors/mh-001/readings").status_code == 404
+    assert api_as("grid_manager2").get("/api/v1/sensors/mh-001/readings").status_code == 403  # no sensor pages
     assert (
         api_as("village_dispatcher").post("/api/v1/sensors/mh-001/readings", {"id": "h1", "value": 2}).status_code
         == 403
