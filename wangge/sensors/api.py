@@ -27,6 +27,10 @@ class SensorOut(Schema):
     threshold: float
     direction: str
     is_active: bool
+    report_every: int | None
+    missing_readings: int | None = Field(
+        description="readings missing in the last hours (by its message counter, else by report_every); null: unknown"
+    )
 
 
 class ReadingIn(Schema):
@@ -52,10 +56,11 @@ class ReceivedOut(Schema):
     new_case: bool
 
 
-def sensor_out(s: Sensor) -> dict:
-    fields = ("code", "name", "kind", "lat", "lng", "metric", "threshold", "direction", "is_active")
+def sensor_out(s: Sensor, missing: dict) -> dict:
+    fields = ("code", "name", "kind", "lat", "lng", "metric", "threshold", "direction", "is_active", "report_every")
     return {
         **{f: getattr(s, f) for f in fields},
+        "missing_readings": missing.get(s.pk),
         "area_code": s.area.code if s.area_id else "",
         "matter_item": s.matter_item.code,
     }
@@ -67,7 +72,9 @@ def _sensors(user):
 
 @router.get("", response=list[SensorOut], summary="Sensors in your jurisdiction")
 def list_sensors(request):
-    return [sensor_out(s) for s in _sensors(request.user)]
+    rows = list(_sensors(request.user))
+    missing = queries.missing_readings(rows)
+    return [sensor_out(s, missing) for s in rows]
 
 
 @router.get("/{code}/readings", response=list[ReadingOut], summary="A sensor's latest readings (100)")

@@ -261,3 +261,31 @@ def test_a_sensor_case_links_its_sensor_only_for_those_who_may_open_it(four_stat
     for username, linked in (("village_dispatcher", True), ("grid_manager", False)):
         page = client_as(username).get(f"/cases/{case.pk}/")
         assert page.status_code == 200 and ("/sensors/a-alarm/" in page.content.decode()) == linked
+
+
+def test_missing_readings_by_sequence_number_and_by_interval_on_the_pages_and_the_api(sensor, client_as, api_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    sensor(code="by-seq")
+    for seq in (1, 2, 5, 6):  # 3 and 4 never arrived (the broker's queue overflowed, say)
+        actions.record_reading("by-seq", f"s{seq}", 1, now - timedelta(minutes=10 - seq), seq=seq)
+    s = sensor(code="by-interval", report_every=600)
+    Sensor.objects.filter(pk=s.pk).update(created_at=now - timedelta(days=3))
+    for minutes in (5, 15, 95):  # every 10 minutes over the last day: 144 expected, 3 came
+        actions.record_reading("by-interval", f"i{minutes}", 1, now - timedelta(minutes=minutes))
+    sensor(code="unknown")
+    actions.record_reading("unknown", "u1", 1)
+
+    listed = {s["code"]: s["missing_readings"] for s in api_as("village_dispatcher").get("/api/v1/sensors").json()}
+    assert listed == {"by-seq": 2, "by-interval": 144 - 1 - 3, "unknown": None}
+    page = client_as("village_dispatcher").get("/sensors/").content.decode()
+    assert 'data-missing="2"' in page and 'data-missing="140"' in page
+    detail = client_as("village_dispatcher").get("/sensors/by-seq/").content.decode()
+    assert '<dd id="missing-readings">2 ' in detail
+    # a late message fills its gap
+    actions.record_reading("by-seq", "s3", 1, now - timedelta(minutes=7), seq=3)
+    listed = {s["code"]: s["missing_readings"] for s in api_as("village_dispatcher").get("/api/v1/sensors").json()}
+    assert listed["by-seq"] == 1
