@@ -101,6 +101,7 @@ def test_sensor_messages_become_cases_and_none_are_lost_while_the_intake_is_down
 
 
 BURST = 1200
+KILL_EVERY = float(os.environ.get("WANGGE_TEST_KILL_EVERY", "0.3"))  # seconds between two rounds of kills
 
 
 def test_no_reading_is_lost_when_the_intakes_database_connection_is_killed(broker, publisher, city, sensor):
@@ -123,7 +124,7 @@ def test_no_reading_is_lost_when_the_intakes_database_connection_is_killed(broke
 
     def kill_connections():
         with psycopg.connect(**conninfo, autocommit=True) as killer:
-            while not stop.wait(0.3):
+            while not stop.wait(KILL_EVERY):
                 rows = killer.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
