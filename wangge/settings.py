@@ -279,6 +279,20 @@ IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", str(100 * 2**20
 # Exports of at most this many rows stream from the request; larger ones are written by the worker.
 EXPORT_SYNC_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_SYNC_MAX_ROWS", "5000"))
 
+# Trust under faults (issue 13 items 6, 7): periodic-task leases and heartbeats, sensor intake checks.
+INSTALLED_APPS += ["wangge.worker"]
+# A periodic task's lease lasts this long past its last heartbeat: a killed worker's lease ends then.
+WORKER_LEASE_SECONDS = int(os.environ.get("WANGGE_WORKER_LEASE_SECONDS", "45"))
+# A periodic task is late (/readyz 503, alert to administrators) when it has not run for its period + this.
+WORKER_LATE_MINUTES = float(os.environ.get("WANGGE_WORKER_LATE_MINUTES", "5"))
+# Tests only: a file naming a periodic task; while it exists, that task's run waits inside its lease.
+WORKER_TEST_HOLD_FILE = os.environ.get("WANGGE_WORKER_TEST_HOLD_FILE", "")
+# Sensor readings: how far ahead of the server's clock a sensor's time may be; values beyond this
+# magnitude are refused for sensors without their own valid range; the window that counts missing readings.
+SENSOR_CLOCK_SKEW_SECONDS = int(os.environ.get("WANGGE_SENSOR_CLOCK_SKEW_SECONDS", "300"))
+SENSOR_VALUE_LIMIT = float(os.environ.get("WANGGE_SENSOR_VALUE_LIMIT", "1e9"))
+SENSOR_GAP_WINDOW_HOURS = float(os.environ.get("WANGGE_SENSOR_GAP_WINDOW_HOURS", "24"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,7 @@ from django.views.static import serve
 
 from wangge.api import api
 from wangge.web import views
+from wangge.worker.views import readyz
 
 urlpatterns = [
     # First: the API serves phones and other systems at volume, and Django tries patterns in order.
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.password_change, name="password_change"),
     path("profile/", views.profile, name="profile"),

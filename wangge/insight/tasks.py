@@ -1,14 +1,16 @@
 """Background jobs of the insight app, run by the worker (huey)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from wangge.worker.lease import periodic
 
 from . import facts, live
 
 
-@db_periodic_task(crontab(minute="*"))
-@lock_task("insight-refresh-figures")
+@periodic("insight-refresh-figures", crontab(minute="*"), every=timedelta(minutes=1))
 def refresh_figures():
     """Every minute: recompute the days whose cases changed (the first run builds them all)."""
     if facts.needs_first_build():
@@ -16,7 +18,7 @@ def refresh_figures():
     return {"days": [str(d) for d in facts.refresh_dirty()]}
 
 
-@db_periodic_task(crontab(minute="*/10"))
+@periodic("insight-prune-live-events", crontab(minute="*/10"), every=timedelta(minutes=10))
 def prune_live_events():
     """The database broker keeps an hour of events: pages away longer reload their data."""
     if settings.LIVE_BROKER == "database":

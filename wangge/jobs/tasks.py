@@ -1,9 +1,12 @@
 """Background work of the jobs app, run by the worker (huey)."""
 
+from datetime import timedelta
+
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from wangge.history.context import change_context
+from wangge.worker.lease import periodic
 
 from . import actions
 
@@ -15,7 +18,7 @@ def run_job(job_id):
         actions.run(job_id)
 
 
-@db_periodic_task(crontab(minute="23"))
+@periodic("jobs-clean-up", crontab(minute="23"), every=timedelta(hours=1))
 def clean_up_jobs():
     """Every hour: drop old finished jobs and their files, fail jobs a stopped worker left running."""
     return actions.clean_up()

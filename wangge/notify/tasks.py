@@ -1,7 +1,11 @@
 """Background jobs of the notify app, run by the worker (huey)."""
 
+from datetime import timedelta
+
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
+
+from wangge.worker.lease import periodic
 
 from .actions import deliver_due
 
@@ -12,7 +16,7 @@ def deliver_notifications(ids=None):
     return deliver_due(ids=ids)
 
 
-@db_periodic_task(crontab(minute="*"))
+@periodic("notify-deliver-due", crontab(minute="*"), every=timedelta(minutes=1))
 def deliver_due_notifications():
     """Every minute: send whatever is due, retries included, and anything a stopped worker missed."""
     return deliver_due()

@@ -6,10 +6,12 @@ changes nothing; a reading past the threshold opens a case through cases.actions
 open case: then the reading joins that case and nothing new is reported.
 """
 
+import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,6 +24,8 @@ from wangge.history.actions import record_change, snapshot
 from wangge.history.models import ChangeAction
 
 from .models import Reading, Sensor
+
+logger = logging.getLogger(__name__)
 
 
 def place(sensor: Sensor) -> None:
@@ -61,31 +65,57 @@ class Received:
     new_case: bool = False
 
 
-def _check(code, message_id, value, measured_at):
+SEQ_MAX = 2**63 - 1
+
+
+def _plain_number(value) -> bool:
+    """A JSON number: not a boolean (True is an int in Python), not a string."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check(code, message_id, value, measured_at, seq=None):
+    """The reading as stored, or ValidationError naming each bad field (and a log line saying why):
+    a sensor that sends true, "12", NaN, an impossible value or a time far ahead is faulty, and its
+    reading must not count as a sign of life nor raise an alarm."""
     errors = {}
-    if not isinstance(message_id, str | int) or not str(message_id).strip():
+    if isinstance(message_id, bool) or not isinstance(message_id, str | int) or not str(message_id).strip():
         errors["id"] = _("Every message needs an id.")
     elif len(str(message_id)) > 100:
         errors["id"] = _("At most 100 characters.")
-    try:
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValueError
-    except (TypeError, ValueError):
+    if not _plain_number(value) or not math.isfinite(value):
         errors["value"] = _("The value must be a number.")
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= SEQ_MAX):
+        errors["seq"] = _("The sequence number must be a whole number, 0 or more.")
     if measured_at is not None and not isinstance(measured_at, datetime):
         try:
-            measured_at = datetime.fromisoformat(str(measured_at))
+            if not isinstance(measured_at, str):
+                raise ValueError
+            measured_at = datetime.fromisoformat(measured_at)
         except ValueError:
             errors["at"] = _("Give the time as ISO 8601, e.g. 2026-05-01T08:30:00+08:00.")
-    if isinstance(measured_at, datetime) and timezone.is_naive(measured_at):
-        measured_at = timezone.make_aware(measured_at)
+    if isinstance(measured_at, datetime):
+        if timezone.is_naive(measured_at):
+            measured_at = timezone.make_aware(measured_at)
+        ahead = timedelta(seconds=settings.SENSOR_CLOCK_SKEW_SECONDS)
+        if measured_at > timezone.now() + ahead:
+            errors["at"] = _("The time is in the future: check the sensor's clock.")
     sensor = Sensor.objects.filter(code=code, is_active=True).select_related("matter_item", "address").first()
     if sensor is None:
         errors["sensor"] = _("Unknown sensor %(code)s.") % {"code": code}
+    elif "value" not in errors:
+        low, high = sensor.valid_min, sensor.valid_max
+        if low is None and high is None:
+            low, high = -settings.SENSOR_VALUE_LIMIT, settings.SENSOR_VALUE_LIMIT
+        if (low is not None and value < low) or (high is not None and value > high):
+            errors["value"] = _("%(value)s is outside this sensor's valid range (%(low)s to %(high)s).") % {
+                "value": f"{value:g}",
+                "low": "—" if low is None else f"{low:g}",
+                "high": "—" if high is None else f"{high:g}",
+            }
     if errors:
+        logger.warning("sensor reading of %s refused: %s", code, {k: str(v) for k, v in errors.items()})
         raise ValidationError(errors)
-    return sensor, str(message_id).strip(), value, measured_at or timezone.now()
+    return sensor, str(message_id).strip(), float(value), measured_at or timezone.now()
 
 
 def open_alarm(sensor: Sensor) -> Case | None:
@@ -94,8 +124,8 @@ def open_alarm(sensor: Sensor) -> Case | None:
     return Case.objects.filter(pk__in=case_ids, status__in=OPEN_STATUSES).order_by("-created_at").first()
 
 
-def record_reading(code: str, message_id, value, measured_at=None) -> Received:
-    sensor, message_id, value, measured_at = _check(code, message_id, value, measured_at)
+def record_reading(code: str, message_id, value, measured_at=None, seq=None) -> Received:
+    sensor, message_id, value, measured_at = _check(code, message_id, value, measured_at, seq)
     seen = Reading.objects.filter(sensor=sensor, message_id=message_id).select_related("case").first()
     if seen is not None:
         return Received(seen, new=False, case=seen.case)
@@ -105,7 +135,7 @@ def record_reading(code: str, message_id, value, measured_at=None) -> Received:
             # One reading of a sensor at a time: two alarms at once must not open two cases.
             Sensor.objects.select_for_update().filter(pk=sensor.pk).first()
             reading = Reading.objects.create(
-                sensor=sensor, message_id=message_id, value=value, measured_at=measured_at, is_alarm=alarm
+                sensor=sensor, message_id=message_id, seq=seq, value=value, measured_at=measured_at, is_alarm=alarm
             )
             received = Received(reading, new=True)
             if alarm:

@@ -4,6 +4,7 @@ readings are only looked at."""
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
+from django.utils.translation import gettext_lazy as _
 
 from wangge.history.admin import ReadOnlyAdminMixin
 
@@ -16,11 +17,14 @@ class SensorForm(ModelForm):
         model = Sensor
         fields = [
             *("code", "name", "kind", "lat", "lng", "address", "matter_item", "metric", "threshold", "direction"),
-            "is_active",
+            *("valid_min", "valid_max", "report_every", "is_active"),
         ]
 
     def clean(self):
         data = super().clean()
+        low, high = data.get("valid_min"), data.get("valid_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("valid_max", _("The highest valid value is below the lowest."))
         if not self.errors:
             sensor = self.instance
             for field, value in data.items():
@@ -34,7 +38,7 @@ class SensorForm(ModelForm):
 
 class ReadingInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Reading
-    fields = ["message_id", "value", "measured_at", "received_at", "is_alarm", "case"]
+    fields = ["message_id", "seq", "value", "measured_at", "received_at", "is_alarm", "case"]
     readonly_fields = fields
     extra = 0
     max_num = 0

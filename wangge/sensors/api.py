@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from wangge.accounts.scope import is_admin
 
@@ -27,16 +27,22 @@ class SensorOut(Schema):
     threshold: float
     direction: str
     is_active: bool
+    report_every: int | None
+    missing_readings: int | None = Field(
+        description="readings missing in the last hours (by its message counter, else by report_every); null: unknown"
+    )
 
 
 class ReadingIn(Schema):
     id: str
-    value: float
-    at: datetime | None = None
+    value: float = Field(strict=True, description='a JSON number: true, "12" and the like are refused')
+    at: datetime | None = Field(None, description="when measured; at most the allowed skew ahead of the server")
+    seq: int | None = Field(None, strict=True, ge=0, description="the sensor's message counter, if it keeps one")
 
 
 class ReadingOut(Schema):
     message_id: str
+    seq: int | None
     value: float
     measured_at: datetime
     received_at: datetime
@@ -50,10 +56,11 @@ class ReceivedOut(Schema):
     new_case: bool
 
 
-def sensor_out(s: Sensor) -> dict:
-    fields = ("code", "name", "kind", "lat", "lng", "metric", "threshold", "direction", "is_active")
+def sensor_out(s: Sensor, missing: dict) -> dict:
+    fields = ("code", "name", "kind", "lat", "lng", "metric", "threshold", "direction", "is_active", "report_every")
     return {
         **{f: getattr(s, f) for f in fields},
+        "missing_readings": missing.get(s.pk),
         "area_code": s.area.code if s.area_id else "",
         "matter_item": s.matter_item.code,
     }
@@ -65,7 +72,9 @@ def _sensors(user):
 
 @router.get("", response=list[SensorOut], summary="Sensors in your jurisdiction")
 def list_sensors(request):
-    return [sensor_out(s) for s in _sensors(request.user)]
+    rows = list(_sensors(request.user))
+    missing = queries.missing_readings(rows)
+    return [sensor_out(s, missing) for s in rows]
 
 
 @router.get("/{code}/readings", response=list[ReadingOut], summary="A sensor's latest readings (100)")
@@ -73,7 +82,7 @@ def list_readings(request, code: str):
     sensor = get_object_or_404(_sensors(request.user), code=code)
     return [
         {
-            **{f: getattr(r, f) for f in ("message_id", "value", "measured_at", "received_at", "is_alarm")},
+            **{f: getattr(r, f) for f in ("message_id", "seq", "value", "measured_at", "received_at", "is_alarm")},
             "case": r.case_id,
         }
         for r in sensor.readings.all()[:100]
@@ -86,6 +95,6 @@ def post_reading(request, code: str, payload: ReadingIn):
     if not is_admin(request.user):
         raise PermissionDenied("only an administrator's token may post sensor readings")
     get_object_or_404(_sensors(request.user), code=code)
-    received = actions.record_reading(code, payload.id, payload.value, payload.at)
+    received = actions.record_reading(code, payload.id, payload.value, payload.at, payload.seq)
     body = {"new": received.new, "case": received.case.pk if received.case else None, "new_case": received.new_case}
     return Status(201 if received.new else 200, body)

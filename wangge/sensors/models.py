@@ -46,6 +46,18 @@ class Sensor(models.Model):
     threshold = models.FloatField(_("threshold"))
     direction = models.CharField(_("alarm when"), max_length=10, choices=Direction.choices, default=Direction.ABOVE)
     is_active = models.BooleanField(_("active"), default=True)
+    valid_min = models.FloatField(
+        _("lowest valid value"), null=True, blank=True, help_text=_("Readings below it are refused as faulty.")
+    )
+    valid_max = models.FloatField(
+        _("highest valid value"), null=True, blank=True, help_text=_("Readings above it are refused as faulty.")
+    )
+    report_every = models.PositiveIntegerField(
+        _("reports every (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("How often it sends a reading; missing readings are counted against it."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -65,6 +77,8 @@ class Reading(models.Model):
 
     sensor = models.ForeignKey(Sensor, verbose_name=_("sensor"), on_delete=models.CASCADE, related_name="readings")
     message_id = models.CharField(_("message id"), max_length=100)
+    # The sensor's own message counter, when its payload carries one ("seq"): jumps are missing readings.
+    seq = models.PositiveBigIntegerField(_("sequence number"), null=True, blank=True)
     value = models.FloatField(_("value"))
     measured_at = models.DateTimeField(_("measured at"))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)

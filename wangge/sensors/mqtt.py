@@ -2,7 +2,14 @@
 settings.SENSOR_MQTT_TOPIC (default wangge/sensors/+/readings; the + is the sensor code) on
 settings.SENSOR_MQTT_URL, with QoS 1 and a persistent session, so the broker keeps the messages
 that arrive while the intake is stopped. Payload: JSON {"id": message id, "value": number,
-"at": ISO 8601 time (optional)}. Bad messages are logged and dropped; the loop never dies on one.
+"at": ISO 8601 time (optional), "seq": the sensor's message counter (optional)}.
+
+A message is acknowledged only once its reading is stored (manual acks): when the database is away
+(a dropped connection, a restart) the intake closes the broken connection and tries again with a
+growing pause, and a message it could not store is sent again by the broker. A message that is
+invalid (not JSON, unknown sensor, bad value) is logged with its reason and acknowledged: sending it
+again would not make it valid. Configure the broker so that it keeps what arrives while the intake is
+down (deploy/mosquitto/wangge.conf, docs/operations.md).
 """
 
 import json
@@ -13,7 +20,7 @@ from urllib.parse import urlparse
 import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection, connections
 
 from . import actions
 
@@ -29,22 +36,58 @@ def sensor_code(topic: str, pattern: str) -> str:
 
 
 def handle(topic: str, payload: bytes, pattern: str) -> actions.Received | None:
-    """One message → record_reading; None (and a log line) when the message is unusable."""
+    """One message → record_reading; None (and a log line) when the message is invalid. A database
+    error is raised (the caller retries: the reading is not stored)."""
     try:
         code = sensor_code(topic, pattern)
         data = json.loads(payload.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("the payload is not a JSON object")
-        return actions.record_reading(code, data.get("id"), data.get("value"), data.get("at"))
+        return actions.record_reading(code, data.get("id"), data.get("value"), data.get("at"), data.get("seq"))
     except (ValueError, UnicodeDecodeError) as exc:
         logger.warning("sensor message on %s refused: %s", topic, exc)
-    except ValidationError as exc:
-        logger.warning("sensor message on %s refused: %s", topic, exc.message_dict)
-    except Exception:
-        logger.exception("sensor message on %s failed", topic)
+    except ValidationError:
+        pass  # record_reading logged the reason
     finally:
         close_old_connections()
     return None
+
+
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 10.0
+
+
+class Stopped(Exception):
+    """The intake stops while the database is away: the message stays unacknowledged."""
+
+
+def _drop_connection() -> None:
+    """Close this thread's database connection, broken or not; the next query opens a new one."""
+    try:
+        connection.close()
+    except DatabaseError:
+        pass
+
+
+def store(topic: str, payload: bytes, pattern: str, stopping: threading.Event | None = None):
+    """handle() until the reading is stored or refused: transient database errors (the connection
+    dropped, the server restarting, SQLite busy) are retried with a growing pause; any other error
+    is logged with the message and given up (a bug would otherwise block the queue forever)."""
+    stopping = stopping or threading.Event()
+    pause = RETRY_FIRST_SECONDS
+    while True:
+        try:
+            return handle(topic, payload, pattern)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("sensor message on %s not stored yet (database: %s); again in %.1f s", topic, exc, pause)
+            _drop_connection()
+            if stopping.wait(pause):
+                raise Stopped from exc
+            pause = min(pause * 2, RETRY_MAX_SECONDS)
+        except Exception:
+            logger.exception("sensor message on %s failed and is dropped: %r", topic, payload[:500])
+            _drop_connection()
+            return None
 
 
 class MqttIntake:
@@ -55,7 +98,9 @@ class MqttIntake:
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id or settings.SENSOR_MQTT_CLIENT_ID,
             clean_session=False,  # the broker keeps our subscription and QoS 1 messages while we are away
+            manual_ack=True,  # acknowledged once stored (store()), not when received
         )
+        self.stopping = threading.Event()
         if self.url.username:
             self.client.username_pw_set(self.url.username, self.url.password)
         if self.url.scheme == "mqtts":
@@ -76,7 +121,11 @@ class MqttIntake:
         logger.info("subscribed to %s on %s", self.topic, self.url.geturl())
 
     def _on_message(self, client, userdata, message):
-        handle(message.topic, message.payload, self.topic)
+        try:
+            store(message.topic, message.payload, self.topic, self.stopping)
+        except Stopped:
+            return  # not acknowledged: the broker sends it again to the next session
+        client.ack(message.mid, message.qos)
 
     def _connect(self):
         port = self.url.port or (8883 if self.url.scheme == "mqtts" else 1883)
@@ -88,6 +137,7 @@ class MqttIntake:
         self.client.loop_start()
 
     def stop(self):
+        self.stopping.set()
         self.client.disconnect()
         self.client.loop_stop()
 

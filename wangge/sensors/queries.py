@@ -3,17 +3,20 @@ reading, open alarm and state as annotations (one query for a whole page), the l
 counts per state, a sensor's readings for its chart."""
 
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from wangge.accounts.scope import restrict
 from wangge.areas.models import Area, under
 from wangge.cases import queries as case_queries
 from wangge.cases.models import OPEN_STATUSES
+from wangge.insight import access
 
 from .models import Reading, Sensor
 
@@ -31,10 +34,14 @@ RANK_STATE = {rank: state for state, rank in STATE_RANK.items()}
 
 
 def sensors(user):
-    """The sensors in the user's jurisdiction (by the sensor's area path), with their area (not its
-    boundary: a list would read every grid's outline) and matter item."""
+    """The sensors a user may see, pages and API alike: command-center staff only (PermissionDenied
+    for others, the command pages' gate, insight.access), under the areas they command; with their
+    area (not its boundary: a list would read every grid's outline) and matter item."""
+    roots = access.command_areas(user)
+    if not roots:
+        raise PermissionDenied
     qs = Sensor.objects.select_related("area", "matter_item").defer("area__boundary")
-    return restrict(qs, user, "area_path")
+    return qs.filter(reduce(or_, (under("area_path", r.path) for r in roots)))
 
 
 def silent_since(now=None):
@@ -119,3 +126,39 @@ def raised_cases(user, sensor, limit=5):
     """The latest cases this sensor's alarms raised, of those the user may see."""
     case_ids = Reading.objects.filter(sensor=sensor, case__isnull=False).values("case")
     return case_queries.case_list(user).filter(pk__in=case_ids).order_by("-created_at")[:limit]
+
+
+def missing_readings(rows, now=None) -> dict[int, int | None]:
+    """{sensor id: readings missing in the last SENSOR_GAP_WINDOW_HOURS} for these sensors, in one
+    query. By the sensor's message counter when its readings carry one (seq 5 after seq 2: two
+    missing, even when the broker dropped them), else by how often it should report (report_every;
+    the last expected one may still be on its way); None for a sensor with neither."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=settings.SENSOR_GAP_WINDOW_HOURS)
+    sensors = {s.pk: s for s in rows}
+    figures = {
+        row["sensor"]: row
+        for row in Reading.objects.filter(sensor__in=list(sensors), measured_at__gte=since)
+        .values("sensor")
+        .annotate(n=Count("id"), seqs=Count("seq", distinct=True), low=Min("seq"), high=Max("seq"))
+    }
+    missing = {}
+    for pk, sensor in sensors.items():
+        row = figures.get(pk) or {"n": 0, "seqs": 0}
+        if row["seqs"]:
+            missing[pk] = row["high"] - row["low"] + 1 - row["seqs"]
+        elif sensor.report_every:
+            start = max(since, sensor.created_at)
+            expected = int((now - start).total_seconds() // sensor.report_every)
+            missing[pk] = max(0, expected - 1 - row["n"])
+        else:
+            missing[pk] = None
+    return missing
+
+
+def set_missing(rows, now=None):
+    """sensor.missing (missing_readings) for each row."""
+    missing = missing_readings(rows, now)
+    for sensor in rows:
+        sensor.missing = missing[sensor.pk]
+    return rows

@@ -25,7 +25,7 @@ FILTERS = ["state", "kind", "area", "q"]
 
 @login_required
 def sensor_list(request):
-    widest = access.area_for(request.user, None)  # command-center staff only (403), as the command pages
+    widest = access.area_for(request.user, None)  # the map's outline (403 as queries.sensors for others)
     params = {f: request.GET.get(f, "").strip() for f in FILTERS}
     if params["state"] not in queries.STATE_RANK:
         params["state"] = ""
@@ -34,7 +34,7 @@ def sensor_list(request):
     counts = queries.state_counts(without_state)
     rows = queries.filter_sensors(without_state, state=params["state"]).order_by("state_rank", "code")
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = queries.set_states(list(page.object_list))
+    page.object_list = queries.set_missing(queries.set_states(list(page.object_list)))
     query = request.GET.copy()
     query.pop("page", None)  # the pager's
     tab_query = query.copy()
@@ -65,15 +65,15 @@ def sensor_list(request):
             "points": points,
             "outline": params["area"] if params["area"] and points else widest.code,  # the map's boundaries
             "silent_hours": settings.SENSOR_SILENT_HOURS,
+            "gap_hours": settings.SENSOR_GAP_WINDOW_HOURS,
         },
     )
 
 
 @login_required
 def sensor_detail(request, code):
-    access.area_for(request.user, None)  # command-center staff only (403)
     found = queries.with_state(queries.sensors(request.user).select_related("address")).filter(code=code)
-    sensor = queries.set_states(list(found))
+    sensor = queries.set_missing(queries.set_states(list(found)))
     if not sensor:
         raise Http404
     sensor = sensor[0]
@@ -98,5 +98,6 @@ def sensor_detail(request, code):
             "readings": sensor.readings.select_related("case").order_by("-measured_at", "-id")[:20],
             "point": json.dumps([sensor.lat, sensor.lng]) if sensor.lat is not None else "",
             "silent_hours": settings.SENSOR_SILENT_HOURS,
+            "gap_hours": settings.SENSOR_GAP_WINDOW_HOURS,
         },
     )

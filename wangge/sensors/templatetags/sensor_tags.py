@@ -2,6 +2,7 @@
 see that sensor), as a line of the case's facts; nothing, and no query, for other channels."""
 
 from django import template
+from django.core.exceptions import PermissionDenied
 
 from wangge.cases.models import Channel
 
@@ -17,5 +18,8 @@ def case_sensor(context, case):
     if case.channel == Channel.SENSOR:
         user = context["request"].user
         sensor_ids = Reading.objects.filter(case=case).values("sensor")
-        sensor = queries.sensors(user).filter(pk__in=sensor_ids).first()
+        try:
+            sensor = queries.sensors(user).filter(pk__in=sensor_ids).first()
+        except PermissionDenied:  # no sensor pages for this user: no link to one
+            sensor = None
     return {"sensor": sensor}

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 import pytest
+from django.db import connection
 
 from wangge.cases.models import Case, Channel
 from wangge.sensors.models import Reading
@@ -73,6 +74,8 @@ def test_sensor_messages_become_cases_and_none_are_lost_while_the_intake_is_down
         send("mh-001", {"id": "m2", "value": 40})  # the broker delivered it twice
         send("mh-001", b"not json")  # dropped, the loop goes on
         send("nobody", {"id": "z", "value": 99})  # unknown sensor, dropped
+        send("mh-001", {"id": "f1", "value": 1, "at": "2099-05-01T08:30:00+08:00"})  # a clock far ahead: refused
+        send("mh-001", {"id": "f2", "value": True})  # not a number: refused
         send("mh-001", {"id": "m3", "value": 50})  # still alarming: joins the open case
         wait_until(lambda: Reading.objects.filter(message_id="m3").exists(), "m3")
     finally:
@@ -95,3 +98,69 @@ def test_sensor_messages_become_cases_and_none_are_lost_while_the_intake_is_down
         cleaner.connect(url.hostname, url.port or 1883)
         cleaner.disconnect()
     assert Reading.objects.count() == 4 and Case.objects.filter(channel=Channel.SENSOR).count() == 1
+
+
+BURST = 1200
+KILL_EVERY = float(os.environ.get("WANGGE_TEST_KILL_EVERY", "1"))  # seconds between two rounds of kills
+
+
+def test_no_reading_is_lost_when_the_intakes_database_connection_is_killed(broker, publisher, city, sensor):
+    """A burst of readings while every database connection but the killer's is terminated every
+    second (pg_terminate_backend): each message is acknowledged only once stored, so none is lost."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIPPED: pg_terminate_backend needs PostgreSQL (run with DATABASE_URL=postgres://…)")
+    import threading
+
+    import psycopg
+
+    sensor()
+    prefix = f"wangge-test-{uuid.uuid4().hex[:8]}"
+    topic, client_id = f"{prefix}/sensors/+/readings", f"{prefix}-intake"
+    db = connection.settings_dict
+    conninfo = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432}
+    if db["PASSWORD"]:
+        conninfo["password"] = db["PASSWORD"]
+    stop, kills = threading.Event(), []
+
+    def kill_connections():
+        with psycopg.connect(**conninfo, autocommit=True) as killer:
+            while not stop.wait(KILL_EVERY):
+                rows = killer.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+                kills.extend(r for r in rows if r[0])
+
+    def stored():
+        while True:
+            try:
+                return Reading.objects.filter(message_id__startswith="b").count()
+            except Exception:  # the test's own connection was terminated too
+                connection.close()
+
+    intake = start_intake(broker, topic, client_id)
+    killer = threading.Thread(target=kill_connections, daemon=True)
+    killer.start()
+    try:
+        for i in range(BURST):
+            value = 40 if i % 300 == 299 else 3  # a few alarms: the case path is killed too
+            body = json.dumps({"id": f"b{i}", "value": value, "seq": i}).encode()
+            publisher.publish(f"{prefix}/sensors/mh-001/readings", body, qos=1).wait_for_publish(5)
+            if i % 100 == 99:  # keep the broker's queue for us well under its limit (1,000 by default)
+                wait_until(lambda i=i: stored() >= i - 400, f"the intake to follow ({i})", 300)
+        wait_until(lambda: stored() >= BURST, "every reading of the burst", 300)
+    finally:
+        stop.set()
+        killer.join()
+        intake.stop()
+        cleaner = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        url = urlparse(broker)
+        cleaner.connect(url.hostname, url.port or 1883)
+        cleaner.disconnect()
+        connection.close()
+    lost = BURST - stored()
+    print(f"\n{BURST} readings, {len(kills)} connections terminated, {lost} lost")
+    assert kills, "no connection was terminated: the test proved nothing"
+    assert lost == 0
+    assert Reading.objects.filter(message_id__startswith="b").values("seq").distinct().count() == BURST
+    assert Case.objects.filter(channel=Channel.SENSOR).count() == 1

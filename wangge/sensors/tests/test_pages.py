@@ -216,3 +216,76 @@ def test_the_list_is_paginated_and_keeps_its_filters(four_states, client_as, mon
     assert tab_counts(second)["all"] == 4  # the counts are of every page
     silent = client.get("/sensors/", {"state": "silent", "page": 1}).content.decode()
     assert 'data-state="silent">' in silent and "page=" not in silent.split('id="state-tabs"')[1].split("</nav>")[0]
+
+
+# One rule for the pages and the API (queries.sensors): command-center staff, by the areas they command.
+@pytest.mark.parametrize(
+    ("username", "sees"),
+    [
+        ("village_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off"}),
+        ("town_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+        ("leader", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+        ("city_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+        ("liaobu_dispatcher", set()),
+        ("admin", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+        ("grid_manager", None),
+        ("grid_manager2", None),
+        ("fire_handler", None),
+        ("landlord", None),
+        ("citizen", None),
+    ],
+)
+def test_the_api_and_the_pages_follow_one_rule(four_states, client_as, api_as, username, sees):
+    """None: 403 everywhere (today a department handler read every city sensor and its alarm cases)."""
+    api, client = api_as(username), client_as(username)
+    listed = api.get("/api/v1/sensors")
+    page = client.get("/sensors/")
+    if sees is None:
+        assert (listed.status_code, page.status_code) == (403, 403)
+        for code in ("a-alarm", "b-normal"):
+            assert api.get(f"/api/v1/sensors/{code}/readings").status_code == 403
+            assert client.get(f"/sensors/{code}/").status_code == 403
+        return
+    assert listed.status_code == 200 and page.status_code == 200
+    assert {s["code"] for s in listed.json()} == set(rows(page)) == sees
+    for code in ("a-alarm", "b-normal"):
+        expected = 200 if code in sees else 404
+        assert api.get(f"/api/v1/sensors/{code}/readings").status_code == expected
+        assert client.get(f"/sensors/{code}/").status_code == expected
+
+
+def test_a_sensor_case_links_its_sensor_only_for_those_who_may_open_it(four_states, client_as):
+    from wangge.sensors.models import Reading
+
+    case = Reading.objects.filter(case__isnull=False).first().case
+    for username, linked in (("village_dispatcher", True), ("grid_manager", False)):
+        page = client_as(username).get(f"/cases/{case.pk}/")
+        assert page.status_code == 200 and ("/sensors/a-alarm/" in page.content.decode()) == linked
+
+
+def test_missing_readings_by_sequence_number_and_by_interval_on_the_pages_and_the_api(sensor, client_as, api_as):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    sensor(code="by-seq")
+    for seq in (1, 2, 5, 6):  # 3 and 4 never arrived (the broker's queue overflowed, say)
+        actions.record_reading("by-seq", f"s{seq}", 1, now - timedelta(minutes=10 - seq), seq=seq)
+    s = sensor(code="by-interval", report_every=600)
+    Sensor.objects.filter(pk=s.pk).update(created_at=now - timedelta(days=3))
+    for minutes in (5, 15, 95):  # every 10 minutes over the last day: 144 expected, 3 came
+        actions.record_reading("by-interval", f"i{minutes}", 1, now - timedelta(minutes=minutes))
+    sensor(code="unknown")
+    actions.record_reading("unknown", "u1", 1)
+
+    listed = {s["code"]: s["missing_readings"] for s in api_as("village_dispatcher").get("/api/v1/sensors").json()}
+    assert listed == {"by-seq": 2, "by-interval": 144 - 1 - 3, "unknown": None}
+    page = client_as("village_dispatcher").get("/sensors/").content.decode()
+    assert 'data-missing="2"' in page and 'data-missing="140"' in page
+    detail = client_as("village_dispatcher").get("/sensors/by-seq/").content.decode()
+    assert '<dd id="missing-readings">2 ' in detail
+    # a late message fills its gap
+    actions.record_reading("by-seq", "s3", 1, now - timedelta(minutes=7), seq=3)
+    listed = {s["code"]: s["missing_readings"] for s in api_as("village_dispatcher").get("/api/v1/sensors").json()}
+    assert listed["by-seq"] == 1

@@ -79,6 +79,13 @@ def test_a_below_threshold_sensor_alarms_low_values(sensor):
         ("mh-001", "m", "hot", None, "value"),
         ("mh-001", "m", float("nan"), None, "value"),
         ("mh-001", "m", 1, "yesterday", "at"),
+        ("mh-001", "m", True, None, "value"),
+        ("mh-001", "m", "12", None, "value"),
+        ("mh-001", "m", float("inf"), None, "value"),
+        ("mh-001", "m", 2e9, None, "value"),  # beyond SENSOR_VALUE_LIMIT
+        ("mh-001", "m", 1, "2099-05-01T08:30:00+08:00", "at"),  # made a dead sensor look alive until 2099
+        ("mh-001", "m", 1, 1714523400, "at"),
+        ("mh-001", True, 1, None, "id"),
     ],
 )
 def test_bad_readings_name_the_field(sensor, code, message_id, value, at, field):
@@ -87,6 +94,42 @@ def test_bad_readings_name_the_field(sensor, code, message_id, value, at, field)
         actions.record_reading(code, message_id, value, at)
     assert field in exc.value.message_dict
     assert not Reading.objects.exists()
+
+
+def test_a_time_a_little_ahead_is_taken_and_the_sensors_own_range_is_kept(sensor, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SENSOR_CLOCK_SKEW_SECONDS = 300
+    sensor(valid_min=0, valid_max=90)
+    assert actions.record_reading("mh-001", "m1", 3, timezone.now() + timedelta(seconds=200)).new
+    with pytest.raises(ValidationError) as exc:
+        actions.record_reading("mh-001", "m2", 3, timezone.now() + timedelta(seconds=400))
+    assert "at" in exc.value.message_dict
+    for bad in (-1, 91):
+        with pytest.raises(ValidationError) as exc:
+            actions.record_reading("mh-001", f"m{bad}", bad)
+        assert "value" in exc.value.message_dict
+    assert actions.record_reading("mh-001", "m3", 90).new
+    assert Reading.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"id": "h", "value": True}, 422, "value"),
+        ({"id": "h", "value": "12"}, 422, "value"),
+        ({"id": "h", "value": 1, "seq": -3}, 422, "seq"),
+        ({"id": "h", "value": 1, "at": "2099-01-01T00:00:00+08:00"}, 400, "at"),
+        ({"id": "h", "value": 2e9}, 400, "value"),
+    ],
+)
+def test_the_api_refuses_a_bad_reading_naming_the_field(sensor, api_as, body, status, field):
+    sensor()
+    r = api_as("admin").post("/api/v1/sensors/mh-001/readings", body)
+    assert r.status_code == status, r.content
+    assert field in r.content.decode() and not Reading.objects.exists()
 
 
 def test_an_inactive_sensor_is_unknown(sensor):
@@ -99,7 +142,8 @@ def test_an_inactive_sensor_is_unknown(sensor):
 def test_api_lists_sensors_in_scope_and_takes_readings_from_an_admin(sensor, api_as):
     sensor()
     assert [s["code"] for s in api_as("village_dispatcher").get("/api/v1/sensors").json()] == ["mh-001"]
-    assert api_as("grid_manager2").get("/api/v1/sensors/mh-001/readings").status_code == 404
+    assert api_as("liaobu_dispatcher").get("/api/v1/sensors/mh-001/readings").status_code == 404
+    assert api_as("grid_manager2").get("/api/v1/sensors/mh-001/readings").status_code == 403  # no sensor pages
     assert (
         api_as("village_dispatcher").post("/api/v1/sensors/mh-001/readings", {"id": "h1", "value": 2}).status_code
         == 403

@@ -20,4 +20,5 @@ class Command(ActionCommand):
         try:
             intake.run_forever()
         except KeyboardInterrupt:
+            intake.stopping.set()  # a message being retried stays unacknowledged: the broker sends it again
             intake.client.disconnect()
