@@ -2,6 +2,7 @@
 tenants they declare (tenancy source landlord), only for their own houses; room editing."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from wangge.accounts.models import Membership, Role, User
@@ -106,7 +107,7 @@ def test_only_the_rentals_own_landlord_may_see_it_or_declare_tenants(who, client
 def test_a_room_of_another_building_is_refused(admin, rental, make_building):
     elsewhere = make_building(GRID_A, "别的楼").rooms.first()
     landlord = User.objects.get(username="landlord")
-    with pytest.raises(actions.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         actions.declare_tenant(landlord, rental, {"room": elsewhere.pk, "name": "某", "person_type": "floating",
                                                   "id_number": ID_A})  # fmt: skip
     assert "room" in refused.value.message_dict
