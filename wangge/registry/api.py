@@ -6,11 +6,23 @@ POST /api/v1/privacy/reveal shows one value in full (logged)."""
 from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from . import actions, compliance, queries
-from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenancySource
+from .models import (
+    Building,
+    DeclarationStatus,
+    Person,
+    Place,
+    RentalHouse,
+    Room,
+    StandardAddress,
+    Tenancy,
+    TenancySource,
+    TenantDeclaration,
+)
 
 
 class Mapped:
@@ -560,6 +572,23 @@ class TenantOut(Schema):
     source: str
 
 
+class DeclarationOut(Schema):
+    """A declaration waiting for the grid staff, as the landlord sees it: only what they typed."""
+
+    id: int
+    room: int
+    name: str = Field(description="the name as declared")
+    moved_in: date
+    status: str = Field(description="pending, confirmed or rejected")
+    message: str = ""
+
+
+def declaration_out(d: TenantDeclaration) -> dict:
+    return {"id": d.id, "room": d.room_id, "name": d.declared_name, "moved_in": d.moved_in, "status": d.status,
+            "message": str(_("Declaration received: the grid staff will verify it before the tenant is registered."))
+            if d.status == DeclarationStatus.PENDING else ""}  # fmt: skip
+
+
 class MyRentalOut(Schema):
     id: int
     building: str
@@ -571,6 +600,7 @@ class MyRentalOut(Schema):
     checks: list[CheckOut]
     rooms: list[RoomOut]
     tenants: list[TenantOut]
+    declarations: list[DeclarationOut] = Field(description="declarations waiting for the grid staff")
 
 
 def tenant_out(t: Tenancy) -> dict:
@@ -592,6 +622,7 @@ def my_rental_out(r: RentalHouse) -> dict:
         "rooms": [{"id": x.id, "unit": x.unit, "number": x.number, "floor": x.floor, "is_occupied": x.is_occupied,
                    "version": x.version} for x in rooms],
         "tenants": [tenant_out(t) for t in tenancies],
+        "declarations": [declaration_out(d) for d in r.declarations.filter(status=DeclarationStatus.PENDING)],
     }  # fmt: skip
 
 
@@ -606,10 +637,61 @@ def my_rental(request, pk: int):
     return my_rental_out(get_object_or_404(queries.landlord_rentals(request.user), pk=pk))
 
 
-@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut})
+@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut, 202: DeclarationOut})
 def declare_tenant(request, pk: int, payload: TenantIn):
     """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
-    a rental that is not theirs."""
+    a rental that is not theirs. 201: registered and moved in. 202: the number belongs to someone
+    registered at another address; nothing moves until the grid staff verify the declaration."""
     rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
-    tenancy = actions.declare_tenant(request.user, rental, payload.dict())
-    return Status(201, tenant_out(tenancy))
+    result = actions.declare_tenant(request.user, rental, payload.dict())
+    if isinstance(result, TenantDeclaration):
+        return Status(202, declaration_out(result))
+    return Status(201, tenant_out(result))
+
+
+# --- tenant declarations: verified by the staff of the rental's area --------------------------
+
+
+class StaffDeclarationOut(Schema):
+    id: int
+    rental: int
+    building: str
+    room: int
+    room_text: str
+    declared_name: str
+    name_matches: bool = Field(description="the declared name is the registered person's")
+    id_number: str = Field(description="the registered person's number, masked")
+    moved_in: date
+    note: str
+    status: str
+    declared_at: datetime
+
+
+class ReviewIn(Schema):
+    decision: str = Field(description="confirm (the person moves in) or reject")
+    note: str = ""
+
+
+def staff_declaration_out(d: TenantDeclaration) -> dict:
+    return {"id": d.id, "rental": d.rental_id, "building": d.rental.building.code, "room": d.room_id,
+            "room_text": str(d.room), "declared_name": d.declared_name, "name_matches": d.name_matches,
+            "id_number": d.person.id_number_masked or d.person.passport_masked, "moved_in": d.moved_in,
+            "note": d.note, "status": d.status, "declared_at": d.declared_at}  # fmt: skip
+
+
+@router.get("/declarations", response=list[StaffDeclarationOut])
+@paginate
+def list_declarations(request, status: str = "pending"):
+    """Landlords' declarations of tenants registered elsewhere, in rentals of your areas."""
+    qs = queries.declarations(request.user)
+    if status:
+        qs = qs.filter(status=status)
+    return Mapped(qs, staff_declaration_out)
+
+
+@router.post("/declarations/{pk}/review", response=StaffDeclarationOut)
+def review_declaration(request, pk: int, payload: ReviewIn):
+    """confirm: the person moves into the declared room (their residence elsewhere ends); reject."""
+    declaration = get_object_or_404(queries.declarations(request.user), pk=pk)
+    reviewed = actions.review_declaration(request.user, declaration, payload.decision, payload.note)
+    return staff_declaration_out(queries.declarations(request.user).get(pk=reviewed.pk))

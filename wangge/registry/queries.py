@@ -14,7 +14,7 @@ from wangge.accounts.scope import scope_for
 from wangge.areas.coords import distance_m
 from wangge.core import pii
 
-from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy
+from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenantDeclaration
 from .validators import parse_id_number, search_text
 
 # Every list and page joins the row's area for its name and code, never its boundary (a grid's
@@ -48,6 +48,13 @@ def tenancies(user):
 def rentals(user):
     return restrict(
         RentalHouse.objects.select_related("area", "building", "landlord_user").defer("area__boundary"), user
+    )
+
+
+def declarations(user):
+    """Tenant declarations waiting for (or answered by) the staff of the rentals' areas."""
+    return restrict(
+        TenantDeclaration.objects.select_related("person", "room__building", "rental__building", "declared_by"), user
     )
 
 

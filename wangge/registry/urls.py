@@ -26,6 +26,11 @@ urlpatterns = [
     path("registry/rentals/new/", views.rental_edit, name="rental_new"),
     path("registry/rentals/<int:pk>/", views.rental_detail, name="rental_detail"),
     path("registry/rentals/<int:pk>/edit/", views.rental_edit, name="rental_edit"),
+    path(
+        "registry/rentals/<int:pk>/declarations/<int:decl_pk>/review/",
+        views.declaration_review,
+        name="declaration_review",
+    ),
     path("registry/places/", views.place_list, name="place_list"),
     path("registry/places/new/", views.place_edit, name="place_new"),
     path("registry/places/<int:pk>/", views.place_detail, name="place_detail"),

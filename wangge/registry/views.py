@@ -20,6 +20,7 @@ from . import actions, compliance, qr, queries
 from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm, TenantForm
 from .models import (
     BuildingUse,
+    DeclarationStatus,
     LicenceStatus,
     PersonType,
     PlaceType,
@@ -29,6 +30,7 @@ from .models import (
     Tag,
     TagKind,
     Tenancy,
+    TenantDeclaration,
 )
 
 PER_PAGE = 50
@@ -491,8 +493,27 @@ def rental_detail(request, pk):
             "rooms": rental.rooms.all(),
             "history": history_for(rental)[:50],
             "may_edit": actions.may_edit(request.user),
+            "declarations": queries.declarations(request.user).filter(rental=rental, status=DeclarationStatus.PENDING),
         },
     )
+
+
+@login_required
+@require_POST
+def declaration_review(request, pk, decl_pk):
+    """The grid staff confirm (the person moves in) or reject a landlord's declaration."""
+    _editor(request)
+    rental = get_object_or_404(queries.rentals(request.user), pk=pk)
+    declaration = get_object_or_404(queries.declarations(request.user), pk=decl_pk, rental=rental)
+    decision = request.POST.get("decision", "")
+    try:
+        actions.review_declaration(request.user, declaration, decision, request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Confirmed: the tenant is registered.") if decision == "confirm"
+                         else _("Declaration rejected."))  # fmt: skip
+    return redirect("registry:rental_detail", pk=rental.pk)
 
 
 @login_required
@@ -617,6 +638,7 @@ def _my_rental_context(request, rental, form=None):
         "rental": rental,
         "compliance": compliance.compliance(rental),
         "rooms": [(r, tenants.get(r.pk, [])) for r in rooms],
+        "declarations": rental.declarations.filter(status=DeclarationStatus.PENDING).select_related("room"),
         "form": form or TenantForm(rooms=rooms),
     }
 
@@ -635,9 +657,14 @@ def my_rental_tenant(request, pk):
     form = TenantForm(request.POST, rooms=actions.landlord_rooms(rental))
     if form.is_valid():
         try:
-            tenancy = actions.declare_tenant(request.user, rental, form.cleaned_data)
-            messages.success(request, _("%(p)s declared in room %(r)s.") % {"p": tenancy.person.name,
-                                                                              "r": tenancy.room.number})  # fmt: skip
+            result = actions.declare_tenant(request.user, rental, form.cleaned_data)
+            if isinstance(result, TenantDeclaration):  # registered elsewhere: the grid staff verify it
+                messages.info(
+                    request, _("Declaration received: the grid staff will verify it before the tenant is registered.")
+                )
+            else:
+                messages.success(request, _("%(p)s declared in room %(r)s.") % {"p": result.person.name,
+                                                                                 "r": result.room.number})  # fmt: skip
             return redirect("registry:my_rental", pk=rental.pk)
         except PermissionDenied:
             raise Http404 from None

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import Role
+from wangge.accounts.resolve import resolve_one
 from wangge.accounts.scope import scope_for
 from wangge.areas.models import Area
 from wangge.core import pii
@@ -173,22 +174,36 @@ def _move_building_area(building: Building, area: Area) -> None:
     RentalHouse.objects.filter(building=building).update(area=area, area_path=area.path)
 
 
+def _visible_by_code(queryset, value, field: str, errors: dict, message: str):
+    """The row of the queryset (already narrowed to the user's jurisdiction) with this code, or with
+    this id (accounts.resolve); None and a field error otherwise, the same for "elsewhere" as for
+    "unknown"."""
+    value = str(value or "").strip()
+    found = queryset.filter(code=value).first() if value else None
+    if found is None and value.isdigit():
+        try:
+            found = resolve_one(queryset, value, field, message=message)
+        except ValidationError:
+            found = None
+    if found is None:
+        errors[field] = message
+    return found
+
+
 def _visible_address(user, value, errors, field="address"):
     if value in (None, ""):
         errors[field] = _("Choose the standard address.")
         return None
-    found = queries.addresses(user).filter(code=str(value)).first()
-    if found is None and str(value).isdigit():
-        found = queries.addresses(user).filter(pk=int(value)).first()
-    if found is None:
-        errors[field] = _("No standard address %(a)s in your jurisdiction.") % {"a": value}
-    return found
+    message = _("No standard address %(a)s in your jurisdiction.") % {"a": value}
+    return _visible_by_code(queries.addresses(user), value, field, errors, message)
 
 
 def _visible_room(user, value, errors, field="room"):
     if value in (None, ""):
         return None
-    room = queries.rooms(user).filter(pk=value).first() if str(value).isdigit() else None
-    if room is None:
-        errors[field] = _("No room %(r)s in your jurisdiction.") % {"r": value}
-    return room
+    try:
+        return resolve_one(queries.rooms(user), value, field,
+                           message=_("No room %(r)s in your jurisdiction.") % {"r": value})  # fmt: skip
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        return None

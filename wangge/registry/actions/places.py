@@ -24,6 +24,7 @@ from .common import (
     _tags,
     _text,
     _visible_address,
+    _visible_by_code,
 )
 
 
@@ -50,12 +51,9 @@ def save_place(user, data: dict, *, place: Place | None = None, version=None) ->
     address = _visible_address(user, data.get("address"), errors)
     building = None
     if data.get("building"):
-        value = str(data["building"])
-        building = queries.buildings(user).filter(code=value).first() or (
-            queries.buildings(user).filter(pk=int(value)).first() if value.isdigit() else None
-        )
-        if building is None:
-            errors["building"] = _("No building %(b)s in your jurisdiction.") % {"b": value}
+        value = data["building"]
+        building = _visible_by_code(queries.buildings(user), value, "building", errors,
+                                    _("No building %(b)s in your jurisdiction.") % {"b": value})  # fmt: skip
     contact_name = _text(data, "contact_name", errors, max_length=50)
     phone = _phone(data, "contact_phone", errors) if "contact_phone" in data else None
     risk_tags = _tags(data.get("risk_tags"), TagKind.PLACE, errors, "risk_tags") if "risk_tags" in data else None
