@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import Role
+from wangge.accounts.resolve import resolve_one
 from wangge.areas.locate import OutsideCity, locate
 from wangge.cases.actions import Report, report_case
 from wangge.cases.models import CasePhoto, Channel
@@ -284,9 +285,9 @@ def _register_resident(user, data: dict, key: str | None) -> ResidentRegistratio
     try:
         person = registry_actions.register_person(user, data)
     except registry_actions.DuplicatePerson as exc:
-        room = registry_queries.rooms(user).filter(pk=data.get("room")).first()
-        if exc.existing is None or room is None:
+        if exc.existing is None:  # registered out of the worker's reach: not moved, not shown
             raise
+        room = resolve_one(registry_queries.rooms(user), data.get("room"), "room")
         person = exc.existing
         registry_actions.move_in(user, person, room, moved_in=data.get("moved_in"), source=data["source"],
                                  version=person.version)  # fmt: skip
@@ -338,7 +339,10 @@ def find_target(user, kind: str, target_id: int):
     }
     if kind not in querysets:
         return None
-    return querysets[kind](user).filter(pk=target_id).first()
+    try:
+        return resolve_one(querysets[kind](user), target_id, "target_id")
+    except ValidationError:
+        return None
 
 
 def target_key(kind: str, target_id: int) -> str:
@@ -384,9 +388,13 @@ def _check_answer(item: ChecklistItem, answer: Answer, user) -> tuple[dict, bool
 
 
 def _own_photo(photo_id, user) -> CasePhoto | None:
+    """A photo this user uploaded and no case holds yet (the photo's owner), else None."""
     if isinstance(photo_id, bool) or not isinstance(photo_id, int):
         return None
-    return CasePhoto.objects.filter(pk=photo_id, case__isnull=True, uploaded_by=user).first()
+    try:
+        return resolve_one(CasePhoto.objects.filter(case__isnull=True, uploaded_by=user), photo_id, "photo_id")
+    except ValidationError:
+        return None
 
 
 def record_inspection(user, data: InspectionInput) -> tuple[Inspection, bool]:

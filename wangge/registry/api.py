@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from wangge.accounts.resolve import resolve_one
+
 from . import actions, compliance, queries
 from .models import (
     Building,
@@ -354,7 +356,7 @@ def list_addresses(request, q: str = "", lat: float | None = None, lng: float | 
 
 @router.get("/addresses/{pk}", response=AddressOut)
 def get_address(request, pk: int):
-    return address_out(get_object_or_404(queries.addresses(request.user), pk=pk))
+    return address_out(queries.one(queries.addresses(request.user), pk))
 
 
 @router.post("/addresses", response={201: AddressOut})
@@ -364,7 +366,7 @@ def create_address(request, payload: AddressIn):
 
 @router.put("/addresses/{pk}", response=AddressOut)
 def update_address(request, pk: int, payload: AddressIn):
-    address = get_object_or_404(queries.addresses(request.user), pk=pk)
+    address = queries.one(queries.addresses(request.user), pk)
     return address_out(actions.save_address(request.user, _data(payload), address=address, version=payload.version))
 
 
@@ -390,7 +392,7 @@ def building_by_qr(request, token: str):
 
 @router.get("/buildings/{pk}", response=BuildingDetailOut)
 def get_building(request, pk: int):
-    return building_detail(request.user, get_object_or_404(queries.buildings(request.user), pk=pk))
+    return building_detail(request.user, queries.one(queries.buildings(request.user), pk))
 
 
 @router.post("/buildings", response={201: BuildingOut})
@@ -400,7 +402,7 @@ def create_building(request, payload: BuildingIn):
 
 @router.put("/buildings/{pk}", response=BuildingOut)
 def update_building(request, pk: int, payload: BuildingIn):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     saved = actions.save_building(request.user, _data(payload), building=building, version=payload.version)
     return building_out(saved)
 
@@ -408,8 +410,8 @@ def update_building(request, pk: int, payload: BuildingIn):
 @router.put("/buildings/{pk}/rooms/{room_pk}", response=RoomOut)
 def update_room(request, pk: int, room_pk: int, payload: RoomIn):
     """Edit a room (unit, number, floor, size, occupied) with the version you saw: 409 when stale."""
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
-    room = get_object_or_404(Room, pk=room_pk, building=building)
+    building = queries.one(queries.buildings(request.user), pk)
+    room = queries.one(Room.objects.filter(building=building), room_pk)
     data = payload.dict()
     room = actions.save_room(request.user, building, data, room=room, version=data.pop("version", None))
     return {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
@@ -418,7 +420,7 @@ def update_room(request, pk: int, room_pk: int, payload: RoomIn):
 
 @router.post("/buildings/{pk}/rooms", response={201: RoomOut})
 def add_room(request, pk: int, payload: RoomIn):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     room = actions.save_room(request.user, building, payload.dict())
     return Status(201, {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
                         "is_occupied": room.is_occupied, "version": room.version})  # fmt: skip
@@ -441,7 +443,7 @@ def list_people(request, q: str = "", type: str = "", tag: str = ""):
 
 @router.get("/people/{pk}", response=PersonOut)
 def get_person(request, pk: int):
-    return person_out(get_object_or_404(queries.people(request.user), pk=pk))
+    return person_out(queries.one(queries.people(request.user), pk))
 
 
 @router.post("/people", response={201: PersonOut})
@@ -452,14 +454,14 @@ def register_person(request, payload: PersonIn):
 
 @router.put("/people/{pk}", response=PersonOut)
 def update_person(request, pk: int, payload: PersonIn):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     data = {k: v for k, v in _data(payload).items() if k not in {"room", "area_code", "moved_in", "source"}}
     return person_out(actions.update_person(request.user, person, data, version=payload.version))
 
 
 @router.get("/people/{pk}/tenancies", response=list[TenancyOut])
 def person_tenancies(request, pk: int):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     return [
         {"id": t.id, "person": t.person_id, "room": t.room_id, "room_text": str(t.room), "moved_in": t.moved_in,
          "moved_out": t.moved_out, "source": t.source}
@@ -470,20 +472,20 @@ def person_tenancies(request, pk: int):
 @router.post("/people/{pk}/move-in", response=PersonOut)
 def move_in(request, pk: int, payload: MoveIn):
     """A new residence; the current one ends the same day. 409 when the person changed meanwhile."""
-    person = get_object_or_404(queries.people(request.user), pk=pk)
-    room = get_object_or_404(queries.rooms(request.user), pk=payload.room)
+    person = queries.one(queries.people(request.user), pk)
+    room = resolve_one(queries.rooms(request.user), payload.room, "room")
     actions.move_in(
         request.user, person, room, moved_in=payload.moved_in, source=payload.source, note=payload.note,
         version=payload.version,
     )  # fmt: skip
-    return person_out(Person.objects.select_related("area", "residence__building").get(pk=pk))
+    return person_out(queries.people(request.user).get(pk=pk))
 
 
 @router.post("/people/{pk}/move-out", response=PersonOut)
 def move_out(request, pk: int, payload: MoveOut):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     actions.move_out(request.user, person, moved_out=payload.moved_out, version=payload.version)
-    return person_out(Person.objects.select_related("area").get(pk=pk))
+    return person_out(queries.people(request.user).get(pk=pk))
 
 
 # --- rentals --------------------------------------------------------------------------------
@@ -501,7 +503,7 @@ def list_rentals(request, q: str = "", status: str = ""):
 
 @router.get("/rentals/{pk}", response=RentalOut)
 def get_rental(request, pk: int):
-    return rental_out(get_object_or_404(queries.rentals(request.user), pk=pk))
+    return rental_out(queries.one(queries.rentals(request.user), pk))
 
 
 @router.post("/rentals", response={201: RentalOut})
@@ -511,7 +513,7 @@ def create_rental(request, payload: RentalIn):
 
 @router.put("/rentals/{pk}", response=RentalOut)
 def update_rental(request, pk: int, payload: RentalIn):
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk)
+    rental = queries.one(queries.rentals(request.user), pk)
     return rental_out(actions.save_rental(request.user, _data(payload), rental=rental, version=payload.version))
 
 
@@ -534,7 +536,7 @@ def list_places(request, q: str = "", type: str = "", licence: str = "", tag: st
 
 @router.get("/places/{pk}", response=PlaceOut)
 def get_place(request, pk: int):
-    return place_out(get_object_or_404(queries.places(request.user), pk=pk))
+    return place_out(queries.one(queries.places(request.user), pk))
 
 
 @router.post("/places", response={201: PlaceOut})
@@ -544,7 +546,7 @@ def create_place(request, payload: PlaceIn):
 
 @router.put("/places/{pk}", response=PlaceOut)
 def update_place(request, pk: int, payload: PlaceIn):
-    place = get_object_or_404(queries.places(request.user), pk=pk)
+    place = queries.one(queries.places(request.user), pk)
     return place_out(actions.save_place(request.user, _data(payload), place=place, version=payload.version))
 
 
@@ -634,7 +636,7 @@ def my_rentals(request):
 
 @router.get("/my-rentals/{pk}", response=MyRentalOut)
 def my_rental(request, pk: int):
-    return my_rental_out(get_object_or_404(queries.landlord_rentals(request.user), pk=pk))
+    return my_rental_out(queries.one(queries.landlord_rentals(request.user), pk))
 
 
 @router.post("/my-rentals/{pk}/tenants", response={201: TenantOut, 202: DeclarationOut})
@@ -642,7 +644,7 @@ def declare_tenant(request, pk: int, payload: TenantIn):
     """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
     a rental that is not theirs. 201: registered and moved in. 202: the number belongs to someone
     registered at another address; nothing moves until the grid staff verify the declaration."""
-    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
+    rental = queries.one(queries.landlord_rentals(request.user), pk)
     result = actions.declare_tenant(request.user, rental, payload.dict())
     if isinstance(result, TenantDeclaration):
         return Status(202, declaration_out(result))
@@ -692,6 +694,6 @@ def list_declarations(request, status: str = "pending"):
 @router.post("/declarations/{pk}/review", response=StaffDeclarationOut)
 def review_declaration(request, pk: int, payload: ReviewIn):
     """confirm: the person moves into the declared room (their residence elsewhere ends); reject."""
-    declaration = get_object_or_404(queries.declarations(request.user), pk=pk)
+    declaration = queries.one(queries.declarations(request.user), pk)
     reviewed = actions.review_declaration(request.user, declaration, payload.decision, payload.note)
     return staff_declaration_out(queries.declarations(request.user).get(pk=reviewed.pk))

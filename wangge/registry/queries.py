@@ -9,7 +9,9 @@ from operator import or_
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
+from django.http import Http404
 
+from wangge.accounts.resolve import resolve_one
 from wangge.accounts.scope import scope_for
 from wangge.areas.coords import distance_m
 from wangge.core import pii
@@ -23,6 +25,15 @@ from .validators import parse_id_number, search_text
 
 def restrict(queryset, user):
     return queryset.filter(scope_for(user).area_q("area_path", include_department_areas=False))
+
+
+def one(queryset, pk, field: str = "id"):
+    """The row with this id in a queryset already narrowed to the user's reach (accounts.resolve), or
+    404: pages and API answer an id elsewhere exactly like an id that does not exist."""
+    try:
+        return resolve_one(queryset, pk, field)
+    except ValidationError:
+        raise Http404 from None
 
 
 def addresses(user):

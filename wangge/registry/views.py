@@ -146,7 +146,7 @@ def address_list(request):
 
 @login_required
 def address_detail(request, pk):
-    address = get_object_or_404(queries.addresses(request.user), pk=pk)
+    address = queries.one(queries.addresses(request.user), pk)
     return render(
         request,
         "registry/address_detail.html",
@@ -165,7 +165,7 @@ def address_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def address_edit(request, pk=None):
     _editor(request)
-    address = get_object_or_404(queries.addresses(request.user), pk=pk) if pk else None
+    address = queries.one(queries.addresses(request.user), pk) if pk else None
     initial = {f: getattr(address, f) for f in AddressForm.base_fields} if address else {}
     form = AddressForm(request.POST or None, initial=initial)
     version = _posted_version(request)
@@ -236,7 +236,7 @@ def _building_context(request, building):
 
 @login_required
 def building_detail(request, pk):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     return render(request, "registry/building_detail.html", _building_context(request, building))
 
 
@@ -244,7 +244,7 @@ def building_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def building_edit(request, pk=None):
     _editor(request)
-    building = get_object_or_404(queries.buildings(request.user), pk=pk) if pk else None
+    building = queries.one(queries.buildings(request.user), pk) if pk else None
     initial = {"address": request.GET.get("address", "")}
     if building:
         initial = {
@@ -273,7 +273,7 @@ def building_edit(request, pk=None):
 @require_POST
 def room_add(request, pk):
     _editor(request)
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     form = RoomForm(request.POST)
     if form.is_valid():
         try:
@@ -291,8 +291,8 @@ def room_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def room_edit(request, pk, room_pk):
     _editor(request)
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
-    room = get_object_or_404(Room, pk=room_pk, building=building)
+    building = queries.one(queries.buildings(request.user), pk)
+    room = queries.one(Room.objects.filter(building=building), room_pk)
     initial = {f: getattr(room, f) for f in ("unit", "number", "floor", "size_sqm", "is_occupied")}
     form = RoomForm(request.POST or None, initial=initial)
     version = _posted_version(request)
@@ -309,7 +309,7 @@ def room_edit(request, pk, room_pk):
 
 @login_required
 def building_qr_svg(request, pk):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     return HttpResponse(qr.plate_svg(qr.plate_url(request, building)), content_type="image/svg+xml")
 
 
@@ -372,7 +372,7 @@ def _person_context(request, person, move_form=None):
 
 @login_required
 def person_detail(request, pk):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     return render(request, "registry/person_detail.html", _person_context(request, person))
 
 
@@ -380,7 +380,7 @@ def person_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def person_edit(request, pk=None):
     _editor(request)
-    person = get_object_or_404(queries.people(request.user), pk=pk) if pk else None
+    person = queries.one(queries.people(request.user), pk) if pk else None
     room = None
     if person is None:
         room_id = request.POST.get("room") or request.GET.get("room")
@@ -416,7 +416,7 @@ def person_edit(request, pk=None):
 def person_move(request, pk):
     """Move in (a new residence closes the current one) or, with move=out, move out."""
     _editor(request)
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     status = 400
     if request.POST.get("move") == "out":
         form = MoveForm(initial={"version": person.version})
@@ -483,7 +483,7 @@ def rental_list(request):
 
 @login_required
 def rental_detail(request, pk):
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk)
+    rental = queries.one(queries.rentals(request.user), pk)
     return render(
         request,
         "registry/rental_detail.html",
@@ -503,8 +503,8 @@ def rental_detail(request, pk):
 def declaration_review(request, pk, decl_pk):
     """The grid staff confirm (the person moves in) or reject a landlord's declaration."""
     _editor(request)
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk)
-    declaration = get_object_or_404(queries.declarations(request.user), pk=decl_pk, rental=rental)
+    rental = queries.one(queries.rentals(request.user), pk)
+    declaration = queries.one(queries.declarations(request.user).filter(rental=rental), decl_pk)
     decision = request.POST.get("decision", "")
     try:
         actions.review_declaration(request.user, declaration, decision, request.POST.get("note", ""))
@@ -520,7 +520,7 @@ def declaration_review(request, pk, decl_pk):
 @require_http_methods(["GET", "POST"])
 def rental_edit(request, pk=None):
     _editor(request)
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk) if pk else None
+    rental = queries.one(queries.rentals(request.user), pk) if pk else None
     code = rental.building.code if rental else (request.POST.get("building") or request.GET.get("building", ""))
     building = queries.buildings(request.user).filter(code=code).first()
     initial = {"building": code, "status": RentalStatus.ACTIVE}
@@ -579,7 +579,7 @@ def place_list(request):
 
 @login_required
 def place_detail(request, pk):
-    place = get_object_or_404(queries.places(request.user), pk=pk)
+    place = queries.one(queries.places(request.user), pk)
     return render(
         request,
         "registry/place_detail.html",
@@ -591,7 +591,7 @@ def place_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def place_edit(request, pk=None):
     _editor(request)
-    place = get_object_or_404(queries.places(request.user), pk=pk) if pk else None
+    place = queries.one(queries.places(request.user), pk) if pk else None
     initial = {"address": request.GET.get("address", ""), "building": request.GET.get("building", "")}
     if place:
         initial = {
@@ -645,7 +645,7 @@ def _my_rental_context(request, rental, form=None):
 
 @login_required
 def my_rental(request, pk):
-    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
+    rental = queries.one(queries.landlord_rentals(request.user), pk)
     return render(request, "registry/my_rental.html", _my_rental_context(request, rental))
 
 
@@ -653,7 +653,7 @@ def my_rental(request, pk):
 @require_POST
 def my_rental_tenant(request, pk):
     """Declare a tenant of one of the rental's rooms (tenancy source: landlord)."""
-    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
+    rental = queries.one(queries.landlord_rentals(request.user), pk)
     form = TenantForm(request.POST, rooms=actions.landlord_rooms(rental))
     if form.is_valid():
         try:
