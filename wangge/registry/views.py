@@ -385,9 +385,7 @@ def person_edit(request, pk=None):
     if person is None:
         room_id = request.POST.get("room") or request.GET.get("room")
         if room_id:
-            room = queries.rooms(request.user).filter(pk=room_id if str(room_id).isdigit() else 0).first()
-            if room is None:
-                raise Http404
+            room = queries.one(queries.rooms(request.user), room_id, "room")
     initial = {"room": room.pk if room else None}
     if person:
         initial = {
