@@ -17,7 +17,7 @@ from wangge.areas.models import Area, Level, under
 from wangge.history.actions import history_for
 
 from . import actions, compliance, qr, queries
-from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm, TenantForm
+from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm
 from .models import (
     BuildingUse,
     DeclarationStatus,
@@ -29,8 +29,6 @@ from .models import (
     Room,
     Tag,
     TagKind,
-    Tenancy,
-    TenantDeclaration,
 )
 
 PER_PAGE = 50
@@ -497,24 +495,6 @@ def rental_detail(request, pk):
 
 
 @login_required
-@require_POST
-def declaration_review(request, pk, decl_pk):
-    """The grid staff confirm (the person moves in) or reject a landlord's declaration."""
-    _editor(request)
-    rental = queries.one(queries.rentals(request.user), pk)
-    declaration = queries.one(queries.declarations(request.user).filter(rental=rental), decl_pk)
-    decision = request.POST.get("decision", "")
-    try:
-        actions.review_declaration(request.user, declaration, decision, request.POST.get("note", ""))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Confirmed: the tenant is registered.") if decision == "confirm"
-                         else _("Declaration rejected."))  # fmt: skip
-    return redirect("registry:rental_detail", pk=rental.pk)
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def rental_edit(request, pk=None):
     _editor(request)
@@ -614,58 +594,3 @@ def place_edit(request, pk=None):
         request, form, save, bool(place), lambda p: ("registry:place_detail", p.pk), "registry/place_form.html",
         context,
     )  # fmt: skip
-
-
-# --- landlords: their own rental houses -----------------------------------------------------
-
-
-@login_required
-def my_rentals(request):
-    """A landlord's own rental houses, each with its compliance score and what is missing."""
-    rentals = list(queries.landlord_rentals(request.user))
-    rentals = list(zip(rentals, compliance.compliance_many(rentals), strict=True))
-    return render(request, "registry/my_rentals.html", {"rentals": rentals})
-
-
-def _my_rental_context(request, rental, form=None):
-    rooms = actions.landlord_rooms(rental)
-    tenants = {}
-    for t in Tenancy.objects.filter(room__in=rooms, moved_out__isnull=True).select_related("person"):
-        tenants.setdefault(t.room_id, []).append(t)
-    return {
-        "rental": rental,
-        "compliance": compliance.compliance(rental),
-        "rooms": [(r, tenants.get(r.pk, [])) for r in rooms],
-        "declarations": rental.declarations.filter(status=DeclarationStatus.PENDING).select_related("room"),
-        "form": form or TenantForm(rooms=rooms),
-    }
-
-
-@login_required
-def my_rental(request, pk):
-    rental = queries.one(queries.landlord_rentals(request.user), pk)
-    return render(request, "registry/my_rental.html", _my_rental_context(request, rental))
-
-
-@login_required
-@require_POST
-def my_rental_tenant(request, pk):
-    """Declare a tenant of one of the rental's rooms (tenancy source: landlord)."""
-    rental = queries.one(queries.landlord_rentals(request.user), pk)
-    form = TenantForm(request.POST, rooms=actions.landlord_rooms(rental))
-    if form.is_valid():
-        try:
-            result = actions.declare_tenant(request.user, rental, form.cleaned_data)
-            if isinstance(result, TenantDeclaration):  # registered elsewhere: the grid staff verify it
-                messages.info(
-                    request, _("Declaration received: the grid staff will verify it before the tenant is registered.")
-                )
-            else:
-                messages.success(request, _("%(p)s declared in room %(r)s.") % {"p": result.person.name,
-                                                                                 "r": result.room.number})  # fmt: skip
-            return redirect("registry:my_rental", pk=rental.pk)
-        except PermissionDenied:
-            raise Http404 from None
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-    return render(request, "registry/my_rental.html", _my_rental_context(request, rental, form), status=400)
