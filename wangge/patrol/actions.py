@@ -287,7 +287,8 @@ def _register_resident(user, data: dict, key: str | None) -> ResidentRegistratio
     except registry_actions.DuplicatePerson as exc:
         if exc.existing is None:  # registered out of the worker's reach: not moved, not shown
             raise
-        room = resolve_one(registry_queries.rooms(user), data.get("room"), "room")
+        room = resolve_one(registry_queries.rooms(user), data.get("room"), "room",
+                           message=_("No room %(r)s in your jurisdiction.") % {"r": data.get("room")})  # fmt: skip
         person = exc.existing
         registry_actions.move_in(user, person, room, moved_in=data.get("moved_in"), source=data["source"],
                                  version=person.version)  # fmt: skip
