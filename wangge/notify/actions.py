@@ -24,6 +24,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wangge.accounts.resolve import MAX_ID
 from wangge.core import pii, refcache
 from wangge.core.hotsql import insert
 
@@ -192,9 +193,9 @@ def unread_count(user) -> int:
 
 def mark_read(user, ids=None) -> int:
     """Mark the user's in-app notifications read (ids=None: all). Others' ids are ignored. The number marked."""
-    rows = _inbox(user).filter(read_at=None)
+    rows = _inbox(user).filter(read_at=None)  # the owner's own rows: others' ids match nothing
     if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
+        rows = rows.filter(pk__in=[i for i in ids if isinstance(i, int) and 0 < i <= MAX_ID])
     return rows.update(read_at=timezone.now())
 
 

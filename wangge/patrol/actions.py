@@ -300,9 +300,10 @@ def _register_resident(user, data: dict, key: str | None) -> ResidentRegistratio
     try:
         person = registry_actions.register_person(user, data)
     except registry_actions.DuplicatePerson as exc:
-        room = registry_queries.rooms(user).filter(pk=data.get("room")).first()
-        if exc.existing is None or room is None:
+        if exc.existing is None:  # registered out of the worker's reach: not moved, not shown
             raise
+        room = resolve_one(registry_queries.rooms(user), data.get("room"), "room",
+                           message=_("No room %(r)s in your jurisdiction.") % {"r": data.get("room")})  # fmt: skip
         person = exc.existing
         registry_actions.move_in(user, person, room, moved_in=data.get("moved_in"), source=data["source"],
                                  version=person.version)  # fmt: skip
@@ -354,7 +355,10 @@ def find_target(user, kind: str, target_id: int):
     }
     if kind not in querysets:
         return None
-    return querysets[kind](user).filter(pk=target_id).first()
+    try:
+        return resolve_one(querysets[kind](user), target_id, "target_id")
+    except ValidationError:
+        return None
 
 
 def target_key(kind: str, target_id: int) -> str:

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from wangge.accounts.resolve import resolve_one
 from wangge.privacy import shown
 from wangge.privacy.search import BudgetExhausted
 from wangge.privacy.views import client_ip
 
 from . import actions, compliance, exact, queries
-from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenancySource
+from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, TenancySource
 
 
 class Mapped:
@@ -350,7 +351,7 @@ def list_addresses(request, q: str = "", lat: float | None = None, lng: float | 
 
 @router.get("/addresses/{pk}", response=AddressOut)
 def get_address(request, pk: int):
-    return address_out(get_object_or_404(queries.addresses(request.user), pk=pk))
+    return address_out(queries.one(queries.addresses(request.user), pk))
 
 
 @router.post("/addresses", response={201: AddressOut})
@@ -360,7 +361,7 @@ def create_address(request, payload: AddressIn):
 
 @router.put("/addresses/{pk}", response=AddressOut)
 def update_address(request, pk: int, payload: AddressIn):
-    address = get_object_or_404(queries.addresses(request.user), pk=pk)
+    address = queries.one(queries.addresses(request.user), pk)
     return address_out(actions.save_address(request.user, _data(payload), address=address, version=payload.version))
 
 
@@ -386,7 +387,7 @@ def building_by_qr(request, token: str):
 
 @router.get("/buildings/{pk}", response=BuildingDetailOut)
 def get_building(request, pk: int):
-    return building_detail(request.user, get_object_or_404(queries.buildings(request.user), pk=pk))
+    return building_detail(request.user, queries.one(queries.buildings(request.user), pk))
 
 
 @router.post("/buildings", response={201: BuildingOut})
@@ -396,7 +397,7 @@ def create_building(request, payload: BuildingIn):
 
 @router.put("/buildings/{pk}", response=BuildingOut)
 def update_building(request, pk: int, payload: BuildingIn):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     saved = actions.save_building(request.user, _data(payload), building=building, version=payload.version)
     return building_out(saved)
 
@@ -404,8 +405,8 @@ def update_building(request, pk: int, payload: BuildingIn):
 @router.put("/buildings/{pk}/rooms/{room_pk}", response=RoomOut)
 def update_room(request, pk: int, room_pk: int, payload: RoomIn):
     """Edit a room (unit, number, floor, size, occupied) with the version you saw: 409 when stale."""
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
-    room = get_object_or_404(Room, pk=room_pk, building=building)
+    building = queries.one(queries.buildings(request.user), pk)
+    room = queries.one(Room.objects.filter(building=building), room_pk)
     data = payload.dict()
     room = actions.save_room(request.user, building, data, room=room, version=data.pop("version", None))
     return {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
@@ -414,7 +415,7 @@ def update_room(request, pk: int, room_pk: int, payload: RoomIn):
 
 @router.post("/buildings/{pk}/rooms", response={201: RoomOut})
 def add_room(request, pk: int, payload: RoomIn):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     room = actions.save_room(request.user, building, payload.dict())
     return Status(201, {"id": room.id, "unit": room.unit, "number": room.number, "floor": room.floor,
                         "is_occupied": room.is_occupied, "version": room.version})  # fmt: skip
@@ -463,7 +464,7 @@ def search_people_exactly(request, payload: ExactSearchIn):
 
 @router.get("/people/{pk}", response=PersonOut)
 def get_person(request, pk: int):
-    return person_out(get_object_or_404(queries.people(request.user), pk=pk), request.user)
+    return person_out(queries.one(queries.people(request.user), pk), request.user)
 
 
 @router.post("/people", response={201: PersonOut})
@@ -474,14 +475,14 @@ def register_person(request, payload: PersonIn):
 
 @router.put("/people/{pk}", response=PersonOut)
 def update_person(request, pk: int, payload: PersonIn):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     data = {k: v for k, v in _data(payload).items() if k not in {"room", "area_code", "moved_in", "source"}}
     return person_out(actions.update_person(request.user, person, data, version=payload.version), request.user)
 
 
 @router.get("/people/{pk}/tenancies", response=list[TenancyOut])
 def person_tenancies(request, pk: int):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     return [
         {"id": t.id, "person": t.person_id, "room": t.room_id, "room_text": str(t.room), "moved_in": t.moved_in,
          "moved_out": t.moved_out, "source": t.source}
@@ -492,20 +493,20 @@ def person_tenancies(request, pk: int):
 @router.post("/people/{pk}/move-in", response=PersonOut)
 def move_in(request, pk: int, payload: MoveIn):
     """A new residence; the current one ends the same day. 409 when the person changed meanwhile."""
-    person = get_object_or_404(queries.people(request.user), pk=pk)
-    room = get_object_or_404(queries.rooms(request.user), pk=payload.room)
+    person = queries.one(queries.people(request.user), pk)
+    room = resolve_one(queries.rooms(request.user), payload.room, "room")
     actions.move_in(
         request.user, person, room, moved_in=payload.moved_in, source=payload.source, note=payload.note,
         version=payload.version,
     )  # fmt: skip
-    return person_out(Person.objects.select_related("area", "residence__building").get(pk=pk), request.user)
+    return person_out(queries.people(request.user).get(pk=pk), request.user)
 
 
 @router.post("/people/{pk}/move-out", response=PersonOut)
 def move_out(request, pk: int, payload: MoveOut):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     actions.move_out(request.user, person, moved_out=payload.moved_out, version=payload.version)
-    return person_out(Person.objects.select_related("area").get(pk=pk), request.user)
+    return person_out(queries.people(request.user).get(pk=pk), request.user)
 
 
 # --- rentals --------------------------------------------------------------------------------
@@ -523,7 +524,7 @@ def list_rentals(request, q: str = "", status: str = ""):
 
 @router.get("/rentals/{pk}", response=RentalOut)
 def get_rental(request, pk: int):
-    return rental_out(get_object_or_404(queries.rentals(request.user), pk=pk))
+    return rental_out(queries.one(queries.rentals(request.user), pk))
 
 
 @router.post("/rentals", response={201: RentalOut})
@@ -533,7 +534,7 @@ def create_rental(request, payload: RentalIn):
 
 @router.put("/rentals/{pk}", response=RentalOut)
 def update_rental(request, pk: int, payload: RentalIn):
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk)
+    rental = queries.one(queries.rentals(request.user), pk)
     return rental_out(actions.save_rental(request.user, _data(payload), rental=rental, version=payload.version))
 
 
@@ -556,7 +557,7 @@ def list_places(request, q: str = "", type: str = "", licence: str = "", tag: st
 
 @router.get("/places/{pk}", response=PlaceOut)
 def get_place(request, pk: int):
-    return place_out(get_object_or_404(queries.places(request.user), pk=pk))
+    return place_out(queries.one(queries.places(request.user), pk))
 
 
 @router.post("/places", response={201: PlaceOut})
@@ -566,84 +567,9 @@ def create_place(request, payload: PlaceIn):
 
 @router.put("/places/{pk}", response=PlaceOut)
 def update_place(request, pk: int, payload: PlaceIn):
-    place = get_object_or_404(queries.places(request.user), pk=pk)
+    place = queries.one(queries.places(request.user), pk)
     return place_out(actions.save_place(request.user, _data(payload), place=place, version=payload.version))
 
 
-# --- landlords: their own rental houses -----------------------------------------------------
-
-
-class TenantIn(Schema):
-    room: int
-    name: str
-    person_type: str = "floating"
-    id_number: str = ""
-    passport: str = ""
-    phone: str = ""
-    moved_in: date | None = None
-    note: str = ""
-
-
-class TenantOut(Schema):
-    tenancy: int
-    person: int
-    name: str
-    id_number: str  # masked
-    room: int
-    moved_in: date
-    source: str
-
-
-class MyRentalOut(Schema):
-    id: int
-    building: str
-    building_name: str
-    address_text: str
-    status: str
-    compliance_score: int
-    missing: list[str]
-    checks: list[CheckOut]
-    rooms: list[RoomOut]
-    tenants: list[TenantOut]
-
-
-def tenant_out(t: Tenancy) -> dict:
-    return {"tenancy": t.id, "person": t.person_id, "name": t.person.name,
-            "id_number": t.person.id_number_masked or t.person.passport_masked, "room": t.room_id,
-            "moved_in": t.moved_in, "source": t.source}  # fmt: skip
-
-
-def my_rental_out(r: RentalHouse) -> dict:
-    c = compliance.compliance(r)
-    rooms = actions.landlord_rooms(r)
-    tenancies = Tenancy.objects.filter(room__in=rooms, moved_out__isnull=True).select_related("person")
-    return {
-        "id": r.id, "building": r.building.code, "building_name": r.building.name,
-        "address_text": r.building.address.full_text, "status": r.status, "compliance_score": c.score,
-        "missing": c.missing,
-        "checks": [{"key": k.key, "label": str(k.label), "ok": k.ok, "applies": k.applies, "missing": k.missing}
-                   for k in c.checks],
-        "rooms": [{"id": x.id, "unit": x.unit, "number": x.number, "floor": x.floor, "is_occupied": x.is_occupied,
-                   "version": x.version} for x in rooms],
-        "tenants": [tenant_out(t) for t in tenancies],
-    }  # fmt: skip
-
-
-@router.get("/my-rentals", response=list[MyRentalOut])
-def my_rentals(request):
-    """The landlord's own rental houses (landlord account), each with compliance and what is missing."""
-    return [my_rental_out(r) for r in queries.landlord_rentals(request.user).select_related("building__address")]
-
-
-@router.get("/my-rentals/{pk}", response=MyRentalOut)
-def my_rental(request, pk: int):
-    return my_rental_out(get_object_or_404(queries.landlord_rentals(request.user), pk=pk))
-
-
-@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut})
-def declare_tenant(request, pk: int, payload: TenantIn):
-    """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
-    a rental that is not theirs."""
-    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
-    tenancy = actions.declare_tenant(request.user, rental, payload.dict())
-    return Status(201, tenant_out(tenancy))
+# The landlords' endpoints and the declarations their grid staff verify, on this same router.
+from . import api_landlords  # noqa: E402, F401

@@ -391,6 +391,68 @@ class RentalHouse(RegisterRow):
         }
 
 
+class DeclarationStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting verification")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class TenantDeclaration(models.Model):
+    """A landlord's declaration of a tenant who is registered at another address (租户申报): the
+    grid staff of the rental's area verify it (网格员核实) before the person moves in. Until then
+    the landlord learns nothing about the registered person, and their residence stays as it is."""
+
+    rental = models.ForeignKey(RentalHouse, verbose_name=_("rental house"), on_delete=models.CASCADE,
+                               related_name="declarations")  # fmt: skip
+    room = models.ForeignKey(Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+")
+    declared_name = models.CharField(_("declared name"), max_length=60)  # as the landlord typed it
+    moved_in = models.DateField(_("moved in"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeclarationStatus.choices, default=DeclarationStatus.PENDING
+    )
+    area_path = models.CharField(max_length=255, db_index=True, editable=False)  # the room's: who verifies
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    declared_at = models.DateTimeField(_("declared"), default=timezone.now)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    tenancy = models.ForeignKey(Tenancy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("tenant declaration")
+        verbose_name_plural = _("tenant declarations")
+        ordering = ["-declared_at", "-id"]
+        constraints = [
+            # Declaring the same person into the same room again while one waits adds nothing.
+            models.UniqueConstraint(
+                fields=["person", "room"], condition=Q(status="pending"), name="one_pending_declaration"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.declared_name} → {self.room}"
+
+    @property
+    def name_matches(self) -> bool:
+        """Whether the declared name is the registered one (the verifier sees this, not the name)."""
+        return self.declared_name.replace(" ", "") == self.person.name.replace(" ", "")
+
+    def history_snapshot(self) -> dict:
+        return {
+            "rental": self.rental_id,
+            "room": str(self.room),
+            "person": self.person_id,
+            "declared_name": self.declared_name,
+            "moved_in": self.moved_in.isoformat(),
+            "status": self.status,
+        }
+
+
 # --- places and market entities ---------------------------------------------------------------
 
 

@@ -9,12 +9,14 @@ from operator import or_
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q
+from django.http import Http404
 
+from wangge.accounts.resolve import resolve_one
 from wangge.accounts.scope import scope_for
 from wangge.areas.coords import distance_m
 from wangge.core import pii
 
-from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy
+from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenantDeclaration
 from .validators import parse_id_number, search_text
 
 # Every list and page joins the row's area for its name and code, never its boundary (a grid's
@@ -23,6 +25,15 @@ from .validators import parse_id_number, search_text
 
 def restrict(queryset, user):
     return queryset.filter(scope_for(user).area_q("area_path", include_department_areas=False))
+
+
+def one(queryset, pk, field: str = "id"):
+    """The row with this id in a queryset already narrowed to the user's reach (accounts.resolve), or
+    404: pages and API answer an id elsewhere exactly like an id that does not exist."""
+    try:
+        return resolve_one(queryset, pk, field)
+    except ValidationError:
+        raise Http404 from None
 
 
 def addresses(user):
@@ -48,6 +59,13 @@ def tenancies(user):
 def rentals(user):
     return restrict(
         RentalHouse.objects.select_related("area", "building", "landlord_user").defer("area__boundary"), user
+    )
+
+
+def declarations(user):
+    """Tenant declarations waiting for (or answered by) the staff of the rentals' areas."""
+    return restrict(
+        TenantDeclaration.objects.select_related("person", "room__building", "rental__building", "declared_by"), user
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import search_views, views
+from . import search_views, views, views_landlords
 
 app_name = "registry"
 urlpatterns = [
@@ -27,12 +27,17 @@ urlpatterns = [
     path("registry/rentals/new/", views.rental_edit, name="rental_new"),
     path("registry/rentals/<int:pk>/", views.rental_detail, name="rental_detail"),
     path("registry/rentals/<int:pk>/edit/", views.rental_edit, name="rental_edit"),
+    path(
+        "registry/rentals/<int:pk>/declarations/<int:decl_pk>/review/",
+        views_landlords.declaration_review,
+        name="declaration_review",
+    ),
     path("registry/places/", views.place_list, name="place_list"),
     path("registry/places/new/", views.place_edit, name="place_new"),
     path("registry/places/<int:pk>/", views.place_detail, name="place_detail"),
     path("registry/places/<int:pk>/edit/", views.place_edit, name="place_edit"),
-    path("registry/my-rentals/", views.my_rentals, name="my_rentals"),
-    path("registry/my-rentals/<int:pk>/", views.my_rental, name="my_rental"),
-    path("registry/my-rentals/<int:pk>/tenants/", views.my_rental_tenant, name="my_rental_tenant"),
+    path("registry/my-rentals/", views_landlords.my_rentals, name="my_rentals"),
+    path("registry/my-rentals/<int:pk>/", views_landlords.my_rental, name="my_rental"),
+    path("registry/my-rentals/<int:pk>/tenants/", views_landlords.my_rental_tenant, name="my_rental_tenant"),
     path("q/<str:token>/", views.qr_building, name="qr_building"),
 ]

@@ -17,9 +17,10 @@ from wangge.areas.models import Area, Level, under
 from wangge.history.actions import history_for
 
 from . import actions, compliance, exact, qr, queries
-from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm, TenantForm
+from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm
 from .models import (
     BuildingUse,
+    DeclarationStatus,
     LicenceStatus,
     PersonType,
     PlaceType,
@@ -28,7 +29,6 @@ from .models import (
     Room,
     Tag,
     TagKind,
-    Tenancy,
 )
 
 PER_PAGE = 50
@@ -144,7 +144,7 @@ def address_list(request):
 
 @login_required
 def address_detail(request, pk):
-    address = get_object_or_404(queries.addresses(request.user), pk=pk)
+    address = queries.one(queries.addresses(request.user), pk)
     return render(
         request,
         "registry/address_detail.html",
@@ -163,7 +163,7 @@ def address_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def address_edit(request, pk=None):
     _editor(request)
-    address = get_object_or_404(queries.addresses(request.user), pk=pk) if pk else None
+    address = queries.one(queries.addresses(request.user), pk) if pk else None
     initial = {f: getattr(address, f) for f in AddressForm.base_fields} if address else {}
     form = AddressForm(request.POST or None, initial=initial)
     version = _posted_version(request)
@@ -234,7 +234,7 @@ def _building_context(request, building):
 
 @login_required
 def building_detail(request, pk):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     return render(request, "registry/building_detail.html", _building_context(request, building))
 
 
@@ -242,7 +242,7 @@ def building_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def building_edit(request, pk=None):
     _editor(request)
-    building = get_object_or_404(queries.buildings(request.user), pk=pk) if pk else None
+    building = queries.one(queries.buildings(request.user), pk) if pk else None
     initial = {"address": request.GET.get("address", "")}
     if building:
         initial = {
@@ -271,7 +271,7 @@ def building_edit(request, pk=None):
 @require_POST
 def room_add(request, pk):
     _editor(request)
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     form = RoomForm(request.POST)
     if form.is_valid():
         try:
@@ -289,8 +289,8 @@ def room_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def room_edit(request, pk, room_pk):
     _editor(request)
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
-    room = get_object_or_404(Room, pk=room_pk, building=building)
+    building = queries.one(queries.buildings(request.user), pk)
+    room = queries.one(Room.objects.filter(building=building), room_pk)
     initial = {f: getattr(room, f) for f in ("unit", "number", "floor", "size_sqm", "is_occupied")}
     form = RoomForm(request.POST or None, initial=initial)
     version = _posted_version(request)
@@ -307,7 +307,7 @@ def room_edit(request, pk, room_pk):
 
 @login_required
 def building_qr_svg(request, pk):
-    building = get_object_or_404(queries.buildings(request.user), pk=pk)
+    building = queries.one(queries.buildings(request.user), pk)
     return HttpResponse(qr.plate_svg(qr.plate_url(request, building)), content_type="image/svg+xml")
 
 
@@ -381,7 +381,7 @@ def _person_context(request, person, move_form=None):
 
 @login_required
 def person_detail(request, pk):
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     return render(request, "registry/person_detail.html", _person_context(request, person))
 
 
@@ -389,14 +389,12 @@ def person_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def person_edit(request, pk=None):
     _editor(request)
-    person = get_object_or_404(queries.people(request.user), pk=pk) if pk else None
+    person = queries.one(queries.people(request.user), pk) if pk else None
     room = None
     if person is None:
         room_id = request.POST.get("room") or request.GET.get("room")
         if room_id:
-            room = queries.rooms(request.user).filter(pk=room_id if str(room_id).isdigit() else 0).first()
-            if room is None:
-                raise Http404
+            room = queries.one(queries.rooms(request.user), room_id, "room")
     initial = {"room": room.pk if room else None}
     if person:
         initial = {
@@ -425,7 +423,7 @@ def person_edit(request, pk=None):
 def person_move(request, pk):
     """Move in (a new residence closes the current one) or, with move=out, move out."""
     _editor(request)
-    person = get_object_or_404(queries.people(request.user), pk=pk)
+    person = queries.one(queries.people(request.user), pk)
     status = 400
     if request.POST.get("move") == "out":
         form = MoveForm(initial={"version": person.version})
@@ -492,7 +490,7 @@ def rental_list(request):
 
 @login_required
 def rental_detail(request, pk):
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk)
+    rental = queries.one(queries.rentals(request.user), pk)
     return render(
         request,
         "registry/rental_detail.html",
@@ -502,6 +500,7 @@ def rental_detail(request, pk):
             "rooms": rental.rooms.all(),
             "history": history_for(rental)[:50],
             "may_edit": actions.may_edit(request.user),
+            "declarations": queries.declarations(request.user).filter(rental=rental, status=DeclarationStatus.PENDING),
         },
     )
 
@@ -510,7 +509,7 @@ def rental_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def rental_edit(request, pk=None):
     _editor(request)
-    rental = get_object_or_404(queries.rentals(request.user), pk=pk) if pk else None
+    rental = queries.one(queries.rentals(request.user), pk) if pk else None
     code = rental.building.code if rental else (request.POST.get("building") or request.GET.get("building", ""))
     building = queries.buildings(request.user).filter(code=code).first()
     initial = {"building": code, "status": RentalStatus.ACTIVE}
@@ -569,7 +568,7 @@ def place_list(request):
 
 @login_required
 def place_detail(request, pk):
-    place = get_object_or_404(queries.places(request.user), pk=pk)
+    place = queries.one(queries.places(request.user), pk)
     return render(
         request,
         "registry/place_detail.html",
@@ -581,7 +580,7 @@ def place_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def place_edit(request, pk=None):
     _editor(request)
-    place = get_object_or_404(queries.places(request.user), pk=pk) if pk else None
+    place = queries.one(queries.places(request.user), pk) if pk else None
     initial = {"address": request.GET.get("address", ""), "building": request.GET.get("building", "")}
     if place:
         initial = {
@@ -606,52 +605,3 @@ def place_edit(request, pk=None):
         request, form, save, bool(place), lambda p: ("registry:place_detail", p.pk), "registry/place_form.html",
         context,
     )  # fmt: skip
-
-
-# --- landlords: their own rental houses -----------------------------------------------------
-
-
-@login_required
-def my_rentals(request):
-    """A landlord's own rental houses, each with its compliance score and what is missing."""
-    rentals = list(queries.landlord_rentals(request.user))
-    rentals = list(zip(rentals, compliance.compliance_many(rentals), strict=True))
-    return render(request, "registry/my_rentals.html", {"rentals": rentals})
-
-
-def _my_rental_context(request, rental, form=None):
-    rooms = actions.landlord_rooms(rental)
-    tenants = {}
-    for t in Tenancy.objects.filter(room__in=rooms, moved_out__isnull=True).select_related("person"):
-        tenants.setdefault(t.room_id, []).append(t)
-    return {
-        "rental": rental,
-        "compliance": compliance.compliance(rental),
-        "rooms": [(r, tenants.get(r.pk, [])) for r in rooms],
-        "form": form or TenantForm(rooms=rooms),
-    }
-
-
-@login_required
-def my_rental(request, pk):
-    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
-    return render(request, "registry/my_rental.html", _my_rental_context(request, rental))
-
-
-@login_required
-@require_POST
-def my_rental_tenant(request, pk):
-    """Declare a tenant of one of the rental's rooms (tenancy source: landlord)."""
-    rental = get_object_or_404(queries.landlord_rentals(request.user), pk=pk)
-    form = TenantForm(request.POST, rooms=actions.landlord_rooms(rental))
-    if form.is_valid():
-        try:
-            tenancy = actions.declare_tenant(request.user, rental, form.cleaned_data)
-            messages.success(request, _("%(p)s declared in room %(r)s.") % {"p": tenancy.person.name,
-                                                                              "r": tenancy.room.number})  # fmt: skip
-            return redirect("registry:my_rental", pk=rental.pk)
-        except PermissionDenied:
-            raise Http404 from None
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-    return render(request, "registry/my_rental.html", _my_rental_context(request, rental, form), status=400)

@@ -6,9 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from wangge.accounts.resolve import resolve_one
 
 from . import actions
 from .models import HitState, WatchList
@@ -44,7 +47,10 @@ def screen(request):
     _allowed(request)
     watch_list = None
     if request.POST.get("watch_list"):
-        watch_list = get_object_or_404(WatchList, pk=request.POST["watch_list"], is_active=True)
+        try:  # the city's lists (not tied to an area); an id that names no active list is a 404
+            watch_list = resolve_one(WatchList.objects.filter(is_active=True), request.POST["watch_list"], "watch_list")
+        except ValidationError:
+            raise Http404 from None
     job = actions.queue_screening(request.user, watch_list)
     return redirect("jobs:detail", pk=job.pk)
 

@@ -2,11 +2,13 @@
 tenants they declare (tenancy source landlord), only for their own houses; room editing."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from wangge.accounts.models import Membership, Role, User
+from wangge.notify.models import Notification
 from wangge.registry import actions
-from wangge.registry.models import Person, Room, Tenancy
+from wangge.registry.models import Person, Room, Tenancy, TenantDeclaration
 
 from .conftest import GRID_A, ID_A, ID_B
 
@@ -65,18 +67,93 @@ def test_a_landlord_declares_a_tenant_and_the_score_goes_up(client_as, api_as, r
     assert [t["name"] for t in after["tenants"]] == ["租客甲"] and "*" in after["tenants"][0]["id_number"]
 
 
-def test_declaring_someone_already_registered_moves_them_in(api_as, rental, make_person):
-    person = make_person(ID_B, name="老住户")
+def test_declaring_someone_registered_elsewhere_waits_for_the_grid_staff(api_as, client_as, rental, make_person):
+    """租户申报 → 网格员核实: the person does not move and the landlord learns nothing about them until
+    the grid staff of the rental's area confirm; the grid manager is told, the landlord told back."""
+    person = make_person(ID_B, name="老住户")  # registered in another building of the grid
     old = person.tenancies.get()
     room = Room.objects.get(building=rental.building, number="102")
-    response = api_as("landlord").post(
+    landlord = api_as("landlord")
+    response = landlord.post(
         f"/api/v1/registry/my-rentals/{rental.pk}/tenants",
-        {"room": room.pk, "name": "老住户", "person_type": "registered", "id_number": ID_B},
+        {"room": room.pk, "name": "老 住户", "person_type": "registered", "id_number": ID_B},
     )
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "pending" and body["name"] == "老 住户" and "老住户" not in response.content.decode()
     old.refresh_from_db()
-    assert old.moved_out is not None and Person.objects.filter(name="老住户").count() == 1
-    assert Person.objects.get(pk=person.pk).residence == room
+    assert old.moved_out is None and Person.objects.get(pk=person.pk).residence == old.room
+    # Declared twice while it waits: still one declaration.
+    again = landlord.post(
+        f"/api/v1/registry/my-rentals/{rental.pk}/tenants",
+        {"room": room.pk, "name": "老 住户", "person_type": "registered", "id_number": ID_B},
+    )
+    assert again.json()["id"] == body["id"] and TenantDeclaration.objects.count() == 1
+    mine = landlord.get(f"/api/v1/registry/my-rentals/{rental.pk}").json()
+    assert [d["id"] for d in mine["declarations"]] == [body["id"]] and mine["tenants"] == []
+    # The grid manager of the rental's grid is told, sees it (masked number, no registered name)...
+    grid = User.objects.get(username="grid_manager")
+    assert Notification.objects.filter(recipient=grid, url__endswith=f"/rentals/{rental.pk}/").exists()
+    staff = api_as("grid_manager")
+    [listed] = staff.get("/api/v1/registry/declarations").json()["items"]
+    assert listed["declared_name"] == "老 住户" and listed["name_matches"] and "*" in listed["id_number"]
+    page = client_as("grid_manager").get(reverse("registry:rental_detail", args=[rental.pk])).content.decode()
+    assert reverse("registry:declaration_review", args=[rental.pk, body["id"]]) in page
+    # ... staff elsewhere do not, and cannot answer it.
+    assert api_as("grid_manager2").get("/api/v1/registry/declarations").json()["items"] == []
+    assert api_as("grid_manager2").post(f"/api/v1/registry/declarations/{body['id']}/review",
+                                        {"decision": "confirm"}).status_code == 404  # fmt: skip
+    assert api_as("landlord").post(f"/api/v1/registry/declarations/{body['id']}/review",
+                                   {"decision": "confirm"}).status_code in (403, 404)  # fmt: skip
+    # Confirmed on the page: the person moves in, their stay elsewhere ends that day.
+    client = client_as("grid_manager")
+    review_url = reverse("registry:declaration_review", args=[rental.pk, body["id"]])
+    response = client.post(review_url, {"decision": "confirm"})
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert old.moved_out is not None and Person.objects.get(pk=person.pk).residence == room
+    assert TenantDeclaration.objects.get().status == "confirmed"
+    landlord_user = User.objects.get(username="landlord")
+    assert Notification.objects.filter(recipient=landlord_user, url__endswith=f"/my-rentals/{rental.pk}/").exists()
+    assert (
+        api_as("grid_manager")
+        .post(f"/api/v1/registry/declarations/{body['id']}/review", {"decision": "reject"})
+        .status_code
+        == 400
+    )  # answered already
+    after = landlord.get(f"/api/v1/registry/my-rentals/{rental.pk}").json()
+    assert [t["name"] for t in after["tenants"]] == ["老住户"] and after["declarations"] == []
+
+
+def test_a_rejected_declaration_moves_nobody(api_as, rental, make_person):
+    person = make_person(ID_B, name="老住户")
+    room = Room.objects.get(building=rental.building, number="102")
+    declared = (
+        api_as("landlord")
+        .post(
+            f"/api/v1/registry/my-rentals/{rental.pk}/tenants",
+            {"room": room.pk, "name": "冒名", "person_type": "registered", "id_number": ID_B},
+        )
+        .json()
+    )
+    listed = api_as("grid_manager").get("/api/v1/registry/declarations").json()["items"]
+    assert [d["name_matches"] for d in listed] == [False]
+    response = api_as("grid_manager").post(
+        f"/api/v1/registry/declarations/{declared['id']}/review", {"decision": "reject", "note": "查无此人"}
+    )
+    assert response.status_code == 200 and response.json()["status"] == "rejected"
+    assert Person.objects.get(pk=person.pk).residence != room and person.tenancies.get().moved_out is None
+
+
+def test_the_landlords_own_tenant_moves_between_their_rooms_at_once(api_as, rental):
+    room_a = Room.objects.get(building=rental.building, number="101")
+    room_b = Room.objects.get(building=rental.building, number="102")
+    api = api_as("landlord")
+    data = {"name": "租客甲", "person_type": "floating", "id_number": ID_A}
+    assert api.post(f"/api/v1/registry/my-rentals/{rental.pk}/tenants", {**data, "room": room_a.pk}).status_code == 201
+    response = api.post(f"/api/v1/registry/my-rentals/{rental.pk}/tenants", {**data, "room": room_b.pk})
+    assert response.status_code == 201 and response.json()["room"] == room_b.pk
+    assert Person.objects.get(name="租客甲").residence == room_b
 
 
 def test_bad_tenant_input_names_the_field(api_as, rental):
@@ -106,7 +183,7 @@ def test_only_the_rentals_own_landlord_may_see_it_or_declare_tenants(who, client
 def test_a_room_of_another_building_is_refused(admin, rental, make_building):
     elsewhere = make_building(GRID_A, "别的楼").rooms.first()
     landlord = User.objects.get(username="landlord")
-    with pytest.raises(actions.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         actions.declare_tenant(landlord, rental, {"room": elsewhere.pk, "name": "某", "person_type": "floating",
                                                   "id_number": ID_A})  # fmt: skip
     assert "room" in refused.value.message_dict
