@@ -8,8 +8,8 @@ from wangge.history.admin import HistoryAdminMixin
 from wangge.history.models import ChangeAction
 from wangge.jobs.admin import TransferAdminMixin
 
-from .actions import user_snapshot, validate_membership
-from .models import ApiToken, Department, Membership, User
+from .actions import unlock_logins, user_snapshot, validate_membership
+from .models import ApiToken, Department, LoginFailure, Membership, User
 
 
 class MembershipForm(forms.ModelForm):
@@ -37,6 +37,13 @@ class UserAdmin(HistoryAdminMixin, DjangoUserAdmin):
     list_display = ["username", "full_name", "is_active", "is_staff", "last_login"]
     search_fields = ["username", "full_name", "email"]
     fieldsets = DjangoUserAdmin.fieldsets + ((_("Profile"), {"fields": ["full_name"]}),)
+    actions = ["unlock_logins"]
+
+    @admin.action(description=_("Unlock logins (after failed attempts)"))
+    def unlock_logins(self, request, queryset):
+        for user in queryset:
+            unlock_logins(user, acting_user=request.user)
+        self.message_user(request, _("Logins unlocked for %(n)d users.") % {"n": queryset.count()})
 
     def save_model(self, request, obj, form, change):
         before = user_snapshot(User.objects.get(pk=obj.pk)) if change else None
@@ -87,4 +94,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
     exclude = ["key_hash"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Who is being held back, from where (read only; unlock from the user list's action or
+    `wangge unlock_login USERNAME`)."""
+
+    list_display = ["username", "ip", "time"]
+    list_filter = ["time"]
+    search_fields = ["username", "ip"]
+    date_hierarchy = "time"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wangge.core.safeurl import safe_next
+
 from . import actions
 from .models import HitState, WatchList
 
@@ -80,7 +82,7 @@ def review(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         status = 400
-    response = redirect(request.POST.get("next") or "watch:hits")
+    response = redirect(safe_next(request, request.POST.get("next"), "watch:hits"))
     if status and request.headers.get("HX-Request"):
         response.status_code = status
     return response
