@@ -97,7 +97,7 @@ def check(username: str, ip: str | None) -> Lock | None:
 
 
 def record_failure(username: str, ip: str | None) -> None:
-    LoginFailure.objects.create(username=normalise(username), ip=ip)
+    LoginFailure.objects.create(username=normalise(username), ip=ip, time=timezone.now())
 
 
 def record_success(username: str, ip: str | None) -> None:
