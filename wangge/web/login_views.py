@@ -145,7 +145,7 @@ def two_factor(request):
                 request.session.pop(STATE_KEY, None)
                 messages.success(request, _("Two-step verification is on: log in with a code from now on."))
                 return redirect(next_url)
-            form.add_error("code", _("Wrong or expired code."))
+            form.add_error("code", account_actions.wrong_code_message(twofactor.device_for(user, confirmed=False)))
         elif twofactor.verify(user, code) is None:
             form.add_error("code", account_actions.wrong_code_message(device))
         else:

@@ -18,6 +18,18 @@ from wangge.watch.tests.test_watch import register, watch_list, watcher  # noqa:
 PROXY = "10.0.0.2"
 
 
+@pytest.fixture(autouse=True)
+def fast_hashing(request, settings, demo_password):
+    """Argon2 costs a second a try on a busy machine, and these tests try a lot: a fast hash here
+    (the rules are what is tested, not the hash)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if "db" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        users = list(User.objects.all())
+        for user in users:
+            user.set_password(demo_password)
+        User.objects.bulk_update(users, ["password"])
+
+
 @pytest.fixture
 def clock(monkeypatch):
     """clock.advance(seconds): the throttle's time moves on without sleeping."""
