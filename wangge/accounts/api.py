@@ -1,5 +1,6 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
@@ -35,7 +36,7 @@ class SecondFactorOut(Schema):
     auth=None,
     response={200: TokenOut, 401: ErrorOut | SecondFactorOut, 403: SecondFactorOut, 429: ErrorOut},
 )
-def obtain_token(request, payload: TokenIn):
+def obtain_token(request, payload: TokenIn, response: HttpResponse):
     """Exchange a username and password (and the 6-digit code, for users with two-step verification)
     for a bearer token. 401 with `otp_required`: send the code in `otp`; 403 with `enrol`: the role
     needs two-step verification, set it up on the web first; 429: too many failed logins (a right
@@ -43,6 +44,7 @@ def obtain_token(request, payload: TokenIn):
     try:
         user = actions.login_with_second_factor(request, payload.username, payload.password, payload.otp)
     except actions.LoginThrottled as exc:
+        response["Retry-After"] = str(exc.lock.wait_seconds())
         return Status(429, {"detail": str(exc)})
     except actions.SecondFactorNeeded as exc:
         status = 403 if exc.enrol else 401

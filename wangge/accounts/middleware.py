@@ -6,8 +6,11 @@ was given at login (or at enrolment). Otherwise:
   by a door that skipped the code) is logged out and sent to the login page;
 - a user whose role needs the second factor (twofactor.requires_2fa) and has none is sent to
   enrolment, and may reach nothing else;
-- anyone else passes. That outcome is kept in the session, so an ordinary user costs no query.
+- anyone else passes. That outcome is kept in the session for RECHECK_SECONDS, so an ordinary user
+  costs no query per page (a session in another browser from before an enrolment ends within that).
 """
+
+import time
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -20,6 +23,7 @@ from django.utils.translation import gettext as _
 from . import twofactor
 
 STATE_KEY = "wangge_2fa"
+RECHECK_SECONDS = 300
 OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/login/", "/logout/")
 
 
@@ -27,14 +31,15 @@ def _state(request, user) -> str:
     """'verified', 'code' (has a device, session not verified), 'enrol' or 'ok'."""
     if user.is_verified():
         return "verified"
-    known = request.session.get(STATE_KEY)
-    if known == f"ok{int(settings.REQUIRE_2FA)}":
+    known = request.session.get(STATE_KEY) or ""
+    flag, _sep, checked_at = known.partition(":")
+    if flag == f"ok{int(settings.REQUIRE_2FA)}" and time.time() - float(checked_at or 0) < RECHECK_SECONDS:
         return "ok"
     if twofactor.device_for(user) is not None:
         return "code"
     if twofactor.requires_2fa(user):
         return "enrol"
-    request.session[STATE_KEY] = f"ok{int(settings.REQUIRE_2FA)}"
+    request.session[STATE_KEY] = f"ok{int(settings.REQUIRE_2FA)}:{time.time():.0f}"
     return "ok"
 
 

@@ -30,8 +30,11 @@ class Lock:
     until: datetime
     reason: str  # "pair", "address" or "account"
 
+    def wait_seconds(self) -> int:
+        return max(1, int((self.until - timezone.now()).total_seconds() + 0.999))
+
     def message(self) -> str:
-        wait = max(1, int((self.until - timezone.now()).total_seconds() + 0.999))
+        wait = self.wait_seconds()
         if wait < 120:
             span = ngettext("%(n)d second", "%(n)d seconds", wait) % {"n": wait}
         else:

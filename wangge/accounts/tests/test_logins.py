@@ -154,7 +154,9 @@ def test_locked_message_is_chinese_and_says_when(clock):
     client = Client(REMOTE_ADDR="203.0.113.31")
     for _ in range(5):
         api_login(client, "leader", "bad")
-    detail = api_login(client, "leader", "bad").json()["detail"]
+    refused = api_login(client, "leader", "bad")
+    assert refused["Retry-After"] == "2"
+    detail = refused.json()["detail"]
     assert "登录失败次数过多" in detail and "之后重试" in detail and "秒" in detail
     page = client.post("/login/", {"username": "leader", "password": "bad"}).content.decode()
     assert "登录失败次数过多" in page and "/login/unlock/?username=leader" in page

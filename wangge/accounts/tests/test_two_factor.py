@@ -58,9 +58,7 @@ def enrolled(username) -> TOTPDevice:
 
 def wait_out_code_throttle(device):
     """django-otp slows a device down after a wrong code (1 s, 2 s …): as if that time had passed."""
-    TOTPDevice.objects.filter(pk=device.pk).update(
-        throttling_failure_timestamp=timezone.now() - timedelta(minutes=10)
-    )
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=timezone.now() - timedelta(minutes=10))
 
 
 def test_enrol_then_log_in_with_the_code(client_as, demo_password, codes):
