@@ -54,12 +54,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "django_otp",  # before wangge.accounts: its admin replaces the TOTP device admin
+    "django_otp.plugins.otp_totp",
     "wangge.core",
     "wangge.history",
     "wangge.areas",
     "wangge.accounts",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
     "wangge.worktime",
     "wangge.notify",
     "wangge.cases",
@@ -304,6 +304,7 @@ LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("WANGGE_LOGIN_KNOWN_ADDRESS_DAYS",
 # A second factor (TOTP) for administrators and command-center staff; optional for everyone else.
 REQUIRE_2FA = env_bool("WANGGE_REQUIRE_2FA", PRODUCTION)
 OTP_TOTP_ISSUER = os.environ.get("WANGGE_OTP_ISSUER", "网格 wangge")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no administrator sees a user's key
 LOGIN_CODE_STEP_SECONDS = 300  # between the password and the code
 # Sessions of staff (administrators, dispatchers, leaders) last this long; others Django's two weeks.
 STAFF_SESSION_SECONDS = int(os.environ.get("WANGGE_STAFF_SESSION_SECONDS", str(8 * 3600) if PRODUCTION else "0"))

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from wangge.history.actions import record_change
 from wangge.history.admin import HistoryAdminMixin
@@ -106,6 +107,38 @@ class LoginFailureAdmin(admin.ModelAdmin):
     list_filter = ["time"]
     search_fields = ["username", "ip"]
     date_hierarchy = "time"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TwoFactorDeviceAdmin(admin.ModelAdmin):
+    """A user's authenticator (two-step verification). Never the key; delete one for a lost phone
+    (the user enrols again at the next login)."""
+
+    list_display = ["user", "confirmed_label", "created_label", "last_used_label"]
+    search_fields = ["user__username", "user__full_name"]
+    fields = ["user"]
+    readonly_fields = ["user"]
+
+    @admin.display(description=_("confirmed"), boolean=True)
+    def confirmed_label(self, obj):
+        return obj.confirmed
+
+    @admin.display(description=_("created"))
+    def created_label(self, obj):
+        return obj.created_at
+
+    @admin.display(description=_("last used"))
+    def last_used_label(self, obj):
+        return obj.last_used_at
 
     def has_add_permission(self, request):
         return False

@@ -15,7 +15,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp import models as totp_models
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from wangge.accounts.models import User
+from wangge.accounts.models import LoginFailure, User
 from wangge.history.models import ChangeRecord
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +217,17 @@ def test_one_switch_for_production(tmp_path):
     behind = probe_settings(tmp_path, WANGGE_PRODUCTION="1", WANGGE_TRUSTED_PROXIES="127.0.0.1")
     assert behind["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"] and behind["SECURE_SSL_REDIRECT"]
     assert probe_settings(tmp_path, WANGGE_REQUIRE_2FA="1")["REQUIRE_2FA"]
+
+
+def test_administrators_see_authenticators_and_failed_logins_but_never_a_key(client_as):
+    device = enrolled("citizen")
+    LoginFailure.objects.create(username="citizen", ip="203.0.113.80")
+    admin = client_as("admin")
+    page = admin.get("/admin/otp_totp/totpdevice/")
+    assert page.status_code == 200 and "身份验证器" in page.content.decode()
+    detail = admin.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page.content.decode() + detail and "config" not in detail
+    assert "203.0.113.80" in admin.get("/admin/accounts/loginfailure/").content.decode()
+    # A lost phone: the administrator deletes the device; the user enrols again.
+    assert admin.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
