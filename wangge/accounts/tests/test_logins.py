@@ -139,6 +139,12 @@ def test_every_login_door_is_throttled(door, demo_password, clock):
 
 
 @pytest.mark.django_db
+def test_the_phone_app_logs_in_through_the_login_page():
+    """The field app has no login of its own: it is the (throttled) login page."""
+    assert Client().get("/patrol/m/")["Location"] == "/login/?next=/patrol/m/"
+
+
+@pytest.mark.django_db
 def test_the_admins_login_page_is_the_one_login_page(demo_password):
     client = Client()
     response = client.get("/admin/login/?next=/admin/accounts/user/")
