@@ -318,3 +318,4 @@ if PRODUCTION:
         # TLS ends at the proxy; TrustedProxyMiddleware drops this header from any other connection.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
         SECURE_SSL_REDIRECT = env_bool("WANGGE_SSL_REDIRECT", True)
+        SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes may speak plain HTTP to gunicorn
