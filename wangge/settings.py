@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "django_otp",  # before wangge.accounts: its admin replaces the TOTP device admin
+    "django_otp.plugins.otp_totp",
     "wangge.core",
     "wangge.history",
     "wangge.areas",
@@ -72,6 +74,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "wangge.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "wangge.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wangge.history.middleware.ChangeContextMiddleware",
@@ -146,10 +151,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed-login throttling: this many failures for one username or one address within the window
-# lock further attempts until the window has passed.
+# Failed-login throttling (accounts/throttle.py): this many failures of one account from one address
+# are free, then each further one doubles the wait; failures are remembered for the window.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("WANGGE_LOGIN_FAILURE_LIMIT", "5"))
-LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("WANGGE_LOGIN_FAILURE_WINDOW", "900"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("WANGGE_LOGIN_FAILURE_WINDOW", "86400"))
 SESSION_COOKIE_HTTPONLY = True
 # Flash messages live in the session: the default (a signed cookie, then the session) builds a
 # cookie signer for every request, API calls included, whether or not a message is ever shown.
@@ -306,3 +311,32 @@ PRIVACY_EXACT_SEARCHES_PER_HOUR = int(os.environ.get("WANGGE_EXACT_SEARCHES_PER_
 PRIVACY_EXACT_SEARCH_KEEP_HOURS = int(os.environ.get("WANGGE_EXACT_SEARCH_KEEP_HOURS", "24"))
 # Where a job run keeps the clear copy of its encrypted files (app jobs); empty: /dev/shm when present.
 JOBS_CLEAR_TMP = os.environ.get("WANGGE_JOBS_CLEAR_TMP", "")
+
+# Logins and production security (docs/operations.md, "Logins and production security").
+PRODUCTION = env_bool("WANGGE_PRODUCTION", False)
+# Reverse proxies whose forwarding header is believed (addresses or CIDRs, comma-separated), and that header.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("WANGGE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+TRUSTED_PROXY_HEADER = os.environ.get("WANGGE_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("WANGGE_LOGIN_MAX_DELAY", "3600"))
+LOGIN_SPRAY_WINDOW_SECONDS = int(os.environ.get("WANGGE_LOGIN_SPRAY_WINDOW", "3600"))
+LOGIN_ADDRESS_LIMIT = int(os.environ.get("WANGGE_LOGIN_ADDRESS_LIMIT", "30"))  # failures per address, any account
+LOGIN_ACCOUNT_LIMIT = int(os.environ.get("WANGGE_LOGIN_ACCOUNT_LIMIT", "20"))  # per account, unknown addresses
+LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("WANGGE_LOGIN_KNOWN_ADDRESS_DAYS", "90"))
+# A second factor (TOTP) for administrators and command-center staff; optional for everyone else.
+REQUIRE_2FA = env_bool("WANGGE_REQUIRE_2FA", PRODUCTION)
+OTP_TOTP_ISSUER = os.environ.get("WANGGE_OTP_ISSUER", "网格 wangge")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no administrator sees a user's key
+LOGIN_CODE_STEP_SECONDS = 300  # between the password and the code
+# Sessions of staff (administrators, dispatchers, leaders) last this long; others Django's two weeks.
+STAFF_SESSION_SECONDS = int(os.environ.get("WANGGE_STAFF_SESSION_SECONDS", str(8 * 3600) if PRODUCTION else "0"))
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+    LANGUAGE_COOKIE_HTTPONLY = True  # the CSRF cookie stays readable: the phone app sends it as a header
+    SECURE_HSTS_SECONDS = int(os.environ.get("WANGGE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("WANGGE_HSTS_INCLUDE_SUBDOMAINS", False)
+    if TRUSTED_PROXIES:
+        # TLS ends at the proxy; TrustedProxyMiddleware drops this header from any other connection.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SECURE_SSL_REDIRECT = env_bool("WANGGE_SSL_REDIRECT", True)
+        SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes may speak plain HTTP to gunicorn

@@ -5,14 +5,18 @@ from django.urls import include, path
 from django.views.static import serve
 
 from wangge.api import api
-from wangge.web import views
+from wangge.web import login_views, views
 from wangge.worker.views import readyz
 
 urlpatterns = [
     # First: the API serves phones and other systems at volume, and Django tries patterns in order.
     path("api/v1/", api.urls),
     path("", views.home, name="home"),
-    path("login/", views.login, name="login"),
+    path("login/", login_views.login, name="login"),
+    path("login/code/", login_views.login_code, name="login_code"),
+    path("login/unlock/", login_views.login_unlock, name="login_unlock"),
+    path("profile/two-factor/", login_views.two_factor, name="two_factor"),
+    path("profile/two-factor/qr.svg", login_views.two_factor_qr, name="two_factor_qr"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -32,6 +36,7 @@ urlpatterns = [
     path("", include("wangge.registry.urls")),
     path("", include("wangge.insight.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", login_views.admin_login),  # one login door for all (throttled, second factor)
     path("admin/", admin.site.urls),
 ]
 

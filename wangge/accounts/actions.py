@@ -12,19 +12,21 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from wangge.areas.models import Area
 from wangge.core import pii, refcache
+from wangge.core.clientip import client_ip
 from wangge.history.actions import record_change, record_changes
 from wangge.history.models import ChangeAction
 
+from . import throttle, twofactor
 from .models import (
     DEPARTMENT_ROLES,
     PERSONAL_ROLES,
     ROLE_AREA_LEVELS,
     ApiToken,
     Department,
-    LoginFailure,
     Membership,
     Role,
     User,
@@ -214,45 +216,119 @@ def save_departments(rows: list[dict], *, acting_user=None) -> dict:
 # ---------------------------------------------------------------- login throttling and tokens
 
 
-class LoginThrottled(Exception):
-    pass
+LoginThrottled = throttle.LoginThrottled
 
 
-def _recent_failures(username: str, ip: str | None):
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    by_user = LoginFailure.objects.filter(username=username.lower(), time__gte=since).count()
-    by_ip = LoginFailure.objects.filter(ip=ip, time__gte=since).count() if ip else 0
-    return by_user, by_ip
+class SecondFactorNeeded(Exception):
+    """The password was right; the code of the user's authenticator app is missing, wrong, or the
+    user's role needs one they have not enrolled yet (enrol is True)."""
 
-
-def check_login_allowed(username: str, ip: str | None) -> None:
-    by_user, by_ip = _recent_failures(username, ip)
-    # An address may try a few names (a shared office), but not endlessly.
-    if by_user >= settings.LOGIN_FAILURE_LIMIT or by_ip >= settings.LOGIN_FAILURE_LIMIT * 4:
-        raise LoginThrottled(
-            _("Too many failed logins. Try again in %(minutes)d minutes.")
-            % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60}
-        )
-
-
-def record_login_failure(username: str, ip: str | None) -> None:
-    LoginFailure.objects.create(username=username.lower(), ip=ip)
-
-
-def clear_login_failures(username: str) -> None:
-    LoginFailure.objects.filter(username=username.lower()).delete()
+    def __init__(self, message: str, *, enrol: bool = False):
+        self.enrol = enrol
+        super().__init__(message)
 
 
 def authenticate_throttled(request, username: str, password: str) -> User | None:
-    """authenticate() with failed-login throttling; LoginThrottled when locked out."""
-    ip = request.META.get("REMOTE_ADDR") if request else None
-    check_login_allowed(username, ip)
+    """authenticate() (the backend throttles every door); LoginThrottled when held back."""
+    request.login_lock = None
     user = authenticate(request, username=username, password=password)
-    if user is None:
-        record_login_failure(username, ip)
-        return None
-    clear_login_failures(username)
+    if request.login_lock is not None:
+        raise LoginThrottled(request.login_lock)
     return user
+
+
+def login_with_second_factor(request, username: str, password: str, code: str | None) -> User | None:
+    """Password, then the code for a user with a second factor (or whose role needs one): the API's
+    token door. A locked account is unlocked first when the code is right. None: wrong password."""
+    code_used = False
+    try:
+        user = authenticate_throttled(request, username, password)
+    except LoginThrottled:
+        if not code or not unlock_with_code(request, username, code):
+            raise
+        code_used = True
+        user = authenticate_throttled(request, username, password)
+    if user is None:
+        return None
+    if code_used:
+        return user
+    device = twofactor.device_for(user)
+    if device is None:
+        if twofactor.requires_2fa(user):
+            raise SecondFactorNeeded(
+                _("Your role needs two-step verification: set it up on the web first (My profile)."), enrol=True
+            )
+        return user
+    if not code:
+        raise SecondFactorNeeded(_("Enter the 6-digit code of your authenticator app."))
+    if twofactor.verify(user, code) is None:
+        raise SecondFactorNeeded(wrong_code_message(device))
+    return user
+
+
+def wrong_code_message(device) -> str:
+    wait = twofactor.code_wait_seconds(device)
+    if wait:
+        return _("Wrong code. Too many wrong codes: try again in %(n)d seconds.") % {"n": wait}
+    return _("Wrong or expired code.")
+
+
+@transaction.atomic
+def unlock_with_code(request, username: str, code: str) -> bool:
+    """A locked-out user proves it is them with their second factor: the account's failures are
+    forgotten and this address becomes one of theirs. False when the code (or the account) is wrong."""
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or twofactor.verify(user, code) is None:
+        return False
+    throttle.clear(user.username)
+    throttle.record_success(user.username, client_ip(request))
+    record_change(user, ChangeAction.UPDATE, acting_user=user, before={"login": "locked"}, after={"login": "unlocked"})
+    return True
+
+
+@transaction.atomic
+def unlock_logins(user: User, *, acting_user=None) -> int:
+    """An administrator lifts every login lock of the user (and the slow-down of their code)."""
+    cleared = throttle.clear(user.username)
+    for device in TOTPDevice.objects.filter(user=user):
+        device.throttle_reset()
+    record_change(
+        user, ChangeAction.UPDATE, acting_user=acting_user, before={"login": "locked"}, after={"login": "unlocked"}
+    )
+    return cleared
+
+
+@transaction.atomic
+def start_2fa_enrolment(user: User) -> TOTPDevice:
+    """The user's unconfirmed device (a new key, or the one shown before so the QR code stays the
+    same on reload). It counts only once confirmed with a code."""
+    device = twofactor.device_for(user, confirmed=False)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=twofactor.DEVICE_NAME, confirmed=False)
+    return device
+
+
+@transaction.atomic
+def confirm_2fa(user: User, code: str) -> TOTPDevice | None:
+    """The first right code confirms the device; None when it is wrong."""
+    device = twofactor.device_for(user, confirmed=False)
+    if device is None or twofactor.device_for(user) is not None:
+        return None
+    code = "".join((code or "").split())
+    if not code.isdigit() or not device.verify_token(code):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    record_change(user, ChangeAction.UPDATE, acting_user=user, before={"2fa": "off"}, after={"2fa": "on"})
+    return device
+
+
+@transaction.atomic
+def remove_2fa(user: User, *, acting_user=None) -> None:
+    if acting_user == user and twofactor.requires_2fa(user):
+        raise ValidationError({"code": _("Your role needs two-step verification: it cannot be turned off.")})
+    TOTPDevice.objects.filter(user=user).delete()
+    record_change(user, ChangeAction.UPDATE, acting_user=acting_user, before={"2fa": "on"}, after={"2fa": "off"})
 
 
 def _hash_token(token: str) -> str:
@@ -322,5 +398,4 @@ def revoke_token(token: str) -> bool:
 
 
 def purge_old_login_failures() -> int:
-    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    return LoginFailure.objects.filter(time__lt=since).delete()[0]
+    return throttle.purge_old()

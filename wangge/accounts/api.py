@@ -1,5 +1,7 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from . import actions
@@ -12,6 +14,7 @@ router = Router(tags=["accounts"])
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str | None = None  # the 6-digit code, for users with two-step verification
 
 
 class TokenOut(Schema):
@@ -22,15 +25,32 @@ class ErrorOut(Schema):
     detail: str
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
-def obtain_token(request, payload: TokenIn):
-    """Exchange a username and password for a bearer token."""
+class SecondFactorOut(Schema):
+    detail: str
+    otp_required: bool = True
+    enrol: bool = False
+
+
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: ErrorOut | SecondFactorOut, 403: SecondFactorOut, 429: ErrorOut},
+)
+def obtain_token(request, payload: TokenIn, response: HttpResponse):
+    """Exchange a username and password (and the 6-digit code, for users with two-step verification)
+    for a bearer token. 401 with `otp_required`: send the code in `otp`; 403 with `enrol`: the role
+    needs two-step verification, set it up on the web first; 429: too many failed logins (a right
+    `otp` lifts the lock)."""
     try:
-        user = actions.authenticate_throttled(request, payload.username, payload.password)
+        user = actions.login_with_second_factor(request, payload.username, payload.password, payload.otp)
     except actions.LoginThrottled as exc:
+        response["Retry-After"] = str(exc.lock.wait_seconds())
         return Status(429, {"detail": str(exc)})
+    except actions.SecondFactorNeeded as exc:
+        status = 403 if exc.enrol else 401
+        return Status(status, {"detail": str(exc), "otp_required": True, "enrol": exc.enrol})
     if user is None:
-        return Status(401, {"detail": "用户名或密码错误 (wrong username or password)"})
+        return Status(401, {"detail": _("Wrong username or password.")})
     return Status(200, {"token": actions.issue_token(user)})
 
 

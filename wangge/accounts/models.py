@@ -175,11 +175,31 @@ class ApiToken(models.Model):
 
 
 class LoginFailure(models.Model):
-    """One failed login, kept for throttling (the window of settings.LOGIN_FAILURE_WINDOW_SECONDS)."""
+    """One failed login, kept for throttling (settings.LOGIN_FAILURE_WINDOW_SECONDS; accounts/throttle.py)."""
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
-    time = models.DateTimeField(default=timezone.now, db_index=True)
+    username = models.CharField(_("user name"), max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True, db_index=True)
+    time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+        indexes = [models.Index(fields=["username", "ip", "time"], name="loginfailure_pair")]
 
     def __str__(self):
         return f"{self.username} @ {self.ip} {self.time:%Y-%m-%d %H:%M}"
+
+
+class LoginAddress(models.Model):
+    """An address an account logged in from: the account-wide and address-wide limits spare it, so a
+    stranger's guessing does not lock the owner out of their usual desk."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField()
+    last_success_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["username", "ip"], name="unique_login_address")]
+
+    def __str__(self):
+        return f"{self.username} @ {self.ip}"

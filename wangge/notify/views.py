@@ -3,8 +3,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+
+from wangge.core.safeurl import safe_next
 
 from . import actions
 
@@ -30,7 +31,4 @@ def mark_all_read(request):
 def open_notification(request, pk: int):
     notification = get_object_or_404(actions.inbox(request.user), pk=pk)
     actions.mark_read(request.user, [notification.pk])
-    target = notification.url
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("notify:list")
+    return redirect(safe_next(request, notification.url, "notify:list"))

@@ -3,8 +3,10 @@
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
+from wangge.core.clientip import client_ip
+
 from . import actions
-from .views import client_ip, find_object
+from .views import find_object
 
 router = Router(tags=["privacy"])
 

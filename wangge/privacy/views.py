@@ -6,12 +6,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from wangge.core.clientip import client_ip
+
 from . import actions
 from .revealable import masked_value, model_for, spec_for
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def find_object(user, type_label: str, object_id: str, field: str):

@@ -12,9 +12,9 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wangge.accounts.resolve import resolve_one
+from wangge.core.clientip import client_ip
 from wangge.privacy import shown
 from wangge.privacy.search import BudgetExhausted
-from wangge.privacy.views import client_ip
 
 from . import actions, compliance, exact, queries
 from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, TenancySource

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from wangge.core.clientip import client_ip
 from wangge.privacy.actions import REASON_MAX
 from wangge.privacy.search import BudgetExhausted
-from wangge.privacy.views import client_ip
 
 from . import exact
 

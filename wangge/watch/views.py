@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wangge.accounts.resolve import resolve_one
+from wangge.core.safeurl import safe_next
 
 from . import actions
 from .models import HitState, WatchList
@@ -86,7 +87,7 @@ def review(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         status = 400
-    response = redirect(request.POST.get("next") or "watch:hits")
+    response = redirect(safe_next(request, request.POST.get("next"), "watch:hits"))
     if status and request.headers.get("HX-Request"):
         response.status_code = status
     return response

@@ -2,10 +2,9 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import JsonResponse
@@ -18,32 +17,6 @@ from wangge.accounts import actions as account_actions
 from wangge.accounts.scope import restrict, scope_for
 from wangge.areas.models import Area
 from wangge.history.actions import history_for
-
-
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form with failed-login throttling."""
-
-    def clean(self):
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username and password:
-            try:
-                self.user_cache = account_actions.authenticate_throttled(self.request, username, password)
-            except account_actions.LoginThrottled as exc:
-                raise ValidationError(str(exc), code="throttled") from exc
-            if self.user_cache is None:
-                raise self.get_invalid_login_error()
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
-
-
-@require_http_methods(["GET", "POST"])
-def login(request):
-    form = ThrottledAuthenticationForm(request, data=request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        auth_login(request, form.get_user())
-        return redirect(request.GET.get("next") or "home")
-    return render(request, "registration/login.html", {"form": form})
 
 
 @login_required
