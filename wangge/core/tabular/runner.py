@@ -3,6 +3,7 @@ spec's checks, the register's actions) and writes all or nothing (or the valid r
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..imports import ImportRejected, RowError
+from ..sqlite import journal
 from .columns import ERROR_HEADER, ImportSpec, Row
 from .reading import RowParser, Table, map_header
 from .writing import TableWriter
@@ -128,13 +130,19 @@ def run_import(
     preview_rows: int = 20,
     progress: Callable[[int, int], None] | None = None,
     rejected_path: str | Path | None = None,
+    journal_name: str = "",
 ) -> ImportOutcome:
-    """Read, check and (unless dry_run) write a file, in one transaction.
+    """Read, check and (unless dry_run) write a file, all or nothing.
 
     All or nothing by default: any bad row and nothing is written. partial=True writes the valid
     rows and leaves the bad ones out. Every bad row is listed with its line, column and reason; the
     bad rows themselves (same columns + 错误) go to rejected_path, if given (.csv or .xlsx), so they
     can be fixed and imported again. progress(done, total) is called after every batch.
+
+    One transaction on PostgreSQL (its writers do not wait for each other) or inside a caller's
+    transaction. On SQLite, where a transaction holds every other writer, the rows are written in
+    short transactions (settings.WANGGE_SQLITE_IMPORT_TX_SECONDS) under an undo journal
+    (core.sqlite.journal, named journal_name): a refused file, an error or a crash undoes them.
     """
     table = Table(path, filename)
     name = table.filename
@@ -144,6 +152,7 @@ def run_import(
         table.close()
         outcome.errors, outcome.error_count = header_errors, len(header_errors)
         return outcome
+    batched = not dry_run and journal.in_batches()
     rejected = RejectedWriter(rejected_path, spec) if rejected_path else None
     total = table.estimated_rows
     seen = {c.key: SeenValues() for c in spec.columns if c.unique}
@@ -152,6 +161,7 @@ def run_import(
     # transactions that are always rolled back; others are checked by check() alone.
     writes_to_check = spec.dry_run_writes
     stop_writing = dry_run and not writes_to_check
+    pace = _Pace(journal.transaction_seconds())
 
     def add_errors(row: Row):
         outcome.error_count += len(row.errors)
@@ -162,6 +172,26 @@ def run_import(
         if rejected:
             rejected.add(row)
 
+    def check_by_writing(good: list[Row]):
+        # Each batch in its own transaction, always rolled back, so that other writers get their
+        # turn between batches (on SQLite one writer holds the lock).
+        try:
+            with transaction.atomic():
+                spec.write(good, user)
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    def write(good: list[Row]):
+        if not batched:
+            return spec.write(good, user) or {}
+        counts = {}
+        for chunk in pace.chunks(good):  # short transactions: the others' turn between them
+            with transaction.atomic():
+                for key, n in (spec.write(chunk, user) or {}).items():
+                    counts[key] = counts.get(key, 0) + n
+        return counts
+
     def handle(batch: list[Row]):
         nonlocal stop_writing
         spec.check(batch, user)  # every row, so that a row's errors are all listed at once
@@ -170,17 +200,10 @@ def run_import(
         good = [r for r in batch if r.ok]
         if good and not stop_writing:
             # The writer may refuse rows too (the register's action has the last word): row.error().
-            if dry_run:
-                # Checked by writing: each batch in its own transaction, always rolled back, so that
-                # other writers get their turn between batches (on SQLite one writer holds the lock).
-                try:
-                    with transaction.atomic():
-                        spec.write(good, user)
-                        raise _Rollback
-                except _Rollback:
-                    pass
+            if dry_run or (batched and outcome.error_count and not partial):
+                check_by_writing(good)  # (batched: the file is refused already, and its rows are undone)
             else:
-                for key, n in (spec.write(good, user) or {}).items():
+                for key, n in write(good).items():
                     outcome.counts[key] = outcome.counts.get(key, 0) + n
                 outcome.written += sum(1 for r in good if r.ok)
         outcome.valid += sum(1 for r in batch if r.ok)
@@ -201,25 +224,36 @@ def run_import(
         if progress:
             progress(outcome.total, max(total, outcome.total))
 
-    # A dry run takes no transaction around the whole file (on SQLite that would hold the lock).
-    try:
-        with contextlib.nullcontext() if dry_run else transaction.atomic():
-            batch: list[Row] = []
-            parse = RowParser(spec, mapped, name)
-            for line, cells in table.rows():
-                batch.append(parse(line, cells))
-                if len(batch) >= spec.batch_size:
-                    mark_duplicates(batch, seen)
-                    handle(batch)
-                    batch = []
-            if batch:
+    def read_all():
+        batch: list[Row] = []
+        parse = RowParser(spec, mapped, name)
+        for line, cells in table.rows():
+            batch.append(parse(line, cells))
+            if len(batch) >= spec.batch_size:
                 mark_duplicates(batch, seen)
                 handle(batch)
-            if outcome.total == 0:
-                outcome.errors.append(RowError(name, 0, _("The file has no data rows.")))
-                outcome.error_count += 1
-            if outcome.error_count and not partial and not dry_run:
-                raise _Rollback
+                batch = []
+        if batch:
+            mark_duplicates(batch, seen)
+            handle(batch)
+        if outcome.total == 0:
+            outcome.errors.append(RowError(name, 0, _("The file has no data rows.")))
+            outcome.error_count += 1
+
+    # A dry run takes no transaction around the whole file (on SQLite that would hold the lock).
+    try:
+        if batched:
+            with journal.Journal(journal_name or f"import {spec.name} {name}") as undo:
+                read_all()
+                if outcome.error_count and not partial:
+                    undo.undo()
+                    raise _Rollback
+                undo.finish()
+        else:
+            with contextlib.nullcontext() if dry_run else transaction.atomic():
+                read_all()
+                if outcome.error_count and not partial and not dry_run:
+                    raise _Rollback
     except _Rollback:
         outcome.written = 0
         outcome.counts = {}
@@ -230,6 +264,28 @@ def run_import(
     if progress:
         progress(outcome.total, outcome.total)
     return outcome
+
+
+class _Pace:
+    """Slices a batch's rows so that each transaction lasts about `seconds` (from the rows per
+    second measured so far), and pauses after each commit so that other writers take the lock."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.rate = 0.0  # rows per second, measured
+
+    def chunks(self, rows: list):
+        done = 0
+        while done < len(rows):
+            size = max(1, int(self.rate * self.seconds)) if self.rate else 10
+            chunk = rows[done : done + size]
+            start = time.perf_counter()
+            yield chunk  # the caller writes and commits it
+            elapsed = max(time.perf_counter() - start, 1e-6)
+            rate = len(chunk) / elapsed
+            self.rate = rate if not self.rate else 0.5 * self.rate + 0.5 * rate
+            done += len(chunk)
+            time.sleep(journal.BREATHER_SECONDS)
 
 
 def run_import_or_raise(spec: ImportSpec, path, user, **kwargs) -> ImportOutcome:
