@@ -185,11 +185,16 @@ def run_import(
     def write(good: list[Row]):
         if not batched:
             return spec.write(good, user) or {}
-        counts = {}
-        for chunk in pace.chunks(good):  # short transactions: the others' turn between them
+        counts, done = {}, 0
+        while done < len(good):  # short transactions: the others' turn between them
+            chunk = good[done : done + pace.size()]
             with transaction.atomic():
+                start = time.perf_counter()  # from BEGIN: the wait for the lock is not the import's pace
                 for key, n in (spec.write(chunk, user) or {}).items():
                     counts[key] = counts.get(key, 0) + n
+                pace.record(len(chunk), time.perf_counter() - start)
+            done += len(chunk)
+            time.sleep(journal.BREATHER_SECONDS)
         return counts
 
     def handle(batch: list[Row]):
@@ -267,25 +272,19 @@ def run_import(
 
 
 class _Pace:
-    """Slices a batch's rows so that each transaction lasts about `seconds` (from the rows per
-    second measured so far), and pauses after each commit so that other writers take the lock."""
+    """How many rows a transaction takes so that it lasts about `seconds`, from the rows per second
+    measured inside the transactions so far (not counting the wait for the lock)."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.rate = 0.0  # rows per second, measured
 
-    def chunks(self, rows: list):
-        done = 0
-        while done < len(rows):
-            size = max(1, int(self.rate * self.seconds)) if self.rate else 10
-            chunk = rows[done : done + size]
-            start = time.perf_counter()
-            yield chunk  # the caller writes and commits it
-            elapsed = max(time.perf_counter() - start, 1e-6)
-            rate = len(chunk) / elapsed
-            self.rate = rate if not self.rate else 0.5 * self.rate + 0.5 * rate
-            done += len(chunk)
-            time.sleep(journal.BREATHER_SECONDS)
+    def size(self) -> int:
+        return max(1, int(self.rate * self.seconds)) if self.rate else 10
+
+    def record(self, rows: int, seconds: float) -> None:
+        rate = rows / max(seconds, 1e-6)
+        self.rate = rate if not self.rate else 0.5 * self.rate + 0.5 * rate
 
 
 def run_import_or_raise(spec: ImportSpec, path, user, **kwargs) -> ImportOutcome:
