@@ -75,7 +75,7 @@ class _FlockRequest:
         self.fd = fd  # a descriptor of its own: a lock granted late is let go without touching anyone else's
         self.done = threading.Event()
         self.guard = threading.Lock()
-        self.cancelled = self.granted = False
+        self.cancelled = self.granted = self.finished = False  # changed under guard only
 
 
 class _FlockWaiter:
@@ -102,6 +102,7 @@ class _FlockWaiter:
                     os.close(request.fd)
                 else:
                     request.granted = ok
+                request.finished = True
             request.done.set()
 
     def wait(self, path: str, timeout: float) -> int | None:
@@ -110,7 +111,7 @@ class _FlockWaiter:
         self.requests.put(request)
         request.done.wait(timeout)
         with request.guard:
-            if request.done.is_set():
+            if request.finished:  # (not done: the Event is set just after the guard is let go)
                 if request.granted:
                     return request.fd
                 os.close(request.fd)
