@@ -10,7 +10,7 @@ import sys
 
 from .common import RESULTS, machine
 
-BENCHMARKS = ["locate", "intake", "dashboard", "imports", "screening", "registry_search", "tracks"]
+BENCHMARKS = ["locate", "intake", "dashboard", "imports", "screening", "registry_search", "tracks", "import_intake"]
 
 
 def main(names):

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
 from wangge.accounts.actions import user_for_token
+from wangge.core import faults
 
 
 class BearerToken(HttpBearer):
@@ -23,6 +24,7 @@ api = NinjaAPI(
     "`Authorization: Bearer <token>`; browser sessions work too.",
     auth=[BearerToken(), django_auth],
 )
+faults.install(api)  # every unhandled exception answers JSON (500; 503 + Retry-After for a busy database or store)
 
 
 @api.exception_handler(ValidationError)

@@ -42,3 +42,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
+
+# Unhandled exceptions: JSON for the API, 503 + Retry-After for a busy database or a full/read-only file store.
+handler500 = "wangge.core.faults.server_error"

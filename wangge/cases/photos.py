@@ -1,9 +1,12 @@
 """Case photos: size and type limits, a thumbnail, a name nobody can guess."""
 
+import contextlib
 import io
+import logging
 import secrets
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Q
@@ -14,6 +17,7 @@ from wangge.accounts.resolve import resolve_by, resolve_many
 
 from .models import CasePhoto
 
+logger = logging.getLogger(__name__)
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "HEIF"}
 THUMBNAIL_SIZE = (320, 320)
 MAX_PIXELS = 50_000_000  # refuse decompression bombs before decoding
@@ -48,9 +52,17 @@ def store_photo(upload, *, user=None, field="photo") -> CasePhoto:
         height=height,
         uploaded_by=user if user and user.pk else None,
     )
-    photo.image.save("photo.jpg", ContentFile(full.getvalue()), save=False)
-    photo.thumbnail.save("thumb.jpg", ContentFile(thumb.getvalue()), save=False)
-    photo.save()
+    try:
+        photo.image.save("photo.jpg", ContentFile(full.getvalue()), save=False)
+        photo.thumbnail.save("thumb.jpg", ContentFile(thumb.getvalue()), save=False)
+        photo.save()
+    except BaseException:
+        # A full or read-only media root (OSError) or a failed INSERT: no file without its row.
+        for stored in (photo.image, photo.thumbnail):
+            if stored.name:
+                with contextlib.suppress(OSError):
+                    stored.storage.delete(stored.name)
+        raise
     return photo
 
 
@@ -84,3 +96,16 @@ def resolve_for_report(user, photo_ids, photo_tokens) -> list[CasePhoto]:
 
 def resolve_for_action(case, user, photo_ids) -> list[CasePhoto]:
     return resolve_many(attachable_to(case, user), photo_ids, "photo_ids", message=_("Unknown photo."))
+
+def store_photo_or_none(request, upload, *, user=None):
+    """store_photo() for the forms, where a report must not be lost with its photo: when the file
+    store fails (full, read-only: OSError), None and a warning for the user; the caller goes on
+    without the photo. Refusals of the file itself (ValidationError) still go to the form."""
+    try:
+        return store_photo(upload, user=user)
+    except OSError:
+        logger.exception("photo store failed")
+        messages.warning(
+            request, _("The photo could not be stored (the file store is unavailable); the rest was saved.")
+        )  # noqa: E501
+        return None

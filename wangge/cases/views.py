@@ -22,7 +22,7 @@ from wangge.areas.models import Area, Level
 from . import actions, channels, queries, roles
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
 from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
-from .photos import store_photo
+from .photos import store_photo_or_none
 
 STATUS_TABS = [
     "open",
@@ -157,7 +157,8 @@ def case_act(request, pk):
         if params.get("into"):
             params["into"] = _case_id(request.user, params["into"])
         if request.FILES.getlist("photo"):
-            params["photo_ids"] = [store_photo(f, user=request.user).pk for f in request.FILES.getlist("photo")]
+            stored = [store_photo_or_none(request, f, user=request.user) for f in request.FILES.getlist("photo")]
+            params["photo_ids"] = [photo.pk for photo in stored if photo is not None]
         case = actions.transition(case, request.user, action, version=version, **params)
         messages.success(request, _("Done: %(a)s.") % {"a": actions.TRANSITIONS[action].label})
         error = None
@@ -203,7 +204,8 @@ def _report_from_form(request, form, channel):
         refused = channels.refusal(user, channel, fields.get("severity", ""))
         if refused:
             raise actions.FilingRefused(refused)
-        tokens = [store_photo(data["photo"], user=request.user).token] if data.get("photo") else []
+        photo = store_photo_or_none(request, data["photo"], user=request.user) if data.get("photo") else None
+        tokens = [photo.token] if photo else []
         report = actions.Report(**fields, channel=channel, photo_tokens=tokens)
         return actions.report_case(report, user)[0]
     except actions.FilingRefused as exc:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core import tabular
+from wangge.core.sqlite import journal
 
 from . import files, registers
 from .models import FINISHED, Job, Kind, State, job_file_path
@@ -156,6 +157,7 @@ def run_import_job(job: Job) -> None:
             partial=partial,
             progress=Progress(job, job.stage),
             rejected_path=clear_rejected,
+            journal_name=journal_name(job),
         )
         if not outcome.rejected_rows:
             clear_rejected.unlink(missing_ok=True)
@@ -182,6 +184,24 @@ def run_import_job(job: Job) -> None:
         finish(job, State.DONE, message=message, result=result)
         if outcome.written:
             spec.after_import(job.owner)
+
+
+def journal_name(job: Job) -> str:
+    """The name of a job's undo journal (SQLite imports commit in batches: core.sqlite.journal)."""
+    return f"job:{job.token.hex}"
+
+
+def recover_imports() -> int:
+    """Undo the batches of imports whose worker died (core.sqlite.journal.recover) and mark their
+    jobs failed; the number of jobs."""
+    undone = [name.removeprefix("job:") for name in journal.recover() if name.startswith("job:")]
+    if not undone:
+        return 0
+    return Job.objects.filter(token__in=undone, state=State.RUNNING).update(
+        state=State.FAILED,
+        finished_at=timezone.now(),
+        message=_("The worker stopped while running this import; nothing was imported."),
+    )
 
 
 def run_export_job(job: Job) -> None:
@@ -244,6 +264,7 @@ def clean_up(now=None) -> dict:
     """Finished jobs older than settings.JOBS_KEEP_DAYS go, with their files; a job left running by a
     stopped worker for longer than settings.JOBS_STALE_HOURS is marked failed."""
     now = now or timezone.now()
+    recovered = recover_imports()
     stale = Job.objects.filter(state=State.RUNNING, started_at__lt=now - timedelta(hours=settings.JOBS_STALE_HOURS))
     stale_count = stale.update(
         state=State.FAILED, finished_at=now, message=_("The worker stopped while running this job.")
@@ -254,4 +275,4 @@ def clean_up(now=None) -> dict:
         shutil.rmtree(job.directory, ignore_errors=True)
         job.delete()
         removed += 1
-    return {"removed": removed, "stale": stale_count}
+    return {"removed": removed, "stale": stale_count + recovered}

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from huey import crontab
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import db_task, on_startup
 
 from wangge.history.context import change_context
 from wangge.worker.lease import periodic
@@ -22,3 +22,14 @@ def run_job(job_id):
 def clean_up_jobs():
     """Every hour: drop old finished jobs and their files, fail jobs a stopped worker left running."""
     return actions.clean_up()
+
+
+@on_startup()
+def recover_imports():
+    """At the worker's start: an import its previous run left half done is undone (SQLite batches)."""
+    from django.db import connection
+
+    try:
+        actions.recover_imports()
+    finally:
+        connection.close()

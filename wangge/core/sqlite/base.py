@@ -11,8 +11,11 @@ This backend queues writers before SQLite sees them: a lock per database within 
 the task worker, management commands). The kernel wakes the next waiter as soon as the holder
 lets go. It is taken at BEGIN and let go at COMMIT or ROLLBACK, and around any single write run
 outside a transaction (autocommit). Readers never take it (WAL: they do not wait for writers).
-A thread that waits longer than the database timeout (OPTIONS["timeout"]) for its own process's
-lock gets "database is locked", as it would from SQLite.
+A writer that waits longer than settings.WANGGE_SQLITE_WRITER_TIMEOUT (both locks together) gets
+WriterBusy, an OperationalError "database is locked" that pages and the API answer with 503 and
+Retry-After (wangge.core.faults) instead of hanging. The file lock is waited for by a thread of
+the process (the asking thread cannot be woken out of flock(2) when its time is up); a lock it
+gets for a writer that has given up is let go at once.
 
 Checkpoints (copying the write-ahead log back into the database file, with an fsync) are taken
 off the writers' path: SQLite's automatic checkpoint runs inside the COMMIT that crosses its
@@ -25,9 +28,12 @@ of the lock; writers go on appending to the log meanwhile.
 import fcntl
 import itertools
 import os
+import queue
 import sqlite3
 import threading
+import time
 
+from django.conf import settings
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
 
@@ -58,6 +64,75 @@ def _checkpointer(name: str) -> _Checkpointer:
 def _process_lock(path: str) -> threading.Lock:
     with _process_locks_guard:
         return _process_locks.setdefault(path, threading.Lock())
+
+
+class WriterBusy(OperationalError):
+    """The writer lock was not free within the timeout: answered 503 with Retry-After."""
+
+
+class _FlockRequest:
+    def __init__(self, fd: int):
+        self.fd = fd  # a descriptor of its own: a lock granted late is let go without touching anyone else's
+        self.done = threading.Event()
+        self.guard = threading.Lock()
+        self.cancelled = self.granted = self.finished = False  # changed under guard only
+
+
+class _FlockWaiter:
+    """A thread per process and lock file that waits in flock(2) for the writer that asked: the
+    process lock lets one thread of the process ask at a time, and that one waits on an Event with
+    its timeout instead of in the kernel."""
+
+    def __init__(self):
+        self.requests: queue.SimpleQueue[_FlockRequest] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="sqlite-writer-flock", daemon=True).start()
+
+    def _run(self):
+        while True:
+            request = self.requests.get()
+            try:
+                fcntl.flock(request.fd, fcntl.LOCK_EX)
+                ok = True
+            except OSError:
+                ok = False
+            with request.guard:
+                if request.cancelled:
+                    if ok:
+                        fcntl.flock(request.fd, fcntl.LOCK_UN)
+                    os.close(request.fd)
+                else:
+                    request.granted = ok
+                request.finished = True
+            request.done.set()
+
+    def wait(self, path: str, timeout: float) -> int | None:
+        """A descriptor of path holding the lock, or None when the timeout passed first."""
+        request = _FlockRequest(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644))
+        self.requests.put(request)
+        request.done.wait(timeout)
+        with request.guard:
+            if request.finished:  # (not done: the Event is set just after the guard is let go)
+                if request.granted:
+                    return request.fd
+                os.close(request.fd)
+                return None
+            request.cancelled = True  # the waiter lets it go (and closes it) when it gets it
+            return None
+
+
+_flock_waiters: dict[tuple[int, str], _FlockWaiter] = {}
+
+
+def _flock_waiter(path: str) -> _FlockWaiter:
+    key = (os.getpid(), path)  # threads do not cross a fork
+    with _process_locks_guard:
+        if key not in _flock_waiters:
+            _flock_waiters[key] = _FlockWaiter()
+        return _flock_waiters[key]
+
+
+def writer_timeout() -> float:
+    return float(getattr(settings, "WANGGE_SQLITE_WRITER_TIMEOUT", 10))
 
 
 class CursorWrapper(base.SQLiteCursorWrapper):
@@ -95,6 +170,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._writer_held = False
         self._lock_fd = None
+        self._held_fd = None  # the descriptor that holds the file lock (ours, or one the waiter got)
 
     # -- the writer lock
 
@@ -109,13 +185,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if path is None or self._writer_held:
             return
         lock = _process_lock(path)
-        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20))
+        timeout = writer_timeout()
+        deadline = time.monotonic() + timeout
         if not lock.acquire(timeout=timeout):
-            raise OperationalError(f"database is locked (waited {timeout} s for the writer lock)")
+            raise WriterBusy(f"database is locked (waited {timeout:g} s for the writer lock)")
         try:
             if self._lock_fd is None:
                 self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._held_fd = self._lock_fd
+            except BlockingIOError:  # another process writes: wait in line, at most until the deadline
+                self._held_fd = _flock_waiter(path).wait(path, max(deadline - time.monotonic(), 0))
+                if self._held_fd is None:
+                    raise WriterBusy(f"database is locked (waited {timeout:g} s for the writer lock)") from None
         except BaseException:
             lock.release()
             raise
@@ -125,8 +208,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not self._writer_held:
             return
         self._writer_held = False
+        held, self._held_fd = self._held_fd, None
         try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            fcntl.flock(held, fcntl.LOCK_UN)
+            if held != self._lock_fd:
+                os.close(held)
         finally:
             _process_lock(self._lock_path()).release()
 
