@@ -285,3 +285,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Content-Security-Policy (Django's middleware): scripts only from this site's files, no inline
+# script or event handlers, map tiles from MAP_TILE_URL's host (wangge/web/csp.py).
+from wangge.web.csp import policy as _csp_policy  # noqa: E402
+
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+)
+SECURE_CSP = _csp_policy(MAP_TILE_URL)
