@@ -311,6 +311,9 @@ def test_planted_scripts_run_nowhere(new_page, planted):
     ):
         admin.visit(path)
 
-    # The citizen's tracking page shows the case's public texts.
+    # Anyone: the tracking page shows the case's public texts; the report form; the API's docs.
     citizen = Visitor(new_page, None)
     citizen.visit(f"/track/{cases[0].tracking_number}/")
+    citizen.visit("/report/", "#pickmap[data-loaded]")
+    citizen.visit("/login/")
+    citizen.visit("/api/v1/docs", "#swagger-ui .info")
