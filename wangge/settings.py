@@ -295,3 +295,4 @@ MIDDLEWARE.insert(
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 )
 SECURE_CSP = _csp_policy(MAP_TILE_URL)
+INSTALLED_APPS.append("ninja")  # the API docs from ninja's own static files: no CDN, no inline script
