@@ -230,6 +230,8 @@ def test_planted_scripts_run_nowhere(new_page, planted):
     page.wait_for_selector(f'.case-dot[data-id="{cases[1].pk}"]', timeout=15000)  # unclustered
     page.hover('.worker-dot[data-worker="grid_manager"]')
     page.wait_for_selector(".leaflet-tooltip")
+    page.wait_for_timeout(300)
+    assert not page.evaluate("window.__xss"), "the grid manager's name ran as script in the dispatcher's browser"
     assert any(PAYLOADS[0] in text for text in dispatcher.tooltips()), dispatcher.tooltips()  # shown as text
     dispatcher.hover()
     page.click(f'.case-dot[data-id="{cases[1].pk}"]')
