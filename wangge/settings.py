@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "wangge.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -347,3 +348,10 @@ if PRODUCTION:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
         SECURE_SSL_REDIRECT = env_bool("WANGGE_SSL_REDIRECT", True)
         SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes may speak plain HTTP to gunicorn
+
+# Content-Security-Policy (Django's middleware): scripts only from this site's files, no inline
+# script or event handlers, map tiles from MAP_TILE_URL's host (wangge/web/csp.py).
+from wangge.web.csp import policy as _csp_policy  # noqa: E402
+
+SECURE_CSP = _csp_policy(MAP_TILE_URL)
+INSTALLED_APPS.append("ninja")  # the API docs from ninja's own static files: no CDN, no inline script

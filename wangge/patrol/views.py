@@ -27,6 +27,7 @@ from wangge.registry.models import PersonType
 
 from . import kpi
 from .api import figures_of
+from .mobile_text import mobile_texts
 from .models import InspectionAnswer, TrackDay, WorkerPosition
 from .queries import inspections_for, sees_tracks, tasks_for, visible_workers, worker_areas
 
@@ -107,7 +108,8 @@ def mobile_app(request):
         "serviceWorker": reverse("patrol:mobile_service_worker"),
         "scope": reverse("patrol:mobile_app"),
     }
-    return render(request, "patrol/mobile/app.html", {"config": config, "assets": MOBILE_ASSETS})
+    context = {"config": config, "texts": mobile_texts(), "assets": MOBILE_ASSETS}
+    return render(request, "patrol/mobile/app.html", context)
 
 
 def mobile_service_worker(request):

@@ -106,7 +106,8 @@ class World:
     @staticmethod
     def _case(text, area_code):
         lat, lng = _point_in(area_code)
-        case, _created = report_case(Report(description=text, channel="hotline", lat=lat, lng=lng), User.objects.get(username="admin"))
+        report = Report(description=text, channel="hotline", lat=lat, lng=lng)
+        case, _created = report_case(report, User.objects.get(username="admin"))
         return case
 
 

@@ -18,7 +18,7 @@ def open_field_app(new_page, user, *, wait_for_tasks=True):
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     if wait_for_tasks:
         page.wait_for_function(
-            "caches.open('wangge-data-grid_manager').then(c => c.match('/api/v1/patrol/tasks')).then(Boolean)",
+            "() => caches.open('wangge-data-grid_manager').then(c => c.match('/api/v1/patrol/tasks')).then(Boolean)",
             polling=200,
             timeout=15000,
         )

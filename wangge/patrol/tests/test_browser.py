@@ -22,7 +22,7 @@ def test_supervisor_plays_back_a_workers_day(page):
     assert row.locator("td").nth(2).inner_text() == str(track.point_count)
     assert page.locator('tr[data-worker="grid_manager2"]').count() == 0  # the next village's worker
     page.goto(f"{page.base_url}/patrol/tracks/grid_manager/{track.day.isoformat()}/")
-    page.wait_for_function("document.querySelector('[data-figure=points]').textContent !== '…'")
+    page.wait_for_function("() => document.querySelector('[data-figure=points]').textContent !== '…'")
     assert page.inner_text("[data-figure=points]") == str(track.point_count)
     assert page.locator("#trackmap path.leaflet-interactive").count() >= 2  # the grid and the track
     assert page.get_attribute("#track-time", "max") == str(track.point_count - 1)

@@ -57,18 +57,18 @@ def test_a_tenant_registered_offline_arrives_once_and_errors_show_by_the_field(n
     before = Person.objects.count()
 
     page.context.set_offline(True)  # in the basement: kept on the phone
-    page.wait_for_function("!navigator.onLine")
+    page.wait_for_function("() => !navigator.onLine")
     page.fill("#register-form input[name=name]", "李四")
     page.fill("#register-form input[name=id_number]", ID_B)
     page.fill("#register-form input[name=phone]", "13900002222")
     page.select_option("#register-form select[name=person_type]", "floating")
     page.click("#register-form button[type=submit]")
     page.wait_for_selector("#register-done:not([hidden])")
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('#outbox-count').textContent === '1'")
     assert Person.objects.count() == before
 
     page.context.set_offline(False)
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'", timeout=15000)
+    page.wait_for_function("() => document.querySelector('#outbox-count').textContent === '0'", timeout=15000)
     page.click("a.outbox")
     page.click("#sync-now")  # nothing left: nothing sent twice
     person = Person.objects.get(name="李四")
@@ -95,7 +95,7 @@ def test_a_tenant_registered_offline_arrives_once_and_errors_show_by_the_field(n
     page.fill("#register-form input[name=phone]", "13900003333")
     page.click("#register-form button[type=submit]")
     page.wait_for_selector("#register-done:not([hidden])")
-    page.wait_for_function("document.querySelector('#outbox-count').textContent === '0'")
+    page.wait_for_function("() => document.querySelector('#outbox-count').textContent === '0'")
     assert Person.objects.filter(name="王五", residence=room).count() == 1
 
 

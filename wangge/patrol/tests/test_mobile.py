@@ -28,6 +28,9 @@ def test_service_worker_lists_the_shell_and_changes_with_the_assets(client):
 @pytest.mark.django_db
 def test_the_app_speaks_chinese_from_the_patrol_catalogue(client_as):
     page = client_as("grid_manager").get("/patrol/m/").content.decode()
+    texts = json.loads(page.split('id="app-text" type="application/json">')[1].split("<")[0])
+    assert texts["chooseRoom"] == "请选择房间" and texts["fields"]["id_number"] == "身份证号"
+    page += json.dumps(texts, ensure_ascii=False)  # the script's texts, a JSON data block (no inline script)
     for text in ("登记住户 / 租户", "扫门牌", "地图", "请选择房间", "已在册，已登记迁入："):
         assert text in page
     assert "Register a resident" not in page and "Scan the door plate" not in page

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def wait_outbox(page, count):
-    page.wait_for_function(f"document.querySelector('#outbox-count').textContent === '{count}'", timeout=15000)
+    page.wait_for_function(f"() => document.querySelector('#outbox-count').textContent === '{count}'", timeout=15000)
 
 
 def test_reports_made_offline_arrive_once_when_back_online(new_page, settings, user):
@@ -32,7 +32,7 @@ def test_reports_made_offline_arrive_once_when_back_online(new_page, settings, u
     before = Case.objects.filter(channel=Channel.GRID_MANAGER).count()
 
     page.context.set_offline(True)
-    page.wait_for_function("!navigator.onLine")
+    page.wait_for_function("() => !navigator.onLine")
     for text in ("井盖缺失，路人易踩空", "小区门口垃圾堆积三天"):
         page.click("a.tile[href='#report']")
         page.fill("textarea[name=description]", text)
@@ -63,7 +63,9 @@ def test_reports_made_offline_arrive_once_when_back_online(new_page, settings, u
     page.click("#duty")
     page.wait_for_timeout(1500)
     page.context.set_geolocation({"latitude": inside.y + 0.0003, "longitude": inside.x, "accuracy": 8})
-    page.wait_for_function(f"document.querySelector('#gps-state').textContent.startsWith('{inside.y + 0.0003:.5f}')")
+    page.wait_for_function(
+        f"() => document.querySelector('#gps-state').textContent.startsWith('{inside.y + 0.0003:.5f}')"
+    )
     page.wait_for_timeout(1500)
 
     def positions_post(response):

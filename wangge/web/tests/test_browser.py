@@ -19,7 +19,7 @@ def test_dispatcher_browses_the_tree_and_locates_a_point(page):
     assert int(page.get_attribute("#map", "data-loaded")) == 5  # the village and its 4 grids
     assert page.locator(".leaflet-interactive").count() >= 5
     page.click("#map", position={"x": 400, "y": 260})
-    page.wait_for_function("document.getElementById('locate-result').textContent.length > 0")
+    page.wait_for_function("() => document.getElementById('locate-result').textContent.length > 0")
     assert page.get_attribute("#locate-result", "data-code").startswith("441900122002")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "area-detail.png"), full_page=True)

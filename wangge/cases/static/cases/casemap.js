@@ -34,7 +34,7 @@
       const layer = L.geoJSON(data, {
         coordsToLatLng: m.gcj ? (c) => m.toMap(c[0], c[1]) : L.GeoJSON.coordsToLatLng,
         style: (f) => f.properties.self ? { color: "#c0392b", weight: 2, fill: false } : { color: "#2563eb", weight: 1, fillOpacity: 0.04 },
-        onEachFeature: (f, l) => { if (!f.properties.self) l.bindTooltip(f.properties.name); },
+        onEachFeature: (f, l) => { if (!f.properties.self) l.bindTooltip(wanggeMap.text(f.properties.name)); },
       }).addTo(m.map);
       if (latInput.value && lngInput.value) {
         place(parseFloat(latInput.value), parseFloat(lngInput.value), "✓");

@@ -111,3 +111,11 @@ window.wanggeCharts = (function () {
   }
   return { dashboard: dashboard, screen: screen };
 })();
+
+// Each page starts its charts from its own data block (no inline script: the CSP forbids it).
+(function () {
+  const data = document.getElementById("dashboard-data");
+  if (data) wanggeCharts.dashboard(JSON.parse(data.textContent), document.getElementById("chart-labels").dataset);
+  const screen = document.getElementById("screen");
+  if (screen) wanggeCharts.screen(screen);
+})();

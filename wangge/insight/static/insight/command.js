@@ -16,16 +16,16 @@ window.wanggeCommandMap = function (el, options) {
   const workerMarkers = new Map();
   function placeWorker(w) {
     const ll = m.toMap(w.lng, w.lat);
-    const html = '<div class="worker-dot' + (w.on_duty === false ? " off" : "") + '" data-worker="' + w.username + '"></div>';
+    const dot = () => wanggeMap.div("worker-dot" + (w.on_duty === false ? " off" : ""), { worker: w.username });
     let marker = workerMarkers.get(w.username);
     if (!marker) {
-      marker = L.marker(ll, { icon: L.divIcon({ className: "", html: html, iconSize: [14, 14] }) }).addTo(workers);
+      marker = L.marker(ll, { icon: L.divIcon({ className: "", html: dot(), iconSize: [14, 14] }) }).addTo(workers);
       workerMarkers.set(w.username, marker);
     } else {
       marker.setLatLng(ll);
-      marker.setIcon(L.divIcon({ className: "", html: html, iconSize: [14, 14] }));
+      marker.setIcon(L.divIcon({ className: "", html: dot(), iconSize: [14, 14] }));
     }
-    marker.bindTooltip(w.name + " · " + (w.at || "").slice(11, 16));
+    marker.bindTooltip(wanggeMap.text(w.name + " · " + (w.at || "").slice(11, 16)));
   }
   if (el.dataset.positions) {
     fetch(el.dataset.positions, { credentials: "same-origin" }).then((r) => r.json()).then((list) => list.forEach(placeWorker)).catch(() => {});
@@ -72,13 +72,13 @@ window.wanggeCommandMap = function (el, options) {
 
   function icon(c, fresh) {
     const cls = "case-dot " + c.status + (c.overdue ? " overdue" : "") + (fresh ? " fresh" : "");
-    return L.divIcon({ className: "", html: '<div class="' + cls + '" data-id="' + c.id + '" data-status="' + c.status + '"></div>', iconSize: [16, 16] });
+    return L.divIcon({ className: "", html: wanggeMap.div(cls, { id: c.id, status: c.status }), iconSize: [16, 16] });
   }
   function addMarker(c, fresh) {
     const old = markers.get(c.id);
     if (old) cases.removeLayer(old);
     const marker = L.marker(m.toMap(c.lng, c.lat), { icon: icon(c, fresh), title: c.number });
-    marker.bindTooltip((c.number || "") + " " + (c.category || ""));
+    marker.bindTooltip(wanggeMap.text((c.number || "") + " " + (c.category || "")));
     marker.on("click", () => options.onCase && options.onCase(c.id));
     markers.set(c.id, marker);
     cases.addLayer(marker);
@@ -106,8 +106,10 @@ window.wanggeCommandMap = function (el, options) {
         if (data.kind === "points") data.points.forEach((c) => addMarker(c, false));
         else data.cells.forEach((c) => {
           const size = Math.min(60, 22 + Math.round(Math.sqrt(c.n) * 2));
-          L.marker(m.toMap(c.lng, c.lat), { icon: L.divIcon({ className: "", iconSize: [size, size],
-            html: '<div class="cell-count' + (c.overdue ? " has-overdue" : "") + '" style="width:' + size + "px;height:" + size + 'px">' + c.n + "</div>" }) })
+          const count = wanggeMap.div("cell-count" + (c.overdue ? " has-overdue" : ""));
+          count.style.width = count.style.height = size + "px";
+          count.textContent = String(c.n);
+          L.marker(m.toMap(c.lng, c.lat), { icon: L.divIcon({ className: "", iconSize: [size, size], html: count }) })
             .on("click", (e) => map.setView(e.latlng, map.getZoom() + 2)).addTo(cells);
         });
         el.dataset.cases_loaded = String(data.count);
@@ -126,7 +128,7 @@ window.wanggeCommandMap = function (el, options) {
         spots.clearLayers();
         (data.spots || []).forEach((s) => {
           L.circle(m.toMap(s.lng, s.lat), { radius: options.spotRadius || 100, color: "#f97316", weight: 2, fillOpacity: 0.25 })
-            .bindTooltip(s.category + " × " + s.count + " · " + s.area).addTo(spots);
+            .bindTooltip(wanggeMap.text(s.category + " × " + s.count + " · " + s.area)).addTo(spots);
         });
       });
   }
@@ -143,7 +145,7 @@ window.wanggeCommandMap = function (el, options) {
             : { color: "#2563eb", weight: 1, fillOpacity: 0.05, dashArray: f.properties.generated ? "4" : null },
           onEachFeature: (f, l) => {
             if (f.properties.self) return;
-            l.bindTooltip(f.properties.name, { sticky: true });
+            l.bindTooltip(wanggeMap.text(f.properties.name), { sticky: true });
             l.on("dblclick", () => options.onDrill && options.onDrill(f.properties.code, path + f.properties.code + "/", f.properties.name));
           },
         }).addTo(boundaries);

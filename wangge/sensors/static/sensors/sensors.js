@@ -10,7 +10,7 @@
     const layer = L.featureGroup();
     points.forEach((p) => {
       L.circleMarker(m.toMap(p.lng, p.lat), { radius: 7, weight: 2, color: "#fff", fillColor: COLORS[p.state], fillOpacity: 0.9 })
-        .bindTooltip(p.code + " " + p.name)
+        .bindTooltip(wanggeMap.text(p.code + " " + p.name))
         .on("click", () => { window.location = p.url; })
         .addTo(layer);
     });

@@ -14,6 +14,12 @@ document.addEventListener("click", function (event) {
   htmx.ajax("GET", button.dataset.childrenUrl, { target: subtree, swap: "innerHTML" });
 });
 
+// A field marked data-autosubmit sends its form when changed (the language menu, a day picker):
+// a listener here, not an onchange attribute, which the Content-Security-Policy blocks.
+document.addEventListener("change", function (event) {
+  if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
+});
+
 // An action refused by the server (400 not allowed now, 403 not your role, 409 someone was faster)
 // comes back as the page part with the reason: show it instead of dropping it.
 document.addEventListener("htmx:beforeSwap", function (event) {

@@ -15,7 +15,7 @@
           : { color: "#2563eb", weight: 1, fillOpacity: 0.08, dashArray: f.properties.generated ? "4" : null },
         onEachFeature: (f, l) => {
           if (!f.properties.self) {
-            l.bindTooltip(f.properties.name);
+            l.bindTooltip(wanggeMap.text(f.properties.name));
             l.on("dblclick", () => { window.location = "/areas/" + f.properties.code + "/"; });
           }
         },

@@ -46,5 +46,14 @@ window.wanggeMap = (function () {
       },
     };
   }
-  return { toGcj: toGcj, create: create };
+  // Tooltips and popups render a string as HTML: names typed by users go in as a text node.
+  function text(value) { return document.createTextNode(value == null ? "" : String(value)); }
+  // A marker's HTML built as elements (divIcon takes one), never from strings of user data.
+  function div(className, data) {
+    const node = document.createElement("div");
+    node.className = className;
+    Object.assign(node.dataset, data || {});
+    return node;
+  }
+  return { toGcj: toGcj, create: create, text: text, div: div };
 })();

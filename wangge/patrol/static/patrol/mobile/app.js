@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("app-config").textContent);
-  const T = window.WANGGE_TEXT;
+  const T = JSON.parse(document.getElementById("app-text").textContent);
   const $ = (selector) => document.querySelector(selector);
 
   // ---- the outbox (IndexedDB) ----
