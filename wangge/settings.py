@@ -306,3 +306,6 @@ PRIVACY_EXACT_SEARCHES_PER_HOUR = int(os.environ.get("WANGGE_EXACT_SEARCHES_PER_
 PRIVACY_EXACT_SEARCH_KEEP_HOURS = int(os.environ.get("WANGGE_EXACT_SEARCH_KEEP_HOURS", "24"))
 # Where a job run keeps the clear copy of its encrypted files (app jobs); empty: /dev/shm when present.
 JOBS_CLEAR_TMP = os.environ.get("WANGGE_JOBS_CLEAR_TMP", "")
+# Numbers registered outside the importer's jurisdiction that people imports may report per hour
+# (issue 13: an import is not an oracle either; interactive writes share the exact-search budget).
+PRIVACY_IMPORT_DUPLICATES_PER_HOUR = int(os.environ.get("WANGGE_IMPORT_DUPLICATES_PER_HOUR", "200"))
