@@ -71,11 +71,15 @@ def _identity(data: dict, person_type: str, errors: dict, person: Person | None)
 
 
 def _check_duplicate(user, identity: dict, person: Person | None, budgeted: bool = True) -> None:
-    if budgeted and ("id" in identity or "passport" in identity):
+    columns = (("id", "id_number", "id_number_hash"), ("passport", "passport", "passport_hash"))
+    stored = {}
+    if person is not None:  # a number the person has already is no test (and costs no budget)
+        stored = Person.objects.filter(pk=person.pk).values("id_number_hash", "passport_hash").first() or {}
+    changed = [(key, field, column) for key, field, column in columns
+               if key in identity and identity[key][1] != stored.get(column)]  # fmt: skip
+    if budgeted and changed:
         search.check_write_budget(user)  # spent: refused whether the number is registered or not
-    for key, field, column in (("id", "id_number", "id_number_hash"), ("passport", "passport", "passport_hash")):
-        if key not in identity:
-            continue
+    for key, field, column in changed:
         others = Person.objects.filter(**{column: identity[key][1]})
         if person is not None:
             others = others.exclude(pk=person.pk)

@@ -145,3 +145,21 @@ def test_an_import_past_its_budget_refuses_the_batch_without_saying_which_rows(m
     assert {e.line for e in outcome.errors} == {2, 3, 4} and outcome.valid == 0
     assert len({e.reason for e in outcome.errors if e.field == ""}) == 1
     assert not PersonalDataAccess.objects.filter(user_name="grid_manager2").exists()  # nothing reported
+
+
+def test_an_edit_that_keeps_the_number_needs_no_budget(make_person, api_as, settings):
+    mine = make_person(ID_B, GRID_B, name="本辖区")
+    settings.PRIVACY_EXACT_SEARCHES_PER_HOUR = 0
+    api = api_as("grid_manager2")
+    response = api.client.put(
+        f"/api/v1/registry/people/{mine.pk}",
+        {"name": "本辖区改", "person_type": "registered", "id_number": ID_B, "version": mine.version},
+        content_type="application/json", headers=api.headers,
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+    changed = api.client.put(
+        f"/api/v1/registry/people/{mine.pk}",
+        {"name": "本辖区改", "person_type": "registered", "id_number": ID_A, "version": mine.version + 1},
+        content_type="application/json", headers=api.headers,
+    )  # fmt: skip
+    assert changed.status_code == 429
