@@ -120,9 +120,13 @@ def stored(user, token: str, model) -> ExactSearch | None:
     """The user's own recent search by its token (None when unknown, someone else's or expired)."""
     try:
         keep = timezone.now() - timedelta(hours=settings.PRIVACY_EXACT_SEARCH_KEEP_HOURS)
-        return ExactSearch.objects.filter(
-            token=token, user_id=getattr(user, "pk", None), target=type_label(model), time__gt=keep
-        ).first()
+        return (
+            ExactSearch.objects.filter(
+                token=token, user_id=getattr(user, "pk", None), target=type_label(model), time__gt=keep
+            )
+            .exclude(field__contains=":")  # duplicate checks of writes and imports are no stored search
+            .first()
+        )
     except ValidationError:  # not a UUID
         return None
 
