@@ -69,6 +69,7 @@ def idempotency_conflict(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
+from wangge.privacy.search import BudgetExhausted  # noqa: E402
 from wangge.registry.actions import DuplicatePerson  # noqa: E402
 from wangge.registry.actions import StaleVersion as RegisterStaleVersion  # noqa: E402
 
@@ -76,6 +77,14 @@ from wangge.registry.actions import StaleVersion as RegisterStaleVersion  # noqa
 @api.exception_handler(RegisterStaleVersion)
 def register_stale_version(request, exc):
     return api.create_response(request, {"detail": str(exc), "version": exc.current_version}, status=409)
+
+
+@api.exception_handler(BudgetExhausted)
+def exact_budget_exhausted(request, exc):
+    """Too many "is this number registered" answers (searches or duplicates found by writes)."""
+    response = api.create_response(request, {"detail": str(exc), "retry_after": exc.retry_after}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(DuplicatePerson)

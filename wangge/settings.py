@@ -355,3 +355,7 @@ from wangge.web.csp import policy as _csp_policy  # noqa: E402
 
 SECURE_CSP = _csp_policy(MAP_TILE_URL)
 INSTALLED_APPS.append("ninja")  # the API docs from ninja's own static files: no CDN, no inline script
+
+# Numbers registered outside the importer's jurisdiction that people imports may report per hour
+# (issue 13: an import is not an oracle either; interactive writes share the exact-search budget).
+PRIVACY_IMPORT_DUPLICATES_PER_HOUR = int(os.environ.get("WANGGE_IMPORT_DUPLICATES_PER_HOUR", "200"))

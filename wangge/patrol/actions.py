@@ -26,6 +26,7 @@ from wangge.core import hotsql, pii
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
 from wangge.insight import live
+from wangge.privacy import search
 from wangge.registry import actions as registry_actions
 from wangge.registry import queries as registry_queries
 from wangge.registry.models import Building, Person, Place, RentalHouse, RentalStatus, TenancySource
@@ -271,7 +272,7 @@ def register_resident(user, data: dict, *, idempotency_key: str = "") -> tuple[R
     if key and (existing := ResidentRegistration.objects.filter(idempotency_key=key).first()):
         return _same_registration(existing, data), False
     try:
-        with transaction.atomic():
+        with search.deferred_access_log(), transaction.atomic():  # logged after a rollback too
             return _register_resident(user, data, key), True
     except IntegrityError:
         existing = ResidentRegistration.objects.filter(idempotency_key=key).first() if key else None

@@ -104,8 +104,9 @@ def my_rental(request, pk: int):
 @router.post("/my-rentals/{pk}/tenants", response={201: TenantOut, 202: DeclarationOut})
 def declare_tenant(request, pk: int, payload: TenantIn):
     """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
-    a rental that is not theirs. 201: registered and moved in. 202: the number belongs to someone
-    registered at another address; nothing moves until the grid staff verify the declaration."""
+    a rental that is not theirs. 202: the declaration waits for the grid staff (a new tenant and one
+    registered elsewhere alike, so the answer never tells whether a number is registered); 201: one
+    of the landlord's own tenants moved to this room."""
     rental = queries.one(queries.landlord_rentals(request.user), pk)
     result = actions.declare_tenant(request.user, rental, payload.dict())
     if isinstance(result, TenantDeclaration):

@@ -5,6 +5,8 @@ jurisdiction checks, encryption and change records hold as for a form; the dry r
 them too and rolls back (addresses: checked in full without writing), so what it reports is exactly
 what the import will do. Exports carry only masked personal data."""
 
+import contextlib
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from wangge.core import pii, tabular
 from wangge.core.imports import RowError
 from wangge.core.tabular import Column, ExportColumn
-from wangge.privacy import shown
+from wangge.privacy import search, shown
 
 from . import actions, queries
 from .models import (
@@ -296,9 +298,25 @@ class PersonImport(RegisterImport):
     list_url = reverse_lazy("registry:person_list")
     columns = PERSON_COLUMNS
 
+    def begin(self, user, *, filename, dry_run):
+        # Numbers registered out of the importer's jurisdiction are reported without a name, counted
+        # against the hourly import budget and logged as one access per file (in end()).
+        self._user, self._filename = user, filename
+        self._remaining, self._retry_after = search.import_duplicates_budget(user)
+        self._elsewhere: dict[str, list[Person]] = {"id_number": [], "passport": []}
+        # Access rows wait until end(): a dry run's writes (and a refused file) are rolled back.
+        self._log = contextlib.ExitStack()
+        self._log.enter_context(search.deferred_access_log())
+
+    def end(self):
+        for key, found in self._elsewhere.items():
+            search.import_duplicates_found(self._user, Person, key, found, filename=self._filename)
+        self._log.close()
+
     def check(self, rows, user):
         _config(Tag, rows, "tags", _("tag"), kind=TagKind.PERSON)
-        # Numbers already in the register: reported per row (with the record, if the user may see it).
+        # Numbers already in the register: reported per row (named only if the user may see them).
+        elsewhere = []
         for key, column in (("id_number", "id_number_hash"), ("passport", "passport_hash")):
             hashes = {pii.lookup_hash(r.values[key]): r for r in rows if r.values.get(key)}
             if not hashes:
@@ -309,7 +327,20 @@ class PersonImport(RegisterImport):
                 if person.pk in visible:
                     row.error(key, _("already registered: %(name)s (#%(pk)s)") % {"name": person.name, "pk": person.pk})
                 else:
-                    row.error(key, _("already registered in another jurisdiction"))
+                    elsewhere.append((key, row, person))
+        if len(elsewhere) > self._remaining:
+            # Which rows are registered elsewhere is not told once the budget is spent: the whole
+            # batch is refused alike (and nothing more is counted).
+            message = _("too many numbers registered elsewhere in the last hour: try again in %(m)d minutes") % {
+                "m": max(1, self._retry_after // 60)}  # fmt: skip
+            for row in rows:
+                row.error("", message)
+            self._remaining = 0
+            return
+        self._remaining -= len(elsewhere)
+        for key, row, person in elsewhere:
+            row.error(key, _("already registered elsewhere"))
+            self._elsewhere[key].append(person)
         for row in rows:
             building, room = row.values.get("building"), row.values.get("room")
             if building or room:
@@ -335,7 +366,7 @@ class PersonImport(RegisterImport):
                 data["room"] = row.values["room_id"]
                 data.pop("area_code", None)
             data["source"] = "import"
-            if _apply(row, lambda d=data: actions.register_person(user, d), {"room": "room"}):
+            if _apply(row, lambda d=data: actions.register_person(user, d, budgeted=False), {"room": "room"}):
                 created += 1
         return {"created": created}
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wangge.accounts.models import Role
 from wangge.areas.models import Area, Level, under
 from wangge.history.actions import history_for
+from wangge.privacy.search import BudgetExhausted
 
 from . import actions, compliance, exact, qr, queries
 from .forms import AddressForm, BuildingForm, MoveForm, PersonForm, PlaceForm, RentalForm, RoomForm
@@ -79,6 +80,9 @@ def _save(request, form, save, editing, success_url, template, context):
             context["duplicate"] = exc.existing
             _errors_to_form(form, exc)
             status = 400
+        except BudgetExhausted as exc:  # too many duplicates out of the user's reach this hour
+            form.add_error(None, str(exc))
+            status = 429
         except ValidationError as exc:
             _errors_to_form(form, exc)
             status = 400

@@ -1,5 +1,6 @@
 """People and their residences (tenancies): register, update, move in, move out."""
 
+import functools
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from wangge.areas.models import Area
 from wangge.core import pii
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
+from wangge.privacy import search
 
 from .. import queries
 from ..models import (
@@ -68,22 +70,43 @@ def _identity(data: dict, person_type: str, errors: dict, person: Person | None)
     return out
 
 
-def _check_duplicate(user, identity: dict, person: Person | None) -> None:
-    for key, field, column in (("id", "id_number", "id_number_hash"), ("passport", "passport", "passport_hash")):
-        if key not in identity:
-            continue
+def _check_duplicate(user, identity: dict, person: Person | None, budgeted: bool = True) -> None:
+    columns = (("id", "id_number", "id_number_hash"), ("passport", "passport", "passport_hash"))
+    stored = {}
+    if person is not None:  # a number the person has already is no test (and costs no budget)
+        stored = Person.objects.filter(pk=person.pk).values("id_number_hash", "passport_hash").first() or {}
+    changed = [(key, field, column) for key, field, column in columns
+               if key in identity and identity[key][1] != stored.get(column)]  # fmt: skip
+    if budgeted and changed:
+        search.check_write_budget(user)  # spent: refused whether the number is registered or not
+    for key, field, column in changed:
         others = Person.objects.filter(**{column: identity[key][1]})
         if person is not None:
             others = others.exclude(pk=person.pk)
         existing = others.first()
         if existing is not None:
             visible = queries.people(user).filter(pk=existing.pk).first()
+            if visible is None:  # an existence test out of the user's reach: budgeted and logged
+                search.duplicate_found(user, existing, field, identity[key][1])
             raise DuplicatePerson(field, visible)
 
 
+def _logs_duplicate_checks(action):
+    """The action's duplicate checks are logged after its transaction ends (it rolls back on one)."""
+
+    @functools.wraps(action)
+    def wrapper(*args, **kwargs):
+        with search.deferred_access_log():
+            return action(*args, **kwargs)
+
+    return wrapper
+
+
+@_logs_duplicate_checks
 @transaction.atomic
-def register_person(user, data: dict) -> Person:
-    """A new person; with data["room"] their residence starts at once (a tenancy from data["moved_in"])."""
+def register_person(user, data: dict, *, budgeted: bool = True) -> Person:
+    """A new person; with data["room"] their residence starts at once (a tenancy from data["moved_in"]).
+    budgeted=False: an import, which checked the numbers against its own budget already."""
     _check_editor(user)
     errors = {}
     person = Person(created_by=user if user.is_authenticated else None)
@@ -104,7 +127,7 @@ def register_person(user, data: dict) -> Person:
         errors["source"] = _("Unknown source %(s)s.") % {"s": source}
     if errors:
         raise ValidationError(errors)
-    _check_duplicate(user, person._identity, None)
+    _check_duplicate(user, person._identity, None, budgeted)
     person.area, person.area_path, person.residence = area, area.path, room
     _save_person(person)
     if person._tags:
@@ -150,6 +173,7 @@ def _save_person(person: Person) -> None:
         raise ValidationError({"id_number": _("This number is already registered.")}) from None
 
 
+@_logs_duplicate_checks
 @transaction.atomic
 def update_person(user, person: Person, data: dict, *, version=None) -> Person:
     """Name, type, identity, phone, tags. The residence changes only by move_in / move_out."""

@@ -56,11 +56,12 @@ def declare_tenant(user, rental: RentalHouse, data: dict) -> Tenancy | TenantDec
     """A landlord declares who lives in a room of their own rental house (tenancy source: landlord).
 
     Only the rental's landlord account may (anyone else: PermissionDenied, shown as 404); the room is
-    resolved among the rental's own rooms. Someone not yet registered is registered and moves in
-    (a Tenancy). One of the landlord's own tenants (living in a room of their rental houses) moves
-    from room to room. Anyone else registered with that number (living elsewhere) is not moved and
-    not shown: the declaration waits for the grid staff of the rental's area to verify it (a pending
-    TenantDeclaration; review_declaration), and the landlord sees only what they typed."""
+    resolved among the rental's own rooms. One of the landlord's own tenants (living in a room of
+    their rental houses) moves from room to room (a Tenancy). Anyone else waits for the grid staff
+    of the rental's area to verify the declaration (a pending TenantDeclaration; review_declaration):
+    someone registered elsewhere is not moved and not shown, someone new is registered without a
+    residence until then. Both answers are the same, so that a landlord cannot test whether a number
+    is registered in the city; the landlord sees only what they typed."""
     if not (user.is_authenticated and rental.landlord_user_id == user.pk and rental.status == RentalStatus.ACTIVE):
         raise PermissionDenied(_("Only the landlord of this rental house may declare its tenants."))
     errors = {}
@@ -82,12 +83,12 @@ def declare_tenant(user, rental: RentalHouse, data: dict) -> Tenancy | TenantDec
     for key, column in (("id", "id_number_hash"), ("passport", "passport_hash")):
         if key in identity:
             existing = existing or Person.objects.filter(**{column: identity[key][1]}).first()
-    if existing is None:
+    if existing is None:  # registered now, moving in once the grid staff confirm (as for anyone else)
         area = room.building.area
         person.area, person.area_path = area, area.path
         _save_person(person)
         _record(person, None, user)
-        return _relocate(user, person, room, day, TenancySource.LANDLORD, note, None)
+        return _pending_declaration(user, rental, room, person, person.name, day, note, new=True)
     current = existing.tenancies.filter(moved_out__isnull=True).first()
     if current is None or current.room_id not in _landlord_room_ids(user):
         return _pending_declaration(user, rental, room, existing, person.name, day, note)
@@ -99,9 +100,9 @@ def declare_tenant(user, rental: RentalHouse, data: dict) -> Tenancy | TenantDec
     return _relocate(user, existing, room, day, TenancySource.LANDLORD, note, current)
 
 
-def _pending_declaration(user, rental, room, person, declared_name, day, note) -> TenantDeclaration:
-    """The declaration of someone registered elsewhere, for the grid staff to verify (once per person
-    and room while it waits); the staff who verify the room's area are told."""
+def _pending_declaration(user, rental, room, person, declared_name, day, note, new=False) -> TenantDeclaration:
+    """The declaration of someone new or registered elsewhere, for the grid staff to verify (once per
+    person and room while it waits); the staff who verify the room's area are told."""
     waiting = TenantDeclaration.objects.filter(person=person, room=room, status=DeclarationStatus.PENDING).first()
     if waiting is not None:
         return waiting
@@ -112,7 +113,10 @@ def _pending_declaration(user, rental, room, person, declared_name, day, note) -
     record_change(declaration, ChangeAction.CREATE, acting_user=user, after=declaration.history_snapshot(),
                   related=rental)  # fmt: skip
     url = reverse("registry:rental_detail", args=[rental.pk])
-    subject = _("A landlord declared a tenant registered elsewhere: verify it")
+    if new:
+        subject = _("A landlord declared a new tenant: verify it")
+    else:
+        subject = _("A landlord declared a tenant registered elsewhere: verify it")
     body = _("%(name)s, room %(room)s of %(building)s, from %(day)s.") % {
         "name": declared_name,
         "room": room.number,

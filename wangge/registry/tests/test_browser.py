@@ -77,6 +77,13 @@ def test_a_landlord_declares_a_tenant_and_sees_the_score_rise(new_page):
     page.select_option("form.tenant-form select[name=person_type]", "floating")
     page.fill("form.tenant-form input[name=id_number]", ID_B)
     page.click("form.tenant-form button[type=submit]")
+    # A new tenant waits for the grid staff, as anyone else does (the answer never tells who is registered).
+    page.wait_for_selector(".declarations >> text=租客乙")
+    from wangge.registry.models import TenantDeclaration
+
+    actions.review_declaration(User.objects.get(username="grid_manager"),
+                               TenantDeclaration.objects.get(declared_name="租客乙"), "confirm")  # fmt: skip
+    page.reload()
     page.wait_for_selector(f"tr[data-room='{room.pk}'] >> text=租客乙")
     assert int(page.text_content("#score").rstrip("%")) == 100
     assert Tenancy.objects.get(person__name="租客乙").source == "landlord"

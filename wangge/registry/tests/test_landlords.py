@@ -9,6 +9,7 @@ from wangge.accounts.models import Membership, Role, User
 from wangge.notify.models import Notification
 from wangge.registry import actions
 from wangge.registry.models import Person, Room, Tenancy, TenantDeclaration
+from wangge.registry.validators import id_check_char
 
 from .conftest import GRID_A, ID_A, ID_B
 
@@ -58,6 +59,12 @@ def test_a_landlord_declares_a_tenant_and_the_score_goes_up(client_as, api_as, r
         {"room": room.pk, "name": "租客甲", "person_type": "floating", "id_number": ID_A, "moved_in": "2026-03-01"},
     )
     assert response.status_code == 302, response.content.decode()[-2000:]
+    # A new tenant waits for the grid staff like anyone else (the answer never tells who is registered).
+    declaration = TenantDeclaration.objects.get(declared_name="租客甲", status="pending")
+    assert not Tenancy.objects.filter(person__name="租客甲").exists()
+    confirmed = api_as("grid_manager").post(f"/api/v1/registry/declarations/{declaration.pk}/review",
+                                            {"decision": "confirm"})  # fmt: skip
+    assert confirmed.status_code == 200, confirmed.json()
     tenancy = Tenancy.objects.get(person__name="租客甲")
     assert tenancy.source == "landlord" and tenancy.room == room and tenancy.moved_out is None
     person = tenancy.person
@@ -150,7 +157,9 @@ def test_the_landlords_own_tenant_moves_between_their_rooms_at_once(api_as, rent
     room_b = Room.objects.get(building=rental.building, number="102")
     api = api_as("landlord")
     data = {"name": "租客甲", "person_type": "floating", "id_number": ID_A}
-    assert api.post(f"/api/v1/registry/my-rentals/{rental.pk}/tenants", {**data, "room": room_a.pk}).status_code == 201
+    first = api.post(f"/api/v1/registry/my-rentals/{rental.pk}/tenants", {**data, "room": room_a.pk})
+    assert first.status_code == 202
+    api_as("grid_manager").post(f"/api/v1/registry/declarations/{first.json()['id']}/review", {"decision": "confirm"})
     response = api.post(f"/api/v1/registry/my-rentals/{rental.pk}/tenants", {**data, "room": room_b.pk})
     assert response.status_code == 201 and response.json()["room"] == room_b.pk
     assert Person.objects.get(name="租客甲").residence == room_b
@@ -210,3 +219,28 @@ def test_rooms_are_edited_on_the_building_page_and_in_the_api(client_as, api_as,
     assert response.status_code == 200 and response.json()["number"] == "103"
     assert client_as("grid_manager2").get(url).status_code == 404
     assert put(api_as("leader"), room_url, {"number": "104", "version": 3}).status_code in (403, 404)
+
+
+def test_a_new_tenant_and_one_registered_elsewhere_get_the_same_answer(api_as, client_as, rental, make_person):
+    """Issue 13 item 2: the landlord's answer must not tell whether a number is registered in the city."""
+    make_person(ID_B, name="老住户")  # registered in another building
+    room = Room.objects.get(building=rental.building, number="102")
+    api = api_as("landlord")
+    url = f"/api/v1/registry/my-rentals/{rental.pk}/tenants"
+    new = api.post(url, {"room": room.pk, "name": "新租客", "person_type": "floating", "id_number": ID_A})
+    known = api.post(url, {"room": room.pk, "name": "某人", "person_type": "registered", "id_number": ID_B})
+    assert new.status_code == known.status_code == 202
+    assert set(new.json()) == set(known.json()) and new.json()["status"] == known.json()["status"] == "pending"
+    assert new.json()["message"] == known.json()["message"]
+    # The landlord's page tells both alike too.
+    client = client_as("landlord")
+    answers = []
+    fresh = "11010519800101003" + id_check_char("11010519800101003")
+    for name, number in (("新租客二", fresh), ("某人二", ID_B)):
+        response = client.post(reverse("registry:my_rental_tenant", args=[rental.pk]),
+                               {"room": room.pk, "name": name, "person_type": "registered", "id_number": number},
+                               follow=True)  # fmt: skip
+        answers.append([str(m) for m in response.context["messages"]])
+    assert answers[0] == answers[1] and answers[0]
+    mine = api.get(f"/api/v1/registry/my-rentals/{rental.pk}").json()
+    assert mine["tenants"] == [] and {d["name"] for d in mine["declarations"]} == {"新租客", "某人", "新租客二"}
