@@ -285,3 +285,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# API paging (core/apitypes.Paginator): limit and offset bounded, 422 beyond them, never a 500.
+NINJA_PAGINATION_CLASS = "wangge.core.apitypes.Paginator"

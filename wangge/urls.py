@@ -4,12 +4,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
-from wangge.api import api
+from wangge.api import api, unknown_path
 from wangge.web import views
 
 urlpatterns = [
     # First: the API serves phones and other systems at volume, and Django tries patterns in order.
     path("api/v1/", api.urls),
+    path("api/v1/<path:path>", unknown_path),
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("healthz", views.healthz, name="healthz"),

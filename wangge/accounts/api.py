@@ -2,6 +2,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from ninja import Router, Schema, Status
 
+from wangge.core.apitypes import ErrorOut, errors
+
 from . import actions
 from .models import Department
 from .scope import scope_for
@@ -16,10 +18,6 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 @router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
@@ -74,7 +72,7 @@ class ProfileIn(Schema):
     phone: str | None = None
 
 
-@router.patch("/me", response=MeOut)
+@router.patch("/me", response={200: MeOut, **errors(400)})
 def update_me(request, payload: ProfileIn):
     """Change one's own name, e-mail or mobile (the number SMS reminders go to)."""
     user = request.user
@@ -114,7 +112,7 @@ class PasswordIn(Schema):
     new_password: str
 
 
-@router.post("/me/password", response={204: None, 400: dict})
+@router.post("/me/password", response={204: None, **errors(400)})
 def change_password(request, payload: PasswordIn):
     user = request.user
     if not user.check_password(payload.old_password):

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from wangge.core.apitypes import Id, errors
+
 from . import actions, compliance, queries
 from .models import Building, Person, Place, RentalHouse, Room, StandardAddress, Tenancy, TenancySource
 
@@ -169,7 +171,7 @@ class PersonIn(Schema):
     nationality: str = ""
     phone: str | None = None
     tags: list[str] | None = None
-    room: int | None = None  # residence: starts a tenancy
+    room: Id | None = None  # residence: starts a tenancy
     area_code: str = ""  # when there is no room
     moved_in: date | None = None
     source: str = TenancySource.GRID_MANAGER
@@ -203,7 +205,7 @@ def person_out(p: Person) -> dict:
 
 
 class MoveIn(Schema):
-    room: int
+    room: Id
     moved_in: date | None = None
     source: str = TenancySource.GRID_MANAGER
     note: str = ""
@@ -227,7 +229,7 @@ class TenancyOut(Schema):
 
 class RentalIn(Schema):
     building: str  # code
-    rooms: list[int] = []
+    rooms: list[Id] = []
     status: str = "active"
     landlord_user: str = ""
     landlord_name: str = ""
@@ -340,17 +342,17 @@ def list_addresses(request, q: str = "", lat: float | None = None, lng: float | 
     return Mapped(queries.search_addresses(qs, q), address_out)
 
 
-@router.get("/addresses/{pk}", response=AddressOut)
+@router.get("/addresses/{pk}", response={200: AddressOut, **errors(404)})
 def get_address(request, pk: int):
     return address_out(get_object_or_404(queries.addresses(request.user), pk=pk))
 
 
-@router.post("/addresses", response={201: AddressOut})
+@router.post("/addresses", response={201: AddressOut, **errors(400, 403)})
 def create_address(request, payload: AddressIn):
     return Status(201, address_out(actions.save_address(request.user, _data(payload))))
 
 
-@router.put("/addresses/{pk}", response=AddressOut)
+@router.put("/addresses/{pk}", response={200: AddressOut, **errors(400, 403, 404, 409)})
 def update_address(request, pk: int, payload: AddressIn):
     address = get_object_or_404(queries.addresses(request.user), pk=pk)
     return address_out(actions.save_address(request.user, _data(payload), address=address, version=payload.version))
@@ -370,30 +372,30 @@ def list_buildings(request, q: str = "", use: str = "", risk_class: int | None =
     return Mapped(qs, building_out)
 
 
-@router.get("/buildings/by-qr/{token}", response=BuildingDetailOut)
+@router.get("/buildings/by-qr/{token}", response={200: BuildingDetailOut, **errors(404)})
 def building_by_qr(request, token: str):
     """What the mobile app shows after scanning a door plate (404 outside the user's jurisdiction)."""
     return building_detail(request.user, get_object_or_404(queries.buildings(request.user), qr_token=token))
 
 
-@router.get("/buildings/{pk}", response=BuildingDetailOut)
+@router.get("/buildings/{pk}", response={200: BuildingDetailOut, **errors(404)})
 def get_building(request, pk: int):
     return building_detail(request.user, get_object_or_404(queries.buildings(request.user), pk=pk))
 
 
-@router.post("/buildings", response={201: BuildingOut})
+@router.post("/buildings", response={201: BuildingOut, **errors(400, 403)})
 def create_building(request, payload: BuildingIn):
     return Status(201, building_out(actions.save_building(request.user, _data(payload))))
 
 
-@router.put("/buildings/{pk}", response=BuildingOut)
+@router.put("/buildings/{pk}", response={200: BuildingOut, **errors(400, 403, 404, 409)})
 def update_building(request, pk: int, payload: BuildingIn):
     building = get_object_or_404(queries.buildings(request.user), pk=pk)
     saved = actions.save_building(request.user, _data(payload), building=building, version=payload.version)
     return building_out(saved)
 
 
-@router.put("/buildings/{pk}/rooms/{room_pk}", response=RoomOut)
+@router.put("/buildings/{pk}/rooms/{room_pk}", response={200: RoomOut, **errors(400, 403, 404, 409)})
 def update_room(request, pk: int, room_pk: int, payload: RoomIn):
     """Edit a room (unit, number, floor, size, occupied) with the version you saw: 409 when stale."""
     building = get_object_or_404(queries.buildings(request.user), pk=pk)
@@ -404,7 +406,7 @@ def update_room(request, pk: int, room_pk: int, payload: RoomIn):
             "is_occupied": room.is_occupied, "version": room.version}  # fmt: skip
 
 
-@router.post("/buildings/{pk}/rooms", response={201: RoomOut})
+@router.post("/buildings/{pk}/rooms", response={201: RoomOut, **errors(400, 403, 404)})
 def add_room(request, pk: int, payload: RoomIn):
     building = get_object_or_404(queries.buildings(request.user), pk=pk)
     room = actions.save_room(request.user, building, payload.dict())
@@ -427,25 +429,25 @@ def list_people(request, q: str = "", type: str = "", tag: str = ""):
     return Mapped(qs, person_out)
 
 
-@router.get("/people/{pk}", response=PersonOut)
+@router.get("/people/{pk}", response={200: PersonOut, **errors(404)})
 def get_person(request, pk: int):
     return person_out(get_object_or_404(queries.people(request.user), pk=pk))
 
 
-@router.post("/people", response={201: PersonOut})
+@router.post("/people", response={201: PersonOut, **errors(400, 403)})
 def register_person(request, payload: PersonIn):
     """Register a resident or tenant; with `room` their residence starts at once."""
     return Status(201, person_out(actions.register_person(request.user, _data(payload))))
 
 
-@router.put("/people/{pk}", response=PersonOut)
+@router.put("/people/{pk}", response={200: PersonOut, **errors(400, 403, 404, 409)})
 def update_person(request, pk: int, payload: PersonIn):
     person = get_object_or_404(queries.people(request.user), pk=pk)
     data = {k: v for k, v in _data(payload).items() if k not in {"room", "area_code", "moved_in", "source"}}
     return person_out(actions.update_person(request.user, person, data, version=payload.version))
 
 
-@router.get("/people/{pk}/tenancies", response=list[TenancyOut])
+@router.get("/people/{pk}/tenancies", response={200: list[TenancyOut], **errors(404)})
 def person_tenancies(request, pk: int):
     person = get_object_or_404(queries.people(request.user), pk=pk)
     return [
@@ -455,7 +457,7 @@ def person_tenancies(request, pk: int):
     ]  # fmt: skip
 
 
-@router.post("/people/{pk}/move-in", response=PersonOut)
+@router.post("/people/{pk}/move-in", response={200: PersonOut, **errors(400, 403, 404, 409)})
 def move_in(request, pk: int, payload: MoveIn):
     """A new residence; the current one ends the same day. 409 when the person changed meanwhile."""
     person = get_object_or_404(queries.people(request.user), pk=pk)
@@ -467,7 +469,7 @@ def move_in(request, pk: int, payload: MoveIn):
     return person_out(Person.objects.select_related("area", "residence__building").get(pk=pk))
 
 
-@router.post("/people/{pk}/move-out", response=PersonOut)
+@router.post("/people/{pk}/move-out", response={200: PersonOut, **errors(400, 403, 404, 409)})
 def move_out(request, pk: int, payload: MoveOut):
     person = get_object_or_404(queries.people(request.user), pk=pk)
     actions.move_out(request.user, person, moved_out=payload.moved_out, version=payload.version)
@@ -487,17 +489,17 @@ def list_rentals(request, q: str = "", status: str = ""):
     return Mapped(qs.prefetch_related("rooms"), rental_out, page_fn=rentals_out)
 
 
-@router.get("/rentals/{pk}", response=RentalOut)
+@router.get("/rentals/{pk}", response={200: RentalOut, **errors(404)})
 def get_rental(request, pk: int):
     return rental_out(get_object_or_404(queries.rentals(request.user), pk=pk))
 
 
-@router.post("/rentals", response={201: RentalOut})
+@router.post("/rentals", response={201: RentalOut, **errors(400, 403)})
 def create_rental(request, payload: RentalIn):
     return Status(201, rental_out(actions.save_rental(request.user, _data(payload))))
 
 
-@router.put("/rentals/{pk}", response=RentalOut)
+@router.put("/rentals/{pk}", response={200: RentalOut, **errors(400, 403, 404, 409)})
 def update_rental(request, pk: int, payload: RentalIn):
     rental = get_object_or_404(queries.rentals(request.user), pk=pk)
     return rental_out(actions.save_rental(request.user, _data(payload), rental=rental, version=payload.version))
@@ -520,17 +522,17 @@ def list_places(request, q: str = "", type: str = "", licence: str = "", tag: st
     return Mapped(qs, place_out)
 
 
-@router.get("/places/{pk}", response=PlaceOut)
+@router.get("/places/{pk}", response={200: PlaceOut, **errors(404)})
 def get_place(request, pk: int):
     return place_out(get_object_or_404(queries.places(request.user), pk=pk))
 
 
-@router.post("/places", response={201: PlaceOut})
+@router.post("/places", response={201: PlaceOut, **errors(400, 403)})
 def create_place(request, payload: PlaceIn):
     return Status(201, place_out(actions.save_place(request.user, _data(payload))))
 
 
-@router.put("/places/{pk}", response=PlaceOut)
+@router.put("/places/{pk}", response={200: PlaceOut, **errors(400, 403, 404, 409)})
 def update_place(request, pk: int, payload: PlaceIn):
     place = get_object_or_404(queries.places(request.user), pk=pk)
     return place_out(actions.save_place(request.user, _data(payload), place=place, version=payload.version))
@@ -540,7 +542,7 @@ def update_place(request, pk: int, payload: PlaceIn):
 
 
 class TenantIn(Schema):
-    room: int
+    room: Id
     name: str
     person_type: str = "floating"
     id_number: str = ""
@@ -601,12 +603,12 @@ def my_rentals(request):
     return [my_rental_out(r) for r in queries.landlord_rentals(request.user).select_related("building__address")]
 
 
-@router.get("/my-rentals/{pk}", response=MyRentalOut)
+@router.get("/my-rentals/{pk}", response={200: MyRentalOut, **errors(404)})
 def my_rental(request, pk: int):
     return my_rental_out(get_object_or_404(queries.landlord_rentals(request.user), pk=pk))
 
 
-@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut})
+@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut, **errors(400, 403, 404)})
 def declare_tenant(request, pk: int, payload: TenantIn):
     """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
     a rental that is not theirs."""
