@@ -286,5 +286,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# API paging (core/apitypes.Paginator): limit and offset bounded, 422 beyond them, never a 500.
+# API paging (core/apitypes.Paginator): limit and offset bounded, 422 beyond them, never a 500;
+# text with a NUL character refused before any view reads it (PostgreSQL cannot store or compare it).
 NINJA_PAGINATION_CLASS = "wangge.core.apitypes.Paginator"
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "wangge.core.middleware.RefuseNulCharacters")  # fmt: skip

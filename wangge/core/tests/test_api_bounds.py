@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from wangge.accounts.models import User
 from wangge.core.apitypes import MAX_DAYS, MAX_ID, MAX_PAGE
 
 TOO_BIG = 2**64  # past a signed 64-bit integer: SQLite raised OverflowError, LIMIT "datatype mismatch"
@@ -111,3 +112,26 @@ def test_unknown_api_path_answers_json(api_as):
     assert response.status_code == 404
     assert response.json() == {"detail": "not found"}
     assert Client().post("/api/v1/no/such/thing").json() == {"detail": "not found"}
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_refused_before_any_view(api_as):
+    """PostgreSQL cannot compare or store a NUL in text (500 there); no real input holds one."""
+    api = api_as("town_dispatcher")
+    response = api.get("/api/v1/registry/people", q="张\x00")
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "q"]
+    reveal = {"type": "registry.person\x00", "id": 1, "field": "phone", "reason": "核实"}
+    response = api.post("/api/v1/privacy/reveal", reveal)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "type"]
+    response = api.get("/api/v1/areas/4419%00")
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["path"]
+    assert (
+        api.post("/api/v1/privacy/reveal", {**reveal, "type": "registry.person", "reason": "a\\u0000"}).status_code
+        == 404
+    )
+    client = Client()
+    client.force_login(User.objects.get(username="town_dispatcher"))
+    assert client.get("/registry/people/", {"q": "\x00"}).status_code == 400
+    # a file's bytes are not text: a photo (full of NUL bytes) still goes through
+    upload = SimpleUploadedFile("p.png", png_bomb(64, 48), "image/png")
+    assert api.client.post("/api/v1/cases/photos", {"file": upload}, headers=api.headers).status_code == 201
