@@ -129,7 +129,7 @@ declare_framework_errors(api)
 
 
 @csrf_exempt
-def unknown_path(request, path):
+def unknown_path(request):
     """Any other URL under /api/v1/ (say /cases/abc, where an id belongs) answers 404 as the API
     does, in JSON, not with the site's HTML page."""
     return JsonResponse({"detail": "not found"}, status=404)

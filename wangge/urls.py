@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from wangge.api import api, unknown_path
@@ -10,7 +10,7 @@ from wangge.web import views
 urlpatterns = [
     # First: the API serves phones and other systems at volume, and Django tries patterns in order.
     path("api/v1/", api.urls),
-    path("api/v1/<path:path>", unknown_path),
+    re_path(r"^api/v1/", unknown_path),  # any other path under it (a newline too): JSON 404
     path("", views.home, name="home"),
     path("login/", views.login, name="login"),
     path("healthz", views.healthz, name="healthz"),

@@ -108,7 +108,7 @@ def test_image_bomb_on_the_citizen_form_keeps_the_form():
 
 @pytest.mark.django_db
 def test_unknown_api_path_answers_json(api_as):
-    response = api_as("town_dispatcher").get("/api/v1/cases/not-a-number")
+    response = api_as("town_dispatcher").get("/api/v1/cases/not-a-number%0A")
     assert response.status_code == 404
     assert response.json() == {"detail": "not found"}
     assert Client().post("/api/v1/no/such/thing").json() == {"detail": "not found"}

@@ -1,11 +1,16 @@
-"""The whole JSON API under schemathesis: generated requests (valid and invalid) to every operation,
-as a dispatcher and anonymously, in process through WSGI. Fails on any 5xx, any status the OpenAPI
-does not declare, and any body that does not match its declared schema.
+"""The whole JSON API under schemathesis: generated requests, valid and invalid, to every operation,
+in process through WSGI. Fails on any 5xx, any status the OpenAPI does not declare, any content
+type or body that does not match what it declares.
 
-Bounded: FUZZ_EXAMPLES generated requests per operation and caller (plus schemathesis's coverage
-cases: boundaries, missing and wrong-typed fields). Each request runs in a savepoint that is rolled
-back, so every request sees the same city and a request that breaks the transaction cannot hide
-behind another. WANGGE_FUZZ_EXAMPLES raises the count for a longer run by hand.
+Callers: a dispatcher and an anonymous client (with forged tokens and session cookies) get
+schemathesis's coverage cases (boundaries, missing, extra and wrong-typed fields, one by one) plus
+FUZZ_EXAMPLES generated requests per operation; a grid manager and an administrator, who may
+write where the dispatcher gets 403 (field work, registers, sensor readings), get the generated
+requests only. Nothing is left out: DELETE /auth/token revokes the token of its own test only.
+
+Each request runs in a savepoint that is rolled back: every request meets the same city, and a
+request that breaks the transaction (PostgreSQL) cannot hide behind another. For a longer run by
+hand: WANGGE_FUZZ_EXAMPLES=200.
 """
 
 import os
@@ -27,23 +32,22 @@ from wangge.areas.models import Area
 from wangge.registry import actions as registry_actions
 
 FUZZ_EXAMPLES = int(os.environ.get("WANGGE_FUZZ_EXAMPLES", "12"))
-DISPATCHER = "town_dispatcher"
-GRID = "441900122002001"  # in the dispatcher's town
+GRID = "441900122002001"  # the grid manager's grid, in the town dispatcher's town
 
 
-def load_schema(*, security_parameters: bool):
-    """The API's OpenAPI as schemathesis reads it, called in process. With security_parameters,
-    requests carry generated tokens and session cookies (the anonymous caller's forgeries)."""
+def load_schema(*, coverage: bool, forged_credentials: bool):
+    """The API's OpenAPI as schemathesis reads it, calling the app in process."""
     config = SchemathesisConfig.from_dict(
         {
             "generation": {
                 "max-examples": FUZZ_EXAMPLES,
                 "database": "none",
-                "with-security-parameters": security_parameters,
+                # generated Authorization headers and session cookies (else ours are sent)
+                "with-security-parameters": forged_credentials,
             },
             "phases": {
-                "examples": {"enabled": False},
-                "coverage": {"enabled": True},  # boundaries, missing and wrong-typed fields
+                "examples": {"enabled": False},  # the schema has none
+                "coverage": {"enabled": coverage},
                 "fuzzing": {"enabled": True},
                 "stateful": {"enabled": False},
             },
@@ -61,19 +65,19 @@ def load_schema(*, security_parameters: bool):
     return loaded
 
 
-dispatcher_schema = load_schema(security_parameters=False)
-anonymous_schema = load_schema(security_parameters=True)
+full = load_schema(coverage=True, forged_credentials=False)
+forged = load_schema(coverage=True, forged_credentials=True)
+generated = load_schema(coverage=False, forged_credentials=False)
 HYPOTHESIS = settings(
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+SENT = Counter()  # (caller, status) → requests, for the line at the end
 
 
-SENT = Counter()  # (caller, status) → requests, for the summary at the end
-
-
-def call_in_savepoint(case, headers, caller):
+def call_in_savepoint(case, caller, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     with transaction.atomic():
         response = case.call(headers=headers)
         SENT[caller, response.status_code] += 1
@@ -83,7 +87,7 @@ def call_in_savepoint(case, headers, caller):
 
 @pytest.fixture(scope="module", autouse=True)
 def summary(request):
-    """One line at the end: how many requests, by caller and by status (shown without xdist)."""
+    """One line at the end: requests by caller and by status (shown when run without xdist)."""
     yield
     callers, statuses = Counter(), Counter()
     for (caller, status), n in SENT.items():
@@ -99,8 +103,8 @@ def summary(request):
 
 @pytest.fixture(autouse=True)
 def keep_test_connection():
-    """Like Django's test client: the real WSGI handler would close the test transaction's
-    connection at the end of each request."""
+    """As Django's test client does: the real WSGI handler closes the connection after each
+    request, and with it the test's transaction."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
@@ -110,8 +114,8 @@ def keep_test_connection():
 
 @pytest.fixture
 def registers(db):
-    """A building with two rooms, a resident and a rental house in the dispatcher's town, so that
-    the small ids the fuzzer sends can name real rows (the test city has no registers)."""
+    """A few registers in the town to find: a building with two rooms, a resident and a rental
+    house (the test city has none; SQLite ids start at 1, and the fuzzer sends small ids often)."""
     admin = User.objects.get(username="admin")
     point = shape(Area.objects.get(code=GRID).boundary).representative_point()
     address = registry_actions.save_address(admin, {"road": "莞太路", "number": "12号", "lat": point.y, "lng": point.x})
@@ -128,19 +132,41 @@ def registers(db):
 
 
 @pytest.fixture
-def dispatcher_headers(registers):
-    return {"Authorization": f"Bearer {issue_token(User.objects.get(username=DISPATCHER))}"}
+def token_of(registers):
+    """token_of(username) → that user's bearer token, one per test (its examples share it)."""
+    issued = {}
+
+    def token(username):
+        if username not in issued:
+            issued[username] = issue_token(User.objects.get(username=username))
+        return issued[username]
+
+    return token
 
 
 @pytest.mark.django_db
-@dispatcher_schema.parametrize()
+@full.parametrize()
 @HYPOTHESIS
-def test_api_as_dispatcher(case, dispatcher_headers):
-    call_in_savepoint(case, dispatcher_headers, "dispatcher")
+def test_api_as_dispatcher(case, token_of):
+    call_in_savepoint(case, "dispatcher", token_of("town_dispatcher"))
 
 
 @pytest.mark.django_db
-@anonymous_schema.parametrize()
+@forged.parametrize()
 @HYPOTHESIS
 def test_api_anonymously(case):
-    call_in_savepoint(case, {}, "anonymous")
+    call_in_savepoint(case, "anonymous")
+
+
+@pytest.mark.django_db
+@generated.parametrize()
+@HYPOTHESIS
+def test_api_as_grid_manager(case, token_of):
+    call_in_savepoint(case, "grid manager", token_of("grid_manager"))
+
+
+@pytest.mark.django_db
+@generated.parametrize()
+@HYPOTHESIS
+def test_api_as_administrator(case, token_of):
+    call_in_savepoint(case, "administrator", token_of("admin"))
