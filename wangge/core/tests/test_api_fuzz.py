@@ -29,6 +29,7 @@ from wangge.accounts.actions import issue_token
 from wangge.accounts.models import User
 from wangge.api import api
 from wangge.areas.models import Area
+from wangge.cases import actions as case_actions
 from wangge.registry import actions as registry_actions
 
 FUZZ_EXAMPLES = int(os.environ.get("WANGGE_FUZZ_EXAMPLES", "12"))
@@ -114,10 +115,15 @@ def keep_test_connection():
 
 @pytest.fixture
 def registers(db):
-    """A few registers in the town to find: a building with two rooms, a resident and a rental
-    house (the test city has none; SQLite ids start at 1, and the fuzzer sends small ids often)."""
+    """A few rows in the town to find (the test city has no cases and no registers; SQLite ids
+    start at 1, and the fuzzer sends small ids often): two cases, one dispatched, a building with
+    two rooms, a resident and a rental house."""
     admin = User.objects.get(username="admin")
     point = shape(Area.objects.get(code=GRID).boundary).representative_point()
+    for description in ("消防通道被杂物堵塞", "井盖缺失"):
+        report = case_actions.Report(description=description, channel="grid_manager", lat=point.y, lng=point.x)
+        case, _ = case_actions.report_case(report, User.objects.get(username="grid_manager"))
+    case_actions.transition(case, admin, "dispatch", version=case.version, departments=["fire"])
     address = registry_actions.save_address(admin, {"road": "莞太路", "number": "12号", "lat": point.y, "lng": point.x})
     building = registry_actions.save_building(
         admin, {"name": "测试楼", "address": address.code, "use": "rental", "floors": 3, "contact_name": "房东甲"}
