@@ -1,12 +1,14 @@
 """The JSON API (django-ninja): /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth, django_auth
 
 from wangge.accounts.actions import user_for_token
 from wangge.core import faults
+from wangge.core.apitypes import ERRORS
 
 
 class BearerToken(HttpBearer):
@@ -29,7 +31,9 @@ faults.install(api)  # every unhandled exception answers JSON (500; 503 + Retry-
 
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
+    """400 in the shape of apitypes.BadRequestOut: each field with its reasons."""
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    errors = {str(field): [str(m) for m in messages] for field, messages in errors.items()}
     return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=400)
 
 
@@ -116,3 +120,35 @@ api.add_router("/privacy", privacy_router)
 api.add_router("/registry", registry_router)
 api.add_router("/insight", insight_router)
 api.add_router("/sensors", sensors_router)
+
+
+def declare_framework_errors(api: NinjaAPI) -> None:
+    """Declare in the OpenAPI the statuses ninja itself answers, on each operation they can come
+    from (the statuses of the views and actions are declared by each operation): 401 where a token
+    or session is required, 403 where a session's write fails Django's CSRF check, 422 where a
+    parameter or field can fail its type or bounds (ninja's validation body), 400 where a JSON body
+    can fail to parse."""
+    for mounted in api._get_bound_routers():  # the operations as served, auth inherited
+        for view in mounted.path_operations.values():
+            for operation in view.operations:
+                declared = operation.response_models
+                sources = {model.__ninja_param_source__ for model in operation.models}
+                session = any(isinstance(auth, SessionAuth) for auth in operation.auth_callbacks)
+                writes = set(operation.methods) - {"GET", "HEAD", "OPTIONS"}
+                wanted = [401] if operation.auth_callbacks else []
+                wanted += [403] if session and writes else []
+                wanted += [422] if sources else []
+                wanted += [400] if "body" in sources else []
+                for status in wanted:
+                    if status not in declared:
+                        declared[status] = operation._create_response_model(ERRORS[status])
+
+
+declare_framework_errors(api)
+
+
+@csrf_exempt
+def unknown_path(request):
+    """Any other URL under /api/v1/ (say /cases/abc, where an id belongs) answers 404 as the API
+    does, in JSON, not with the site's HTML page."""
+    return JsonResponse({"detail": "not found"}, status=404)

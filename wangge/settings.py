@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "wangge.core.middleware.RefuseNulCharacters",  # PostgreSQL cannot store or compare a NUL
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -359,3 +360,7 @@ INSTALLED_APPS.append("ninja")  # the API docs from ninja's own static files: no
 # Numbers registered outside the importer's jurisdiction that people imports may report per hour
 # (issue 13: an import is not an oracle either; interactive writes share the exact-search budget).
 PRIVACY_IMPORT_DUPLICATES_PER_HOUR = int(os.environ.get("WANGGE_IMPORT_DUPLICATES_PER_HOUR", "200"))
+
+# API paging (core/apitypes.Paginator): limit and offset bounded, 422 beyond them, never a 500;
+# text with a NUL character refused before any view reads it (PostgreSQL cannot store or compare it).
+NINJA_PAGINATION_CLASS = "wangge.core.apitypes.Paginator"

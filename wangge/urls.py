@@ -1,16 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.static import serve
 
-from wangge.api import api
+from wangge.api import api, unknown_path
 from wangge.web import login_views, views
 from wangge.worker.views import readyz
 
 urlpatterns = [
     # First: the API serves phones and other systems at volume, and Django tries patterns in order.
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/", unknown_path),  # any other path under it (a newline too): JSON 404
     path("", views.home, name="home"),
     path("login/", login_views.login, name="login"),
     path("login/code/", login_views.login_code, name="login_code"),

@@ -4,6 +4,8 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
+from wangge.core.apitypes import ErrorOut, errors
+
 from . import actions
 from .models import Department
 from .scope import scope_for
@@ -19,10 +21,6 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class SecondFactorOut(Schema):
@@ -94,7 +92,7 @@ class ProfileIn(Schema):
     phone: str | None = None
 
 
-@router.patch("/me", response=MeOut)
+@router.patch("/me", response={200: MeOut, **errors(400)})
 def update_me(request, payload: ProfileIn):
     """Change one's own name, e-mail or mobile (the number SMS reminders go to)."""
     user = request.user
@@ -134,7 +132,7 @@ class PasswordIn(Schema):
     new_password: str
 
 
-@router.post("/me/password", response={204: None, 400: dict})
+@router.post("/me/password", response={204: None, **errors(400)})
 def change_password(request, payload: PasswordIn):
     user = request.user
     if not user.check_password(payload.old_password):

@@ -3,6 +3,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wangge.accounts.scope import restrict
+from wangge.core.apitypes import ErrorOut, ValidationErrorOut, errors
 from wangge.history.actions import history_for
 
 from .locate import OutsideCity, locate
@@ -63,13 +64,10 @@ class LocateOut(Schema):
     path: str
 
 
-class LocateError(Schema):
-    detail: str
-
-
-@router.get("/locate", response={200: LocateOut, 422: LocateError})
+@router.get("/locate", response={200: LocateOut, 422: ErrorOut | ValidationErrorOut})
 def locate_point(request, lat: float, lng: float):
-    """The leaf area (grid, or the deepest area drawn) holding a WGS-84 point."""
+    """The leaf area (grid, or the deepest area drawn) holding a WGS-84 point; 422 with a detail
+    text when the point lies outside the city."""
     try:
         found = locate(lat, lng)
     except OutsideCity as exc:
@@ -77,7 +75,7 @@ def locate_point(request, lat: float, lng: float):
     return Status(200, {"code": found.code, "name": found.name, "level": found.level, "path": found.path})
 
 
-@router.get("/{code}", response=AreaDetailOut)
+@router.get("/{code}", response={200: AreaDetailOut, **errors(404)})
 def area_detail(request, code: str):
     return get_object_or_404(restrict(Area.objects.select_related("parent"), request.user), code=code)
 
@@ -91,7 +89,7 @@ class ChangeOut(Schema):
     changes: list[list]
 
 
-@router.get("/{code}/history", response=list[ChangeOut])
+@router.get("/{code}/history", response={200: list[ChangeOut], **errors(404)})
 def area_history(request, code: str):
     area = get_object_or_404(restrict(Area.objects.all(), request.user), code=code)
     return [

@@ -8,6 +8,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from wangge.core import pii
+from wangge.core.apitypes import Id, errors
 
 from . import actions, channels, queries
 from .models import Case, Channel
@@ -29,7 +30,7 @@ class CaseIn(Schema):
     address: str = ""
     reporter_name: str = ""
     reporter_phone: str = ""
-    photo_ids: list[int] = []
+    photo_ids: list[Id] = []
 
 
 class AssignmentOut(Schema):
@@ -102,15 +103,15 @@ class TransitionIn(Schema):
     departments: list[str] = []
     hours: float | None = None
     approve: bool | None = None
-    assignment: int | None = None
+    assignment: Id | None = None
     outcome: str = ""
     satisfaction: int | None = None
     rating: int | None = None
-    into: int | None = None
+    into: Id | None = None
     category: str = ""
     matter_item: str = ""
     severity: str = ""
-    photo_ids: list[int] = []
+    photo_ids: list[Id] = []
     lat: float | None = None
     lng: float | None = None
 
@@ -131,7 +132,7 @@ class PublicCaseIn(Schema):
     category: str = ""
     address: str = ""
     reporter_name: str = ""
-    photo_ids: list[int] = []  # refused without an account: use photo_tokens
+    photo_ids: list[Id] = []  # refused without an account: use photo_tokens
     photo_tokens: list[str] = []
 
 
@@ -202,7 +203,7 @@ def case_detail_out(case: Case, user) -> dict:
 
 @router.post(
     "",
-    response={201: CaseOut},
+    response={201: CaseOut, **errors(400, 403, 409)},
     summary="Report a case (header Idempotency-Key honoured: 409 if reused for another report;"
     " 403 if your role may not use the channel or urgency)",
 )
@@ -240,13 +241,15 @@ def list_cases(
     return [case_out(c) for c in cases]
 
 
-@router.get("/{int:case_id}", response=CaseDetailOut)
+@router.get("/{int:case_id}", response={200: CaseDetailOut, **errors(404)})
 def get_case(request, case_id: int):
     case = get_object_or_404(queries.case_list(request.user), pk=case_id)
     return case_detail_out(case, request.user)
 
 
-@router.get("/{int:case_id}/events", response=list[EventOut], summary="The case's trail, oldest first")
+@router.get(
+    "/{int:case_id}/events", response={200: list[EventOut], **errors(404)}, summary="The case's trail, oldest first"
+)
 def case_events(request, case_id: int):
     case = get_object_or_404(queries.case_list(request.user), pk=case_id)
     return [
@@ -270,7 +273,7 @@ def case_events(request, case_id: int):
 
 @router.post(
     "/{int:case_id}/transitions",
-    response={200: CaseDetailOut},
+    response={200: CaseDetailOut, **errors(400, 403, 404, 409)},
     summary="Act on a case: 400 not allowed now, 403 not your role, 409 stale version",
 )
 def transition_case(request, case_id: int, payload: TransitionIn):
@@ -281,13 +284,15 @@ def transition_case(request, case_id: int, payload: TransitionIn):
     return case_detail_out(case, request.user)
 
 
-@router.post("/photos", response={201: PhotoOut}, summary="Upload a photo; pass its id with a report or an action")
+@router.post(
+    "/photos", response={201: PhotoOut, **errors(400)}, summary="Upload a photo; pass its id with a report or an action"
+)
 def upload_photo(request, file: File[UploadedFile]):
     photo = store_photo(file, user=request.user, field="file")
     return Status(201, photo)
 
 
-@public_router.post("/cases", response={201: dict}, summary="A citizen's report, without an account")
+@public_router.post("/cases", response={201: dict, **errors(400)}, summary="A citizen's report, without an account")
 def public_create_case(request, payload: PublicCaseIn):
     report = actions.Report(
         **payload.dict(), channel=Channel.CITIZEN_WEB, idempotency_key=request.headers.get("Idempotency-Key", "")
@@ -296,18 +301,22 @@ def public_create_case(request, payload: PublicCaseIn):
     return Status(201, {"tracking_number": case.tracking_number, "status": case.status})
 
 
-@public_router.post("/photos", response={201: PhotoOut}, summary="A citizen's photo for a report")
+@public_router.post("/photos", response={201: PhotoOut, **errors(400)}, summary="A citizen's photo for a report")
 def public_upload_photo(request, file: File[UploadedFile]):
     return Status(201, store_photo(file, user=None, field="file"))
 
 
-@public_router.get("/cases/{tracking_number}", response=PublicCaseOut, summary="Follow a report: no personal data")
+@public_router.get(
+    "/cases/{tracking_number}",
+    response={200: PublicCaseOut, **errors(404)},
+    summary="Follow a report: no personal data",
+)
 def public_case(request, tracking_number: str):
     case = get_object_or_404(Case, tracking_number=tracking_number.strip().upper())
     return queries.public_view(case)
 
 
-@public_router.post("/cases/{tracking_number}/evaluate", response=PublicCaseOut)
+@public_router.post("/cases/{tracking_number}/evaluate", response={200: PublicCaseOut, **errors(400, 404)})
 def public_evaluate(request, tracking_number: str, payload: EvaluateIn):
     try:
         case = actions.evaluate_by_tracking_number(

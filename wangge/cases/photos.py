@@ -20,7 +20,7 @@ from .models import CasePhoto
 logger = logging.getLogger(__name__)
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "HEIF"}
 THUMBNAIL_SIZE = (320, 320)
-MAX_PIXELS = 50_000_000  # refuse decompression bombs before decoding
+MAX_PIXELS = 50_000_000  # refuse decompression bombs before decoding (Pillow warns past 89 million)
 
 
 def store_photo(upload, *, user=None, field="photo") -> CasePhoto:
@@ -29,15 +29,21 @@ def store_photo(upload, *, user=None, field="photo") -> CasePhoto:
         limit = settings.CASE_PHOTO_MAX_BYTES // 2**20
         raise ValidationError({field: _("The photo is larger than %(mb)s MB.") % {"mb": limit}})
     data = upload.read()
+    too_many_pixels = ValidationError({field: _("The photo has too many pixels.")})
     try:
+        # Image.open reads the header only; Pillow refuses sizes past twice MAX_IMAGE_PIXELS there
+        # (DecompressionBombError), and MAX_PIXELS (below Pillow's own limit) refuses the rest
+        # before any pixel is decoded: a 76 KB PNG can claim 20000×20000 pixels (1.6 GB decoded).
         with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_PIXELS:
+                raise too_many_pixels
             probe.verify()
         image = Image.open(io.BytesIO(data))
         if image.format not in ALLOWED_FORMATS:
             raise UnidentifiedImageError(image.format)
-        if image.width * image.height > MAX_PIXELS:
-            raise ValidationError({field: _("The photo has too many pixels.")})
         image = image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError({field: _("The file is not an image (JPEG, PNG, WebP or GIF).")}) from exc
     width, height = image.size

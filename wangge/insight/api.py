@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import Router
 
 from wangge.cases.models import Status
+from wangge.core.apitypes import errors
 
 from . import access, figures, queries
 
@@ -16,7 +17,7 @@ router = Router(tags=["command center"])
 STATUS_CHOICES = {"open", "all", *Status.values}
 
 
-@router.get("/cases")
+@router.get("/cases", response={200: dict, **errors(400, 403, 404)})
 def map_cases(
     request,
     bbox: str,
@@ -50,7 +51,7 @@ def _area(request, code):
         raise HttpError(403, "the command center is for dispatchers and leaders") from None
 
 
-@router.get("/figures")
+@router.get("/figures", response={200: dict, **errors(403, 404)})
 def dashboard_figures(request, area: str = "", period: str = "month", start: str = "", end: str = ""):
     """The dashboard of an area of the user's jurisdiction for a period (today, week, month, 30d,
     year, or start/end dates): summary, channels, top categories, daily, areas, departments,
@@ -59,7 +60,7 @@ def dashboard_figures(request, area: str = "", period: str = "month", start: str
     return figures.dashboard(chosen, figures.period_from(period, start, end))
 
 
-@router.get("/spots")
+@router.get("/spots", response={200: dict, **errors(403, 404)})
 def spots(request, area: str = ""):
     """Recurring spots: at least WANGGE_SPOT_MIN_CASES cases of one category within
     WANGGE_SPOT_RADIUS_M metres in the last WANGGE_SPOT_DAYS days."""
@@ -68,7 +69,7 @@ def spots(request, area: str = ""):
     return {"spots": [{**s, "first": s["first"].isoformat(), "last": s["last"].isoformat()} for s in found]}
 
 
-@router.get("/heat")
+@router.get("/heat", response={200: dict, **errors(400, 403, 404)})
 def heat(
     request,
     area: str = "",
@@ -103,7 +104,7 @@ def _board_case(c) -> dict:
     }
 
 
-@router.get("/board")
+@router.get("/board", response={200: dict, **errors(403, 404)})
 def dispatch_board(request, area: str = "", limit: int = 60):
     """The dispatch board of an area: counts per open state, overdue and due soon, and the open
     cases, the overdue first, then the nearest deadline. `duplicate_of`: the open case this one is
@@ -121,7 +122,7 @@ def dispatch_board(request, area: str = "", limit: int = 60):
     }
 
 
-@router.get("/board/{int:case_id}")
+@router.get("/board/{int:case_id}", response={200: dict, **errors(404)})
 def board_case(request, case_id: int):
     """What the dispatcher needs to act on one case: the matter item's default department, the
     nearest on-duty field workers (metres from their last position), the open case it likely

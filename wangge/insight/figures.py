@@ -56,11 +56,18 @@ class Period:
         return (self.end - self.start).days + 1
 
 
+# Dates a period may start or end on: a period reaches ten years back and a day past its end, so a
+# date near Python's first or last day (year 1 or 9999) would overflow; no case is that old or new.
+DATE_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+
+
 def parse_date(value):
+    """A date of the period (ISO), or None: not a date, or outside DATE_RANGE."""
     try:
-        return date.fromisoformat(value) if value else None
+        parsed = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return parsed if parsed and DATE_RANGE[0] <= parsed <= DATE_RANGE[1] else None
 
 
 def period_from(key: str = "", start: str = "", end: str = "", today: date | None = None) -> Period:

@@ -5,6 +5,8 @@ from datetime import datetime
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from wangge.core.apitypes import Id
+
 from . import actions
 
 router = Router(tags=["notifications"])
@@ -21,7 +23,7 @@ class NotificationOut(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = None
+    ids: list[Id] | None = None
 
 
 class ReadOut(Schema):

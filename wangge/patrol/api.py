@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel
 
+from wangge.core.apitypes import Days, Id, errors
 from wangge.registry import queries as registry_queries
 
 from . import actions, tracks
@@ -47,7 +48,7 @@ class RecordedOut(Schema):
     flagged: int
 
 
-@router.post("/positions", response=RecordedOut)
+@router.post("/positions", response={200: RecordedOut, **errors(400, 403)})
 def send_positions(request, payload: PositionsIn):
     """A batch of the worker's own GPS points (all stored, or none with every bad point named).
     Sending the same batch again is harmless: points are kept one per second."""
@@ -93,7 +94,7 @@ class TrackOut(Schema):
     grids: dict = Field(description="GeoJSON FeatureCollection of the worker's assigned areas")
 
 
-@router.get("/tracks/{username}/{day}", response=TrackOut)
+@router.get("/tracks/{username}/{day}", response={200: TrackOut, **errors(404)})
 def worker_track(request, username: str, day: date):
     """A worker's track for one day, for playback on the map."""
     worker = get_object_or_404(visible_workers(request.user), username=username)
@@ -195,7 +196,7 @@ def checklist_out(checklist: Checklist) -> dict:
     }
 
 
-@router.get("/checklists/{code}", response=ChecklistOut)
+@router.get("/checklists/{code}", response={200: ChecklistOut, **errors(404)})
 def current_checklist(request, code: str):
     """The current version of a checklist (an older version is still accepted when sent)."""
     return checklist_out(get_object_or_404(Checklist, code=code, is_current=True))
@@ -226,7 +227,7 @@ def target_out(kind: str, target) -> dict:
     }
 
 
-@router.get("/targets/by-qr/{token}", response=list[TargetOut])
+@router.get("/targets/by-qr/{token}", response={200: list[TargetOut], **errors(404)})
 def targets_by_qr(request, token: str):
     """What can be inspected behind a door plate: the building, its rental houses and its places."""
     building = registry_queries.buildings(request.user).filter(qr_token=token).first()
@@ -274,7 +275,7 @@ def task_out(task: InspectionTask, today: date) -> dict:
 
 @router.get("/tasks", response=list[TaskOut])
 @paginate
-def my_tasks(request, due_within_days: int = 7):
+def my_tasks(request, due_within_days: Days = 7):
     """Open inspection tasks in the user's areas, overdue first, then by risk class and due date."""
     today = timezone.localdate()
     tasks = tasks_for(request.user).filter(due_date__lte=today + timedelta(days=due_within_days))
@@ -285,13 +286,13 @@ class AnswerIn(Schema):
     item: str
     value: bool | float | int | str | None = None
     resolution: str = ""
-    photo_id: int | None = None
+    photo_id: Id | None = None
     note: str = ""
 
 
 class InspectionIn(Schema):
     target_kind: str
-    target_id: int
+    target_id: Id
     checklist: str
     version: int
     answers: list[AnswerIn]
@@ -358,7 +359,7 @@ def inspection_out(inspection: Inspection) -> dict:
 
 @router.post(
     "/inspections",
-    response={201: InspectionOut, 200: InspectionOut},
+    response={201: InspectionOut, 200: InspectionOut, **errors(400, 403, 404)},
     summary="Record an inspection (Idempotency-Key honoured)",
 )
 def create_inspection(request, payload: InspectionIn):
@@ -372,7 +373,7 @@ def create_inspection(request, payload: InspectionIn):
 
 @router.get("/inspections", response=list[InspectionOut])
 @paginate
-def list_inspections(request, target_kind: str = "", target_id: int | None = None):
+def list_inspections(request, target_kind: str = "", target_id: Id | None = None):
     """Inspections in the user's areas, newest first; of one target with target_kind and target_id."""
     inspections = inspections_for(request.user).select_related("checklist", "inspector", "building", "rental", "place")
     if target_kind and target_id is not None:
@@ -380,7 +381,7 @@ def list_inspections(request, target_kind: str = "", target_id: int | None = Non
     return [inspection_out(i) for i in inspections]
 
 
-@router.get("/inspections/{int:inspection_id}", response=InspectionOut)
+@router.get("/inspections/{int:inspection_id}", response={200: InspectionOut, **errors(404)})
 def get_inspection(request, inspection_id: int):
     return inspection_out(get_object_or_404(inspections_for(request.user), pk=inspection_id))
 
@@ -395,7 +396,7 @@ class ResidentIn(Schema):
     passport: str = ""
     nationality: str = ""
     phone: str = ""
-    room: int | None = Field(None, description="the room they move into (a room of a building in the worker's grid)")
+    room: Id | None = Field(None, description="the room they move into (a room of a building in the worker's grid)")
     moved_in: date | None = None
 
 
@@ -410,7 +411,7 @@ class ResidentOut(Schema):
 
 @router.post(
     "/residents",
-    response={201: ResidentOut, 200: ResidentOut},
+    response={201: ResidentOut, 200: ResidentOut, **errors(400, 403)},
     summary="Register a resident or tenant moving into a room (Idempotency-Key honoured)",
 )
 def register_resident(request, payload: ResidentIn):

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Schema, Status
 
+from wangge.core.apitypes import Id, errors
 from wangge.core.clientip import client_ip
 
 from . import actions
@@ -13,7 +14,7 @@ router = Router(tags=["privacy"])
 
 class RevealIn(Schema):
     type: str  # "registry.person", "cases.case"
-    id: int
+    id: Id
     field: str
     reason: str
 
@@ -22,7 +23,7 @@ class RevealOut(Schema):
     value: str
 
 
-@router.post("/reveal", response={200: RevealOut, 403: dict})
+@router.post("/reveal", response={200: RevealOut, **errors(400, 403, 404)})
 def reveal(request, payload: RevealIn):
     obj = find_object(request.user, payload.type, str(payload.id), payload.field)
     try:

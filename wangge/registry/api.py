@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from wangge.accounts.resolve import resolve_one
+from wangge.core.apitypes import Id, errors
 from wangge.core.clientip import client_ip
 from wangge.privacy import shown
 from wangge.privacy.search import BudgetExhausted
@@ -176,7 +177,7 @@ class PersonIn(Schema):
     nationality: str = ""
     phone: str | None = None
     tags: list[str] | None = None
-    room: int | None = None  # residence: starts a tenancy
+    room: Id | None = None  # residence: starts a tenancy
     area_code: str = ""  # when there is no room
     moved_in: date | None = None
     source: str = TenancySource.GRID_MANAGER
@@ -212,7 +213,7 @@ def person_out(p: Person, user) -> dict:
 
 
 class MoveIn(Schema):
-    room: int
+    room: Id
     moved_in: date | None = None
     source: str = TenancySource.GRID_MANAGER
     note: str = ""
@@ -236,7 +237,7 @@ class TenancyOut(Schema):
 
 class RentalIn(Schema):
     building: str  # code
-    rooms: list[int] = []
+    rooms: list[Id] = []
     status: str = "active"
     landlord_user: str = ""
     landlord_name: str = ""
@@ -349,17 +350,17 @@ def list_addresses(request, q: str = "", lat: float | None = None, lng: float | 
     return Mapped(queries.search_addresses(qs, q), address_out)
 
 
-@router.get("/addresses/{pk}", response=AddressOut)
+@router.get("/addresses/{pk}", response={200: AddressOut, **errors(404)})
 def get_address(request, pk: int):
     return address_out(queries.one(queries.addresses(request.user), pk))
 
 
-@router.post("/addresses", response={201: AddressOut})
+@router.post("/addresses", response={201: AddressOut, **errors(400, 403)})
 def create_address(request, payload: AddressIn):
     return Status(201, address_out(actions.save_address(request.user, _data(payload))))
 
 
-@router.put("/addresses/{pk}", response=AddressOut)
+@router.put("/addresses/{pk}", response={200: AddressOut, **errors(400, 403, 404, 409)})
 def update_address(request, pk: int, payload: AddressIn):
     address = queries.one(queries.addresses(request.user), pk)
     return address_out(actions.save_address(request.user, _data(payload), address=address, version=payload.version))
@@ -379,30 +380,30 @@ def list_buildings(request, q: str = "", use: str = "", risk_class: int | None =
     return Mapped(qs, building_out)
 
 
-@router.get("/buildings/by-qr/{token}", response=BuildingDetailOut)
+@router.get("/buildings/by-qr/{token}", response={200: BuildingDetailOut, **errors(404)})
 def building_by_qr(request, token: str):
     """What the mobile app shows after scanning a door plate (404 outside the user's jurisdiction)."""
     return building_detail(request.user, get_object_or_404(queries.buildings(request.user), qr_token=token))
 
 
-@router.get("/buildings/{pk}", response=BuildingDetailOut)
+@router.get("/buildings/{pk}", response={200: BuildingDetailOut, **errors(404)})
 def get_building(request, pk: int):
     return building_detail(request.user, queries.one(queries.buildings(request.user), pk))
 
 
-@router.post("/buildings", response={201: BuildingOut})
+@router.post("/buildings", response={201: BuildingOut, **errors(400, 403)})
 def create_building(request, payload: BuildingIn):
     return Status(201, building_out(actions.save_building(request.user, _data(payload))))
 
 
-@router.put("/buildings/{pk}", response=BuildingOut)
+@router.put("/buildings/{pk}", response={200: BuildingOut, **errors(400, 403, 404, 409)})
 def update_building(request, pk: int, payload: BuildingIn):
     building = queries.one(queries.buildings(request.user), pk)
     saved = actions.save_building(request.user, _data(payload), building=building, version=payload.version)
     return building_out(saved)
 
 
-@router.put("/buildings/{pk}/rooms/{room_pk}", response=RoomOut)
+@router.put("/buildings/{pk}/rooms/{room_pk}", response={200: RoomOut, **errors(400, 403, 404, 409)})
 def update_room(request, pk: int, room_pk: int, payload: RoomIn):
     """Edit a room (unit, number, floor, size, occupied) with the version you saw: 409 when stale."""
     building = queries.one(queries.buildings(request.user), pk)
@@ -413,7 +414,7 @@ def update_room(request, pk: int, room_pk: int, payload: RoomIn):
             "is_occupied": room.is_occupied, "version": room.version}  # fmt: skip
 
 
-@router.post("/buildings/{pk}/rooms", response={201: RoomOut})
+@router.post("/buildings/{pk}/rooms", response={201: RoomOut, **errors(400, 403, 404)})
 def add_room(request, pk: int, payload: RoomIn):
     building = queries.one(queries.buildings(request.user), pk)
     room = actions.save_room(request.user, building, payload.dict())
@@ -462,25 +463,25 @@ def search_people_exactly(request, payload: ExactSearchIn):
     return {"search": stored.token.hex, "count": len(people), "items": [person_out(p, request.user) for p in people]}
 
 
-@router.get("/people/{pk}", response=PersonOut)
+@router.get("/people/{pk}", response={200: PersonOut, **errors(404)})
 def get_person(request, pk: int):
     return person_out(queries.one(queries.people(request.user), pk), request.user)
 
 
-@router.post("/people", response={201: PersonOut})
+@router.post("/people", response={201: PersonOut, **errors(400, 403)})
 def register_person(request, payload: PersonIn):
     """Register a resident or tenant; with `room` their residence starts at once."""
     return Status(201, person_out(actions.register_person(request.user, _data(payload)), request.user))
 
 
-@router.put("/people/{pk}", response=PersonOut)
+@router.put("/people/{pk}", response={200: PersonOut, **errors(400, 403, 404, 409)})
 def update_person(request, pk: int, payload: PersonIn):
     person = queries.one(queries.people(request.user), pk)
     data = {k: v for k, v in _data(payload).items() if k not in {"room", "area_code", "moved_in", "source"}}
     return person_out(actions.update_person(request.user, person, data, version=payload.version), request.user)
 
 
-@router.get("/people/{pk}/tenancies", response=list[TenancyOut])
+@router.get("/people/{pk}/tenancies", response={200: list[TenancyOut], **errors(404)})
 def person_tenancies(request, pk: int):
     person = queries.one(queries.people(request.user), pk)
     return [
@@ -490,7 +491,7 @@ def person_tenancies(request, pk: int):
     ]  # fmt: skip
 
 
-@router.post("/people/{pk}/move-in", response=PersonOut)
+@router.post("/people/{pk}/move-in", response={200: PersonOut, **errors(400, 403, 404, 409)})
 def move_in(request, pk: int, payload: MoveIn):
     """A new residence; the current one ends the same day. 409 when the person changed meanwhile."""
     person = queries.one(queries.people(request.user), pk)
@@ -502,7 +503,7 @@ def move_in(request, pk: int, payload: MoveIn):
     return person_out(queries.people(request.user).get(pk=pk), request.user)
 
 
-@router.post("/people/{pk}/move-out", response=PersonOut)
+@router.post("/people/{pk}/move-out", response={200: PersonOut, **errors(400, 403, 404, 409)})
 def move_out(request, pk: int, payload: MoveOut):
     person = queries.one(queries.people(request.user), pk)
     actions.move_out(request.user, person, moved_out=payload.moved_out, version=payload.version)
@@ -522,17 +523,17 @@ def list_rentals(request, q: str = "", status: str = ""):
     return Mapped(qs.prefetch_related("rooms"), rental_out, page_fn=rentals_out)
 
 
-@router.get("/rentals/{pk}", response=RentalOut)
+@router.get("/rentals/{pk}", response={200: RentalOut, **errors(404)})
 def get_rental(request, pk: int):
     return rental_out(queries.one(queries.rentals(request.user), pk))
 
 
-@router.post("/rentals", response={201: RentalOut})
+@router.post("/rentals", response={201: RentalOut, **errors(400, 403)})
 def create_rental(request, payload: RentalIn):
     return Status(201, rental_out(actions.save_rental(request.user, _data(payload))))
 
 
-@router.put("/rentals/{pk}", response=RentalOut)
+@router.put("/rentals/{pk}", response={200: RentalOut, **errors(400, 403, 404, 409)})
 def update_rental(request, pk: int, payload: RentalIn):
     rental = queries.one(queries.rentals(request.user), pk)
     return rental_out(actions.save_rental(request.user, _data(payload), rental=rental, version=payload.version))
@@ -555,17 +556,17 @@ def list_places(request, q: str = "", type: str = "", licence: str = "", tag: st
     return Mapped(qs, place_out)
 
 
-@router.get("/places/{pk}", response=PlaceOut)
+@router.get("/places/{pk}", response={200: PlaceOut, **errors(404)})
 def get_place(request, pk: int):
     return place_out(queries.one(queries.places(request.user), pk))
 
 
-@router.post("/places", response={201: PlaceOut})
+@router.post("/places", response={201: PlaceOut, **errors(400, 403)})
 def create_place(request, payload: PlaceIn):
     return Status(201, place_out(actions.save_place(request.user, _data(payload))))
 
 
-@router.put("/places/{pk}", response=PlaceOut)
+@router.put("/places/{pk}", response={200: PlaceOut, **errors(400, 403, 404, 409)})
 def update_place(request, pk: int, payload: PlaceIn):
     place = queries.one(queries.places(request.user), pk)
     return place_out(actions.save_place(request.user, _data(payload), place=place, version=payload.version))

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema, Status
 from ninja.pagination import paginate
 
+from wangge.core.apitypes import Id, errors
+
 from . import actions, compliance, queries
 from .api import CheckOut, Mapped, RoomOut, router
 from .models import DeclarationStatus, RentalHouse, Tenancy, TenantDeclaration
@@ -16,7 +18,7 @@ from .models import DeclarationStatus, RentalHouse, Tenancy, TenantDeclaration
 
 
 class TenantIn(Schema):
-    room: int
+    room: Id
     name: str
     person_type: str = "floating"
     id_number: str = ""
@@ -96,12 +98,12 @@ def my_rentals(request):
     return [my_rental_out(r) for r in queries.landlord_rentals(request.user).select_related("building__address")]
 
 
-@router.get("/my-rentals/{pk}", response=MyRentalOut)
+@router.get("/my-rentals/{pk}", response={200: MyRentalOut, **errors(404)})
 def my_rental(request, pk: int):
     return my_rental_out(queries.one(queries.landlord_rentals(request.user), pk))
 
 
-@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut, 202: DeclarationOut})
+@router.post("/my-rentals/{pk}/tenants", response={201: TenantOut, 202: DeclarationOut, **errors(400, 403, 404, 429)})
 def declare_tenant(request, pk: int, payload: TenantIn):
     """The landlord declares a tenant of one of the rental's rooms (tenancy source: landlord); 404 for
     a rental that is not theirs. 202: the declaration waits for the grid staff (a new tenant and one
@@ -154,7 +156,7 @@ def list_declarations(request, status: str = "pending"):
     return Mapped(qs, staff_declaration_out)
 
 
-@router.post("/declarations/{pk}/review", response=StaffDeclarationOut)
+@router.post("/declarations/{pk}/review", response={200: StaffDeclarationOut, **errors(400, 403, 404, 409)})
 def review_declaration(request, pk: int, payload: ReviewIn):
     """confirm: the person moves into the declared room (their residence elsewhere ends); reject."""
     declaration = queries.one(queries.declarations(request.user), pk)

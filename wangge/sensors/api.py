@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from wangge.accounts.scope import is_admin
+from wangge.core.apitypes import errors
 
 from . import actions, queries
 from .models import Sensor
@@ -77,7 +78,9 @@ def list_sensors(request):
     return [sensor_out(s, missing) for s in rows]
 
 
-@router.get("/{code}/readings", response=list[ReadingOut], summary="A sensor's latest readings (100)")
+@router.get(
+    "/{code}/readings", response={200: list[ReadingOut], **errors(404)}, summary="A sensor's latest readings (100)"
+)
 def list_readings(request, code: str):
     sensor = get_object_or_404(_sensors(request.user), code=code)
     return [
@@ -89,7 +92,9 @@ def list_readings(request, code: str):
     ]
 
 
-@router.post("/{code}/readings", response={200: ReceivedOut, 201: ReceivedOut}, summary="Post a reading")
+@router.post(
+    "/{code}/readings", response={200: ReceivedOut, 201: ReceivedOut, **errors(400, 403, 404)}, summary="Post a reading"
+)
 def post_reading(request, code: str, payload: ReadingIn):
     """For sensor gateways (an admin's token): the same rules as MQTT. 201 when the message is new."""
     if not is_admin(request.user):
