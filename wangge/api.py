@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, SessionAuth, django_auth
@@ -35,6 +36,12 @@ def validation_error(request, exc: ValidationError):
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     errors = {str(field): [str(m) for m in messages] for field, messages in errors.items()}
     return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=400)
+
+
+@api.exception_handler(MultiPartParserError)
+def broken_upload(request, exc):
+    """A multipart body that does not parse: 400 in JSON, not the site's HTML page."""
+    return api.create_response(request, {"detail": f"cannot parse the upload: {exc}"}, status=400)
 
 
 @api.exception_handler(PermissionDenied)

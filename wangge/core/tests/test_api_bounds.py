@@ -135,3 +135,11 @@ def test_nul_characters_are_refused_before_any_view(api_as):
     # a file's bytes are not text: a photo (full of NUL bytes) still goes through
     upload = SimpleUploadedFile("p.png", png_bomb(64, 48), "image/png")
     assert api.client.post("/api/v1/cases/photos", {"file": upload}, headers=api.headers).status_code == 201
+
+
+@pytest.mark.django_db
+def test_broken_multipart_upload_answers_json(api_as):
+    api = api_as("grid_manager")
+    response = api.client.post("/api/v1/cases/photos", b"x", content_type="multipart/form-data", headers=api.headers)
+    assert response.status_code == 400 and response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()["detail"].startswith("cannot parse the upload")
