@@ -134,7 +134,8 @@ def declare_framework_errors(api: NinjaAPI) -> None:
     from (the statuses of the views and actions are declared by each operation): 401 where a token
     or session is required, 403 where a session's write fails Django's CSRF check, 422 where a
     parameter or field can fail its type or bounds (ninja's validation body), 400 where a JSON body
-    can fail to parse."""
+    can fail to parse, and 503 everywhere (core.faults: the database busy past the writer timeout, or
+    the file store full or read-only; Retry-After says when to try again)."""
     for mounted in api._get_bound_routers():  # the operations as served, auth inherited
         for view in mounted.path_operations.values():
             for operation in view.operations:
@@ -146,6 +147,7 @@ def declare_framework_errors(api: NinjaAPI) -> None:
                 wanted += [403] if session and writes else []
                 wanted += [422] if sources else []
                 wanted += [400] if "body" in sources else []
+                wanted += [503]
                 for status in wanted:
                     if status not in declared:
                         declared[status] = operation._create_response_model(ERRORS[status])

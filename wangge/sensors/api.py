@@ -71,7 +71,7 @@ def _sensors(user):
     return queries.sensors(user)
 
 
-@router.get("", response=list[SensorOut], summary="Sensors in your jurisdiction")
+@router.get("", response={200: list[SensorOut], **errors(403)}, summary="Sensors in your jurisdiction")
 def list_sensors(request):
     rows = list(_sensors(request.user))
     missing = queries.missing_readings(rows)
@@ -79,7 +79,7 @@ def list_sensors(request):
 
 
 @router.get(
-    "/{code}/readings", response={200: list[ReadingOut], **errors(404)}, summary="A sensor's latest readings (100)"
+    "/{code}/readings", response={200: list[ReadingOut], **errors(403, 404)}, summary="A sensor's latest readings (100)"
 )
 def list_readings(request, code: str):
     sensor = get_object_or_404(_sensors(request.user), code=code)
