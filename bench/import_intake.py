@@ -20,11 +20,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 
 from .common import ROOT, Result
-from .intake import Server, percentile, prepare
+from .intake import Server, intake_requests, percentile, prepare
 
 PEOPLE = int(os.environ.get("WANGGE_BENCH_IMPORT_ROWS", "200000"))
 CLIENTS = 4
@@ -143,23 +142,7 @@ def run():
 
     server = Server(env)
     try:
-        status, body = server.request(
-            "POST",
-            "/api/v1/auth/token",
-            json.dumps({"username": "grid_manager", "password": "wangge-demo"}),
-            {"Content-Type": "application/json"},
-        )
-        headers = {"Authorization": f"Bearer {json.loads(body)['token']}", "Content-Type": "application/json"}
-
-        def intake():
-            lat, lng = random.choice(points)
-            body = {
-                "description": "占道经营（压测）",
-                "lat": lat + random.uniform(-2e-4, 2e-4),
-                "lng": lng + random.uniform(-2e-4, 2e-4),
-                "matter_item": "street_vendor",
-            }
-            return "POST", "/api/v1/cases", json.dumps(body), {**headers, "Idempotency-Key": uuid.uuid4().hex}
+        intake = intake_requests(server, points)
 
         Load(server.port, intake, 200).run().join()  # warm up
         baseline = Load(server.port, intake, BASELINE_REQUESTS).run().join().summary()

@@ -125,6 +125,29 @@ def database_floor(env) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def intake_requests(server, points):
+    """A grid manager's token, then a maker of case posts near random points (the intake's load)."""
+    _status, body = server.request(
+        "POST",
+        "/api/v1/auth/token",
+        json.dumps({"username": "grid_manager", "password": "wangge-demo"}),
+        {"Content-Type": "application/json"},
+    )
+    headers = {"Authorization": f"Bearer {json.loads(body)['token']}", "Content-Type": "application/json"}
+
+    def intake():
+        lat, lng = random.choice(points)
+        body = {
+            "description": "占道经营（压测）",
+            "lat": lat + random.uniform(-2e-4, 2e-4),
+            "lng": lng + random.uniform(-2e-4, 2e-4),
+            "matter_item": "street_vendor",
+        }
+        return "POST", "/api/v1/cases", json.dumps(body), {**headers, "Idempotency-Key": uuid.uuid4().hex}
+
+    return intake
+
+
 def percentile(values, p):
     return statistics.quantiles(values, n=100)[p - 1]
 
@@ -133,24 +156,7 @@ def measure(label, env):
     points = prepare(env)
     server = Server(env)
     try:
-        status, body = server.request(
-            "POST",
-            "/api/v1/auth/token",
-            json.dumps({"username": "grid_manager", "password": "wangge-demo"}),
-            {"Content-Type": "application/json"},
-        )
-        token = json.loads(body)["token"]
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-        def intake():
-            lat, lng = random.choice(points)
-            body = {
-                "description": "占道经营（压测）",
-                "lat": lat + random.uniform(-2e-4, 2e-4),
-                "lng": lng + random.uniform(-2e-4, 2e-4),
-                "matter_item": "street_vendor",
-            }
-            return "POST", "/api/v1/cases", json.dumps(body), {**headers, "Idempotency-Key": uuid.uuid4().hex}
+        intake = intake_requests(server, points)
 
         def bare():
             return "GET", "/healthz", None, {}
