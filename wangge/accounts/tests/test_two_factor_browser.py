@@ -34,6 +34,9 @@ def test_dispatcher_enrols_then_logs_in_with_a_code(page):
     password_step(page, "town_dispatcher")
     page.wait_for_selector("h1:has-text('两步验证')")  # sent to enrolment, nowhere else
     assert "/profile/two-factor/" in page.url
+    # The QR code loads after the page: wait for it (a loaded machine is slow), then it must have a size.
+    qr_loaded = "() => { const i = document.querySelector('img[src$=\"qr.svg\"]'); return i && i.complete; }"
+    page.wait_for_function(qr_loaded)
     assert page.evaluate("document.querySelector('img[src$=\"qr.svg\"]').naturalWidth") > 0
     secret = page.text_content("#totp-secret")
     page.fill("input[name=code]", code_for(secret, 0))
