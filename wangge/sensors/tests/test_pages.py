@@ -101,17 +101,18 @@ def test_silent_after_the_configured_hours(four_states, client_as, settings):
     assert rows(client_as("village_dispatcher").get("/sensors/"))["a-normal"] == "silent"
 
 
-@pytest.mark.parametrize(
-    ("username", "sees"),
-    [
+# What each command-center role sees of the four_states sensors (the pages and the API alike).
+COMMANDERS_SEE = [
         ("village_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off"}),
         ("town_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
         ("leader", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
         ("city_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
         ("liaobu_dispatcher", set()),
         ("admin", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("username", "sees"), COMMANDERS_SEE)
 def test_commanders_see_their_jurisdiction(four_states, client_as, username, sees):
     client = client_as(username)
     page = client.get("/sensors/")
@@ -222,12 +223,7 @@ def test_the_list_is_paginated_and_keeps_its_filters(four_states, client_as, mon
 @pytest.mark.parametrize(
     ("username", "sees"),
     [
-        ("village_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off"}),
-        ("town_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-        ("leader", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-        ("city_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-        ("liaobu_dispatcher", set()),
-        ("admin", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+        *COMMANDERS_SEE,
         ("grid_manager", None),
         ("grid_manager2", None),
         ("fire_handler", None),
