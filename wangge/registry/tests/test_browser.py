@@ -119,3 +119,27 @@ def test_a_room_is_edited_and_a_stale_edit_is_refused_with_a_message(new_page):
     assert alert.text_content().strip()
     room.refresh_from_db()
     assert room.number == "103"  # the later, stale edit wrote nothing
+
+
+def test_an_exact_search_by_id_number_is_a_logged_post_and_the_number_never_reaches_the_url(new_page):
+    admin = User.objects.get(username="admin")
+    lat, lng = point_in(GRID_A)
+    address = actions.save_address(admin, {"road": "精确路", "number": "9号", "lat": lat, "lng": lng})
+    building = actions.save_building(admin, {"name": "精确查询楼", "address": address.code, "use": "rental", "floors": 2})
+    room = actions.save_room(admin, building, {"number": "201", "floor": 2})
+    person = actions.register_person(
+        admin, {"name": "周九", "person_type": "registered", "id_number": ID_B, "room": room.pk}
+    )
+
+    page = new_page()
+    log_in(page, "grid_manager")
+    page.goto(f"{page.base_url}/registry/people/")
+    form = page.locator("form.exact-search")
+    form.locator("input[name=value]").fill(ID_B)
+    form.locator("input[name=reason]").fill("核对来访人员")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/registry/people/?search=*")
+    assert ID_B not in page.url
+    assert "周九" in page.text_content("main") and ID_B not in page.text_content("main")
+    log = PersonalDataAccess.objects.get()
+    assert (log.user_name, log.reason, log.object_id) == ("grid_manager", "核对来访人员", str(person.pk))
