@@ -125,7 +125,9 @@ def test_an_exact_search_by_id_number_is_a_logged_post_and_the_number_never_reac
     admin = User.objects.get(username="admin")
     lat, lng = point_in(GRID_A)
     address = actions.save_address(admin, {"road": "精确路", "number": "9号", "lat": lat, "lng": lng})
-    building = actions.save_building(admin, {"name": "精确查询楼", "address": address.code, "use": "rental", "floors": 2})
+    building = actions.save_building(
+        admin, {"name": "精确查询楼", "address": address.code, "use": "rental", "floors": 2}
+    )
     room = actions.save_room(admin, building, {"number": "201", "floor": 2})
     person = actions.register_person(
         admin, {"name": "周九", "person_type": "registered", "id_number": ID_B, "room": room.pk}
