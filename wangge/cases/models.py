@@ -262,6 +262,15 @@ class AssignmentStatus(models.TextChoices):
 ACTIVE_ASSIGNMENT = (AssignmentStatus.PENDING, AssignmentStatus.ACCEPTED)
 
 
+class ReturnDecision(models.TextChoices):
+    """The dispatcher's word on a department's return: an accepted return leaves the department's
+    evaluation; an overruled one sends the work back and counts against the department."""
+
+    NONE = "", _("Not decided")
+    ACCEPTED = "accepted", _("Return accepted")
+    OVERRULED = "overruled", _("Return overruled")
+
+
 class ExtensionStatus(models.TextChoices):
     NONE = "", _("None")
     REQUESTED = "requested", _("Requested")
@@ -286,6 +295,12 @@ class Assignment(models.Model):
     extension_reason = models.TextField(blank=True)
     feedback = models.TextField(_("feedback"), blank=True)
     return_reason = models.TextField(_("return reason"), blank=True)
+    return_decision = models.CharField(
+        _("return decision"), max_length=10, choices=ReturnDecision.choices, blank=True, default=""
+    )
+    return_decided_at = models.DateTimeField(null=True, blank=True)
+    # Times a verification on site found the work not done (返工): the evaluation counts it.
+    rework_count = models.PositiveSmallIntegerField(_("rework"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
