@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "wangge.registry",
     "wangge.insight",
     "wangge.sensors",
+    "wangge.evaluation",
     "wangge.web",
 ]
 
@@ -364,3 +365,11 @@ PRIVACY_IMPORT_DUPLICATES_PER_HOUR = int(os.environ.get("WANGGE_IMPORT_DUPLICATE
 # API paging (core/apitypes.Paginator): limit and offset bounded, 422 beyond them, never a 500;
 # text with a NUL character refused before any view reads it (PostgreSQL cannot store or compare it).
 NINJA_PAGINATION_CLASS = "wangge.core.apitypes.Paginator"
+
+# Evaluation (考核): a department responds when it accepts within this many hours of dispatch; a grid
+# manager verifies on time within this many hours of the request; a case recurs when its category was
+# reported in the same grid this many days before; appeals are open this many days after a period.
+EVALUATION_RESPOND_HOURS = float(os.environ.get("WANGGE_EVALUATION_RESPOND_HOURS", "2"))
+EVALUATION_VERIFY_HOURS = float(os.environ.get("WANGGE_EVALUATION_VERIFY_HOURS", "24"))
+EVALUATION_RECURRENCE_DAYS = int(os.environ.get("WANGGE_EVALUATION_RECURRENCE_DAYS", "30"))
+EVALUATION_APPEAL_DAYS = int(os.environ.get("WANGGE_EVALUATION_APPEAL_DAYS", "5"))

@@ -340,6 +340,8 @@ ACTION_LABELS = {
     "merge": _("Merge into another case"),
     "overdue": _("Deadline passed"),
     "dispatch_overdue": _("Not dispatched in time"),
+    "appeal": _("Appeal against the evaluation"),
+    "appeal_decision": _("Decision on an appeal"),
 }
 
 

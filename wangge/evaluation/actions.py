@@ -1,0 +1,210 @@
+"""Every state change of the evaluation: scheme versions, reports (compute → publish, frozen,
+revisions), appeals (file → decide). Each checks its rule, writes, records the change and queues
+notifications in one transaction."""
+
+import json
+import zlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from wangge.cases.actions.errors import TransitionRefused
+from wangge.history.actions import record_change
+from wangge.history.models import ChangeAction
+
+from . import notices
+from .compute import compute, context
+from .indicators import SOURCES, measures_for
+from .models import Report, ReportRow, ReportStatus, Scheme, SchemeVersion
+from .period import Period
+from .scoring import check_body, score
+
+
+class Conflict(TransitionRefused):
+    """Someone else did it first (HTTP 409)."""
+
+    status = 409
+
+
+# ---- schemes
+
+
+@transaction.atomic
+def save_scheme_version(scheme: Scheme, body, valid_from, user, note: str = "") -> SchemeVersion:
+    """The scheme's next version, in force from `valid_from`. A published period keeps the version
+    it was scored with: a new version may not start on or before the end of a published period."""
+    clean = check_body(scheme.subject_type, body)
+    if valid_from is None:
+        raise ValidationError({"valid_from": _("Say from which day the new version is in force.")})
+    published_until = scheme.reports.filter(status=ReportStatus.PUBLISHED).aggregate(m=Max("period_end"))["m"]
+    if published_until and valid_from <= published_until:
+        raise ValidationError(
+            {"valid_from": _("A published report covers the days up to %(d)s: start the new version after it.")
+             % {"d": published_until}}
+        )  # fmt: skip
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    number = (scheme.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+    version = SchemeVersion.objects.create(
+        scheme=scheme, number=number, valid_from=valid_from, body=clean, note=note[:2000], created_by=user
+    )
+    record_change(version, ChangeAction.CREATE, acting_user=user, after={"number": number, "body": clean},
+                  related=scheme)  # fmt: skip
+    return version
+
+
+@transaction.atomic
+def create_scheme(code: str, name: str, subject_type: str, body, valid_from, user, description="") -> Scheme:
+    errors = {}
+    if not code or Scheme.objects.filter(code=code).exists():
+        errors["code"] = _("Give a code not used by another scheme.")
+    if not name.strip():
+        errors["name"] = _("Give the scheme a name.")
+    if subject_type not in dict(Scheme._meta.get_field("subject_type").choices):
+        errors["subject_type"] = _("Choose who is evaluated.")
+    if errors:
+        raise ValidationError(errors)
+    scheme = Scheme.objects.create(code=code, name=name.strip(), subject_type=subject_type, description=description)
+    record_change(scheme, ChangeAction.CREATE, acting_user=user, after={"code": code, "name": name})
+    save_scheme_version(scheme, body, valid_from, user, note=_("First version"))
+    return scheme
+
+
+# ---- reports
+
+
+def _version_in_force(scheme: Scheme, period: Period) -> SchemeVersion:
+    version = scheme.version_for(period.start)
+    if version is None:
+        raise ValidationError({"period": _("The scheme has no version in force for this period.")})
+    return version
+
+
+def score_rows(version: SchemeVersion, results) -> list[ReportRow]:
+    """ReportRows (unsaved) for computed results, ranked within each slice (best score first)."""
+    rows = []
+    for result in results:
+        value, grade, points = score(version.body, result.indicators)
+        rows.append(
+            ReportRow(
+                subject_key=result.subject.key,
+                subject_label=result.subject.label,
+                subject_path=result.subject.path,
+                slice_path=result.slice_path,
+                score=value,
+                grade=grade,
+                measures=result.measures,
+                indicators=result.indicators,
+                points=points,
+            )
+        )
+    by_slice: dict[str, list[ReportRow]] = {}
+    for row in rows:
+        by_slice.setdefault(row.slice_path, []).append(row)
+    for group in by_slice.values():
+        scored = sorted((r for r in group if r.score is not None), key=lambda r: (-r.score, r.subject_key))
+        for rank, row in enumerate(scored, start=1):
+            row.rank = rank
+    return rows
+
+
+def compute_report(scheme: Scheme, period: Period, user=None, as_of=None) -> Report:
+    """A fresh draft of the scheme's report for an ended period (replacing the previous draft)."""
+    if not period.has_ended:
+        raise ValidationError({"period": _("The period has not ended yet: it can be scored from %(d)s.")
+                               % {"d": period.end + timedelta(days=1)}})  # fmt: skip
+    version = _version_in_force(scheme, period)
+    as_of = as_of or timezone.now()
+    results = compute(scheme.subject_type, period, as_of)  # reads before the write transaction
+    rows = score_rows(version, results)
+    with transaction.atomic():
+        Report.objects.filter(scheme=scheme, period_key=period.key, status=ReportStatus.DRAFT).delete()
+        report = Report.objects.create(
+            scheme=scheme, version=version, period_key=period.key, period_start=period.start,
+            period_end=period.end, as_of=as_of, computed_by=user,
+        )  # fmt: skip
+        for row in rows:
+            row.report = report
+        ReportRow.objects.bulk_create(rows, batch_size=500)
+    return report
+
+
+def frozen_case_ids(report: Report) -> dict[tuple[str, str], dict[str, list[int]]]:
+    """{(subject, slice): {measure: case ids}} for every counted measure, one query per measure."""
+    period = Period(report.period_key, report.period_start, report.period_end)
+    ctx = context(report.scheme.subject_type, period, report.as_of)
+    out: dict[tuple[str, str], dict[str, set[int]]] = {}
+    for source in SOURCES[report.scheme.subject_type]:
+        if not source.links_cases:
+            continue
+        for measure in source.measures(ctx):
+            if not measure.counts_cases:
+                continue
+            rows = source.rows(ctx).filter(measure.filter).values(*source.group_fields, source.case_field)
+            for group in rows.order_by().distinct():
+                for target in source.subjects_of(group, ctx):
+                    out.setdefault(target, {}).setdefault(measure.code, set()).add(group[source.case_field])
+    return {t: {m: sorted(ids) for m, ids in by_measure.items()} for t, by_measure in out.items()}
+
+
+def pack_ids(ids: dict[str, list[int]]) -> bytes:
+    return zlib.compress(json.dumps(ids, separators=(",", ":")).encode())
+
+
+def unpack_ids(blob) -> dict[str, list[int]]:
+    return json.loads(zlib.decompress(bytes(blob))) if blob else {}
+
+
+def publish_report(report: Report, user, reason: str = "") -> Report:
+    """Freeze a draft: its scores and the cases behind every figure no longer move with the trail.
+    Publishing again (a new draft of a published period) needs a reason and keeps the old revision."""
+    frozen = frozen_case_ids(report)  # read outside the write transaction (SQLite: one writer)
+    try:
+        with transaction.atomic():
+            report = Report.objects.select_for_update().select_related("scheme").get(pk=report.pk)
+            if report.status != ReportStatus.DRAFT:
+                raise Conflict(_("This report was already published (revision %(r)s).") % {"r": report.revision})
+            previous = Report.objects.filter(
+                scheme=report.scheme, period_key=report.period_key, status=ReportStatus.PUBLISHED
+            ).first()
+            if previous and not reason.strip():
+                raise ValidationError({"reason": _("This period is already published: say why it is published again.")})
+            if previous:
+                previous.status = ReportStatus.SUPERSEDED
+                previous.save(update_fields=["status"])
+            last = Report.objects.filter(scheme=report.scheme, period_key=report.period_key).aggregate(
+                m=Max("revision")
+            )["m"]
+            report.status, report.revision = ReportStatus.PUBLISHED, (last or 0) + 1
+            report.published_at, report.published_by, report.reason = timezone.now(), user, reason.strip()[:2000]
+            report.save(update_fields=["status", "revision", "published_at", "published_by", "reason"])
+            rows = list(report.rows.all())
+            for row in rows:
+                row.case_ids = pack_ids(frozen.get((row.subject_key, row.slice_path), {}))
+            ReportRow.objects.bulk_update(rows, ["case_ids"], batch_size=200)
+            after = {"status": ReportStatus.PUBLISHED, "revision": report.revision, "reason": reason}
+            record_change(
+                report, ChangeAction.UPDATE, acting_user=user, before={"status": ReportStatus.DRAFT}, after=after
+            )
+            notices.report_published(report, rows)
+    except IntegrityError as exc:  # the other publication of this period committed first
+        raise Conflict(_("Someone else published this period at the same time. Reload the page.")) from exc
+    return report
+
+
+def report_url(report: Report) -> str:
+    return reverse("evaluation:report", args=[report.pk])
+
+
+def appeal_deadline(period: Period):
+    return period.end + timedelta(days=settings.EVALUATION_APPEAL_DAYS)
+
+
+def measures_of(report: Report):
+    period = Period(report.period_key, report.period_start, report.period_end)
+    return measures_for(report.scheme.subject_type, context(report.scheme.subject_type, period, report.as_of))

@@ -1,0 +1,111 @@
+"""Every indicator a scheme can score, by subject type, with its definition (口径)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .areas import AreaCases, DeskCases, DeskRegistrations
+from .base import Context, Indicator, Measure, Source
+from .departments import Assignments
+from .workers import Inspections, Reports, Tracks, Verifications
+
+SOURCES: dict[str, list[Source]] = {
+    "department": [Assignments()],
+    "grid_manager": [Reports(), Verifications(), Inspections(), Tracks()],
+    "area": [AreaCases()],
+    "desk": [DeskCases(), DeskRegistrations()],
+}
+
+
+def _i(code, subject_type, name, definition, numerator, denominator=None, kind="count", unit="", higher=True):
+    return Indicator(code, subject_type, name, definition, numerator, denominator, kind, unit, higher)
+
+
+D, G, A, K = "department", "grid_manager", "area", "desk"
+PER_CASE = _("cases")
+INDICATORS: dict[str, Indicator] = {
+    i.code: i
+    for i in [
+        # Departments (专业部门)
+        _i("dept_due", D, _("Due"), _("应处置数: see the measure."), "due", unit=PER_CASE),
+        _i("dept_handled", D, _("Handled"), _("已处置数."), "handled", unit=PER_CASE),
+        _i("dept_handle_rate", D, _("Handling rate"), _("处置率 = handled ÷ due."), "handled", "due", "rate"),
+        _i("dept_on_time_rate", D, _("On-time handling rate"), _("按期处置率 = handled on time ÷ due."),
+           "handled_on_time", "due", "rate"),
+        _i("dept_overdue", D, _("Overdue"), _("超期数."), "overdue", unit=PER_CASE, higher=False),
+        _i("dept_rework_rate", D, _("Rework rate"), _("返工率 = rework ÷ handled."), "rework", "handled", "rate",
+           higher=False),
+        _i("dept_rework", D, _("Rework"), _("返工数."), "rework", unit=PER_CASE, higher=False),
+        _i("dept_returns_overruled", D, _("Returns overruled"), _("退回不予认可数."), "returns_overruled",
+           unit=PER_CASE, higher=False),
+        _i("dept_returns_accepted", D, _("Returns accepted"), _("退回认可数 (not counted as due)."),
+           "returns_accepted", unit=PER_CASE),
+        _i("dept_extensions_asked", D, _("Extensions asked"), _("申请延期数."), "extensions_asked", unit=PER_CASE,
+           higher=False),
+        _i("dept_extensions_granted", D, _("Extensions granted"), _("批准延期数."), "extensions_granted",
+           unit=PER_CASE),
+        _i("dept_response_rate", D, _("Response rate"), _("响应率 = responded in time ÷ due."), "responded", "due",
+           "rate"),
+        _i("dept_resolve_rate", D, _("Resolution rate"), _("解决率 = resolved ÷ due."), "resolved", "due", "rate"),
+        _i("dept_satisfaction_rate", D, _("Satisfaction rate"), _("满意率 = satisfied ÷ rated."), "satisfied",
+           "rated", "rate"),
+        _i("dept_satisfaction_avg", D, _("Average rating"), _("Rating points ÷ rated (1–5)."),
+           "satisfaction_points", "rated", "average", _("points")),
+        # Grid managers (网格员)
+        _i("gm_reports", G, _("Reports"), _("上报数."), "reports", unit=PER_CASE),
+        _i("gm_valid_reports", G, _("Valid reports"), _("有效上报数."), "valid_reports", unit=PER_CASE),
+        _i("gm_valid_rate", G, _("Valid report rate"), _("有效上报率 = valid reports ÷ reports."), "valid_reports",
+           "reports", "rate"),
+        _i("gm_on_site", G, _("Handled on site"), _("自行处置数."), "on_site", unit=PER_CASE),
+        _i("gm_verify_on_time_rate", G, _("On-time verification rate"),
+           _("按时核查率 = verified on time ÷ verifications due."), "verified_on_time", "verify_due", "rate"),
+        _i("gm_verify_rate", G, _("Verification rate"), _("核查率 = verified ÷ verifications due."), "verified",
+           "verify_due", "rate"),
+        _i("gm_patrol_rate", G, _("Inspection completion rate"), _("巡查完成率 = inspections done ÷ due."),
+           "tasks_done", "tasks_due", "rate"),
+        _i("gm_duty_hours", G, _("Hours on duty"), _("在岗时长 (hours)."), "duty_hours", unit=_("hours")),
+        _i("gm_in_grid_share", G, _("Share of duty in the grid"), _("在格率 = hours in the grid ÷ hours on duty."),
+           "grid_hours", "duty_hours", "rate"),
+        # Areas (镇街、村社区、网格)
+        _i("area_reported", A, _("Reported"), _("上报数."), "reported", unit=PER_CASE),
+        _i("area_registered", A, _("Registered"), _("立案数."), "registered", unit=PER_CASE),
+        _i("area_register_rate", A, _("Registration rate"), _("立案率 = registered ÷ reported."), "registered",
+           "reported", "rate"),
+        _i("area_close_rate", A, _("Closure rate"), _("结案率 = closed ÷ registered."), "closed", "registered",
+           "rate"),
+        _i("area_close_on_time_rate", A, _("On-time closure rate"), _("按期结案率 = closed on time ÷ registered."),
+           "closed_on_time", "registered", "rate"),
+        _i("area_closed_unfixed", A, _("Closed without a fix"), _("未解决结案数."), "closed_unfixed",
+           unit=PER_CASE, higher=False),
+        _i("area_recurrence_rate", A, _("Recurrence rate"), _("复发率 = recurring ÷ registered."), "recurrent",
+           "registered", "rate", higher=False),
+        _i("area_reopened", A, _("Reopened"), _("重新处理数."), "reopened", unit=PER_CASE, higher=False),
+        _i("area_response_rate", A, _("Response rate"), _("响应率 = taken up in time ÷ registered."), "responded",
+           "registered", "rate"),
+        _i("area_resolve_rate", A, _("Resolution rate"), _("解决率 = resolved ÷ registered."), "resolved",
+           "registered", "rate"),
+        _i("area_satisfaction_rate", A, _("Satisfaction rate"), _("满意率 = satisfied ÷ rated."), "satisfied",
+           "rated", "rate"),
+        # Desks (指挥中心受理、派遣)
+        _i("desk_received", K, _("Received"), _("受理数."), "received", unit=PER_CASE),
+        _i("desk_register_hours", K, _("Average hours to register"),
+           _("平均立案时长 = hours to register ÷ registered."), "register_hours", "registered", "average",
+           _("hours"), higher=False),
+        _i("desk_dispatch_hours", K, _("Average hours to dispatch"),
+           _("平均派遣时长 = hours to dispatch ÷ dispatched."), "dispatch_hours", "dispatched", "average",
+           _("hours"), higher=False),
+        _i("desk_dispatch_on_time_rate", K, _("On-time dispatch rate"),
+           _("按时派遣率 = dispatched on time ÷ dispatched."), "dispatched_on_time", "dispatched", "rate"),
+        _i("desk_dispatch_overdue", K, _("Dispatch overdue"), _("派遣超时数."), "dispatch_overdue", unit=PER_CASE,
+           higher=False),
+    ]
+}  # fmt: skip
+
+
+def indicators_for(subject_type: str) -> list[Indicator]:
+    return [i for i in INDICATORS.values() if i.subject_type == subject_type]
+
+
+def measures_for(subject_type: str, ctx: Context) -> dict[str, tuple[Source, Measure]]:
+    return {m.code: (source, m) for source in SOURCES[subject_type] for m in source.measures(ctx)}
+
+
+__all__ = ["INDICATORS", "SOURCES", "Context", "Indicator", "Measure", "indicators_for", "measures_for"]
