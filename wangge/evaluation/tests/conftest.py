@@ -26,4 +26,31 @@ def handler(db):
     return make
 
 
-__all__ = ["act"]
+__all__ = ["act", "shift_back"]
+
+
+def shift_back(days=1, cases=None):
+    """Move the trail (of these cases, or all) `days` back in time, so that an ended period holds it."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    from wangge.cases.models import Assignment, Case, CaseEvent
+
+    delta = timedelta(days=days)
+    for model, fields in (
+        (Case, ["created_at", "dispatched_at", "closed_at", "dispatch_deadline", "dispatch_overdue_at"]),
+        (Assignment, ["created_at", "deadline", "accepted_at", "done_at", "overdue_at"]),
+        (CaseEvent, ["created_at"]),
+    ):
+        rows = model.objects.all()
+        if cases is not None:
+            rows = rows.filter(**({"pk__in": [c.pk for c in cases]} if model is Case else {"case__in": cases}))
+        for name in fields:
+            rows.filter(**{f"{name}__isnull": False}).update(**{name: F(name) - delta})
+
+
+@pytest.fixture
+def yesterday():
+    day = timezone.localdate() - __import__("datetime").timedelta(days=1)
+    return by_dates(day, day)
