@@ -77,7 +77,7 @@ class Assignments(Source):
                       "(a return not accepted counts as not done)."),
                     COUNTED & late),
             Measure("rework", _("Rework"),
-                    _("Of those due: found not fixed on site at least once (返工)."),
+                    _("Of those due: found not fixed on site at least once."),
                     COUNTED & Q(rework_count__gt=0)),
             Measure("returns_accepted", _("Returns accepted"),
                     _("Returned as not the department's, and the dispatcher agreed (not counted as due)."),
