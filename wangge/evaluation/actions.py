@@ -45,16 +45,19 @@ def save_scheme_version(scheme: Scheme, body, valid_from, user, note: str = "") 
     published_until = scheme.reports.filter(status=ReportStatus.PUBLISHED).aggregate(m=Max("period_end"))["m"]
     if published_until and valid_from <= published_until:
         raise ValidationError(
-            {"valid_from": _("A published report covers the days up to %(d)s: start the new version after it.")
-             % {"d": published_until}}
-        )  # fmt: skip
+            {
+                "valid_from": _("A published report covers the days up to %(d)s: start the new version after it.")
+                % {"d": published_until}
+            }
+        )
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     number = (scheme.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = SchemeVersion.objects.create(
         scheme=scheme, number=number, valid_from=valid_from, body=clean, note=note[:2000], created_by=user
     )
-    record_change(version, ChangeAction.CREATE, acting_user=user, after={"number": number, "body": clean},
-                  related=scheme)  # fmt: skip
+    record_change(
+        version, ChangeAction.CREATE, acting_user=user, after={"number": number, "body": clean}, related=scheme
+    )
     return version
 
 
@@ -116,8 +119,12 @@ def score_rows(version: SchemeVersion, results) -> list[ReportRow]:
 def compute_report(scheme: Scheme, period: Period, user=None, as_of=None) -> Report:
     """A fresh draft of the scheme's report for an ended period (replacing the previous draft)."""
     if not period.has_ended:
-        raise ValidationError({"period": _("The period has not ended yet: it can be scored from %(d)s.")
-                               % {"d": period.end + timedelta(days=1)}})  # fmt: skip
+        raise ValidationError(
+            {
+                "period": _("The period has not ended yet: it can be scored from %(d)s.")
+                % {"d": period.end + timedelta(days=1)}
+            }
+        )
     version = _version_in_force(scheme, period)
     as_of = as_of or timezone.now()
     results = compute(scheme.subject_type, period, as_of)  # reads before the write transaction
@@ -125,9 +132,14 @@ def compute_report(scheme: Scheme, period: Period, user=None, as_of=None) -> Rep
     with transaction.atomic():
         Report.objects.filter(scheme=scheme, period_key=period.key, status=ReportStatus.DRAFT).delete()
         report = Report.objects.create(
-            scheme=scheme, version=version, period_key=period.key, period_start=period.start,
-            period_end=period.end, as_of=as_of, computed_by=user,
-        )  # fmt: skip
+            scheme=scheme,
+            version=version,
+            period_key=period.key,
+            period_start=period.start,
+            period_end=period.end,
+            as_of=as_of,
+            computed_by=user,
+        )
         for row in rows:
             row.report = report
         ReportRow.objects.bulk_create(rows, batch_size=500)

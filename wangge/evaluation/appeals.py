@@ -55,8 +55,9 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
     if today < period.start:
         raise ValidationError({"period": _("The period has not started.")})
     if today > appeal_deadline(period):
-        raise ValidationError({"period": _("Appeals for %(p)s closed on %(d)s.")
-                               % {"p": period.key, "d": appeal_deadline(period)}})  # fmt: skip
+        raise ValidationError(
+            {"period": _("Appeals for %(p)s closed on %(d)s.") % {"p": period.key, "d": appeal_deadline(period)}}
+        )
     if (subject_type, str(subject_key)) not in subjects_of_user(user):
         raise NotPermitted(_("You may appeal only for your own department or for yourself."))
     text = (reason or "").strip()
@@ -69,23 +70,45 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
     photos = resolve_many(own_photos, photo_ids, "photo_ids", message=_("Unknown photo."))
     department = worker = None
     if subject_type == SubjectType.DEPARTMENT:
-        department = next(m.department for m in user.memberships.select_related("department")
-                          if m.department_id and m.department.code == subject_key)  # fmt: skip
+        department = next(
+            m.department
+            for m in user.memberships.select_related("department")
+            if m.department_id and m.department.code == subject_key
+        )
     else:
         worker = user
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(
-                subject_type=subject_type, department=department, worker=worker, case=case,
-                case_path=case.area_path, period_key=period.key, period_start=period.start,
-                period_end=period.end, reason=text[:4000], filed_by=user,
-            )  # fmt: skip
+                subject_type=subject_type,
+                department=department,
+                worker=worker,
+                case=case,
+                case_path=case.area_path,
+                period_key=period.key,
+                period_start=period.start,
+                period_end=period.end,
+                reason=text[:4000],
+                filed_by=user,
+            )
             appeal.photos.set(photos)
-            _append_event(case, "appeal", case.status, case.status, user, subject_type, note=text[:1000],
-                          data={"appeal": appeal.pk, "period": period.key, "subject": str(subject_key)},
-                          public=False)  # fmt: skip
-            record_change(appeal, ChangeAction.CREATE, acting_user=user,
-                          after={"case": case.pk, "period": period.key, "subject": str(subject_key)})  # fmt: skip
+            _append_event(
+                case,
+                "appeal",
+                case.status,
+                case.status,
+                user,
+                subject_type,
+                note=text[:1000],
+                data={"appeal": appeal.pk, "period": period.key, "subject": str(subject_key)},
+                public=False,
+            )
+            record_change(
+                appeal,
+                ChangeAction.CREATE,
+                acting_user=user,
+                after={"case": case.pk, "period": period.key, "subject": str(subject_key)},
+            )
             notices.appeal_filed(appeal, case_roles.command_users(case))
     except IntegrityError as exc:
         raise ValidationError(
@@ -101,8 +124,9 @@ def decide_appeal(user, appeal_id, *, accept, note, reattribute_to=None) -> Appe
     if not text:
         raise ValidationError({"note": _("Say why.")})
     with transaction.atomic():
-        appeal = resolve_one(decidable_appeals(user).select_for_update(), appeal_id, "appeal",
-                             message=_("Unknown appeal."))  # fmt: skip
+        appeal = resolve_one(
+            decidable_appeals(user).select_for_update(), appeal_id, "appeal", message=_("Unknown appeal.")
+        )
         if appeal.status != AppealStatus.PENDING:
             raise Conflict(_("This appeal was already decided (%(s)s).") % {"s": appeal.get_status_display()})
         target = None
@@ -119,10 +143,23 @@ def decide_appeal(user, appeal_id, *, accept, note, reattribute_to=None) -> Appe
         appeal.decision_note, appeal.decided_by, appeal.decided_at = text[:4000], user, timezone.now()
         appeal.save()
         case = appeal.case
-        _append_event(case, "appeal_decision", case.status, case.status, user, "dispatcher", note=text[:1000],
-                      data={"appeal": appeal.pk, "accepted": bool(accept),
-                            "reattribute_to": target.code if target else None}, public=False)  # fmt: skip
-        record_change(appeal, ChangeAction.UPDATE, acting_user=user, before={"status": AppealStatus.PENDING},
-                      after={"status": appeal.status, "reattribute_to": target.code if target else None})  # fmt: skip
+        _append_event(
+            case,
+            "appeal_decision",
+            case.status,
+            case.status,
+            user,
+            "dispatcher",
+            note=text[:1000],
+            data={"appeal": appeal.pk, "accepted": bool(accept), "reattribute_to": target.code if target else None},
+            public=False,
+        )
+        record_change(
+            appeal,
+            ChangeAction.UPDATE,
+            acting_user=user,
+            before={"status": AppealStatus.PENDING},
+            after={"status": appeal.status, "reattribute_to": target.code if target else None},
+        )
         notices.appeal_decided(appeal)
     return appeal

@@ -106,8 +106,9 @@ def compute(subject_type: str, period: Period, as_of=None, ctx: Context | None =
     return results
 
 
-def counted_case_ids(subject_type: str, period: Period, subject_key: str, measure_code: str, slice_path="",
-                     ctx: Context | None = None) -> list[int]:  # fmt: skip
+def counted_case_ids(
+    subject_type: str, period: Period, subject_key: str, measure_code: str, slice_path="", ctx: Context | None = None
+) -> list[int]:
     """The ids of the cases a counted measure counts for one subject (the figure's drill-down)."""
     ctx = ctx or context(subject_type, period)
     found = measures_for(subject_type, ctx).get(measure_code)

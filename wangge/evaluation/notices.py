@@ -50,35 +50,57 @@ def report_published(report, rows) -> None:
         score = "—" if row.score is None else f"{row.score:g}"
         grade = GRADES.get(row.grade, "")
         subject = _("%(scheme)s %(period)s: %(who)s scored %(score)s %(grade)s") % {
-            "scheme": report.scheme.name, "period": report.period_key, "who": row.subject_label,
-            "score": score, "grade": grade,
-        }  # fmt: skip
+            "scheme": report.scheme.name,
+            "period": report.period_key,
+            "who": row.subject_label,
+            "score": score,
+            "grade": grade,
+        }
         for user, is_head in _recipients(subject_type, row):
-            notify.notify(user, subject, _("Rank %(r)s.") % {"r": row.rank or "—"}, url=url,
-                          sms=bool(body.get("sms_heads")) and is_head and subject_type == SubjectType.DEPARTMENT,
-                          dedupe_key=f"evaluation:{report.pk}:{row.subject_key}")  # fmt: skip
+            notify.notify(
+                user,
+                subject,
+                _("Rank %(r)s.") % {"r": row.rank or "—"},
+                url=url,
+                sms=bool(body.get("sms_heads")) and is_head and subject_type == SubjectType.DEPARTMENT,
+                dedupe_key=f"evaluation:{report.pk}:{row.subject_key}",
+            )
         if flag_below is not None and row.score is not None and row.score < float(flag_below):
             for leader in _leaders_over(row.subject_path or ""):
                 notify.notify(
                     leader,
                     _("Below %(t)s: %(who)s, %(score)s in %(scheme)s %(period)s")
-                    % {"t": f"{float(flag_below):g}", "who": row.subject_label, "score": score,
-                       "scheme": report.scheme.name, "period": report.period_key},
+                    % {
+                        "t": f"{float(flag_below):g}",
+                        "who": row.subject_label,
+                        "score": score,
+                        "scheme": report.scheme.name,
+                        "period": report.period_key,
+                    },
                     url=url,
                     dedupe_key=f"evaluation:{report.pk}:{row.subject_key}:flag",
-                )  # fmt: skip
+                )
 
 
 def appeal_filed(appeal, deciders) -> None:
     url = reverse("evaluation:appeal", args=[appeal.pk])
     for user in deciders:
-        notify.notify(user, _("Appeal on case %(n)s (%(p)s)") % {"n": appeal.case, "p": appeal.period_key},
-                      appeal.reason[:150], url=url, dedupe_key=f"evaluation:appeal:{appeal.pk}:filed")  # fmt: skip
+        notify.notify(
+            user,
+            _("Appeal on case %(n)s (%(p)s)") % {"n": appeal.case, "p": appeal.period_key},
+            appeal.reason[:150],
+            url=url,
+            dedupe_key=f"evaluation:appeal:{appeal.pk}:filed",
+        )
 
 
 def appeal_decided(appeal) -> None:
     if appeal.filed_by_id:
         url = reverse("evaluation:appeal", args=[appeal.pk])
-        notify.notify(appeal.filed_by, _("Appeal on case %(n)s: %(s)s") % {"n": appeal.case,
-                      "s": appeal.get_status_display()}, appeal.decision_note[:150], url=url,
-                      dedupe_key=f"evaluation:appeal:{appeal.pk}:decided")  # fmt: skip
+        notify.notify(
+            appeal.filed_by,
+            _("Appeal on case %(n)s: %(s)s") % {"n": appeal.case, "s": appeal.get_status_display()},
+            appeal.decision_note[:150],
+            url=url,
+            dedupe_key=f"evaluation:appeal:{appeal.pk}:decided",
+        )

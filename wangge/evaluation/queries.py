@@ -123,8 +123,9 @@ def cases_behind(user, sheet_: Sheet, row: ReportRow, measure_code: str):
         from .compute import context
 
         ctx = context(sheet_.scheme.subject_type, sheet_.period, as_of)
-        ids = counted_case_ids(sheet_.scheme.subject_type, sheet_.period, row.subject_key, measure_code,
-                               row.slice_path, ctx)  # fmt: skip
+        ids = counted_case_ids(
+            sheet_.scheme.subject_type, sheet_.period, row.subject_key, measure_code, row.slice_path, ctx
+        )
     return case_roles.visible_cases(user, Case.objects.filter(pk__in=ids)) if ids else Case.objects.none()
 
 
@@ -148,8 +149,14 @@ def subject_history(user, scheme: Scheme, period: Period, subject_key: str, coun
         row = rows.get(report.pk) if report else None
         if row is not None and not v.sees(scheme.subject_type, row.subject_key, row.subject_path, row.slice_path):
             row = None
-        out.append({"period": p.key, "score": row.score if row else None, "grade": row.grade if row else "",
-                    "published": bool(report and report.status == ReportStatus.PUBLISHED)})  # fmt: skip
+        out.append(
+            {
+                "period": p.key,
+                "score": row.score if row else None,
+                "grade": row.grade if row else "",
+                "published": bool(report and report.status == ReportStatus.PUBLISHED),
+            }
+        )
     return out
 
 

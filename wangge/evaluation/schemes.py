@@ -17,41 +17,106 @@ def _adjust(*rows):
 
 
 SHIPPED = [
-    ("cjj-department", "综合评价·专业部门", "department",
-     "参照 CJJ/T 106 数字化城市管理综合评价:按期处置、处置、返工、满意度,超期与退回不予认可扣分。",
-     {"items": _items(("dept_on_time_rate", 40, 0.95), ("dept_handle_rate", 25, 1.0),
-                      ("dept_rework_rate", 15, 0.05), ("dept_satisfaction_rate", 20, 0.9)),
-      "adjustments": _adjust(("dept_overdue", -1, 20), ("dept_returns_overruled", -2, 10)),
-      "grades": GRADES, "flag_below": 60, "sms_heads": True}),
-    ("cjj-grid-manager", "综合评价·网格员", "grid_manager",
-     "监督员考核:有效上报、按时核查、巡查完成、在格率;自行处置与有效上报加分。",
-     {"items": _items(("gm_valid_rate", 25, 0.9), ("gm_verify_on_time_rate", 30, 0.95),
-                      ("gm_patrol_rate", 30, 0.95), ("gm_in_grid_share", 15, 0.8)),
-      "adjustments": _adjust(("gm_on_site", 0.5, 5), ("gm_valid_reports", 0.1, 5)),
-      "grades": GRADES, "flag_below": 60, "sms_heads": False}),
-    ("cjj-area", "综合评价·区域", "area",
-     "区域评价:结案率、按期结案率、复发率、满意率,重新处理扣分。",
-     {"items": _items(("area_close_rate", 30, 0.95), ("area_close_on_time_rate", 35, 0.9),
-                      ("area_recurrence_rate", 15, 0.1), ("area_satisfaction_rate", 20, 0.9)),
-      "adjustments": _adjust(("area_reopened", -1, 10)),
-      "grades": GRADES, "flag_below": 60, "sms_heads": False}),
-    ("cjj-desk", "综合评价·指挥中心受理派遣", "desk",
-     "受理派遣评价:按时派遣率、平均立案时长、平均派遣时长,派遣超时扣分。",
-     {"items": _items(("desk_dispatch_on_time_rate", 50, 0.95), ("desk_register_hours", 25, 1),
-                      ("desk_dispatch_hours", 25, 2)),
-      "adjustments": _adjust(("desk_dispatch_overdue", -1, 20)),
-      "grades": GRADES, "flag_below": 60, "sms_heads": False}),
-    ("three-rates-department", "接诉即办三率·专业部门", "department",
-     "北京接诉即办考评:响应率 10%、解决率 45%、满意率 45%。",
-     {"items": _items(("dept_response_rate", 10, 1.0), ("dept_resolve_rate", 45, 1.0),
-                      ("dept_satisfaction_rate", 45, 1.0)),
-      "adjustments": [], "grades": GRADES, "flag_below": 60, "sms_heads": True}),
-    ("three-rates-area", "接诉即办三率·镇街村居", "area",
-     "北京接诉即办考评:响应率 10%、解决率 45%、满意率 45%。",
-     {"items": _items(("area_response_rate", 10, 1.0), ("area_resolve_rate", 45, 1.0),
-                      ("area_satisfaction_rate", 45, 1.0)),
-      "adjustments": [], "grades": GRADES, "flag_below": 60, "sms_heads": False}),
-]  # fmt: skip
+    (
+        "cjj-department",
+        "综合评价·专业部门",
+        "department",
+        "参照 CJJ/T 106 数字化城市管理综合评价:按期处置、处置、返工、满意度,超期与退回不予认可扣分。",
+        {
+            "items": _items(
+                ("dept_on_time_rate", 40, 0.95),
+                ("dept_handle_rate", 25, 1.0),
+                ("dept_rework_rate", 15, 0.05),
+                ("dept_satisfaction_rate", 20, 0.9),
+            ),
+            "adjustments": _adjust(("dept_overdue", -1, 20), ("dept_returns_overruled", -2, 10)),
+            "grades": GRADES,
+            "flag_below": 60,
+            "sms_heads": True,
+        },
+    ),
+    (
+        "cjj-grid-manager",
+        "综合评价·网格员",
+        "grid_manager",
+        "监督员考核:有效上报、按时核查、巡查完成、在格率;自行处置与有效上报加分。",
+        {
+            "items": _items(
+                ("gm_valid_rate", 25, 0.9),
+                ("gm_verify_on_time_rate", 30, 0.95),
+                ("gm_patrol_rate", 30, 0.95),
+                ("gm_in_grid_share", 15, 0.8),
+            ),
+            "adjustments": _adjust(("gm_on_site", 0.5, 5), ("gm_valid_reports", 0.1, 5)),
+            "grades": GRADES,
+            "flag_below": 60,
+            "sms_heads": False,
+        },
+    ),
+    (
+        "cjj-area",
+        "综合评价·区域",
+        "area",
+        "区域评价:结案率、按期结案率、复发率、满意率,重新处理扣分。",
+        {
+            "items": _items(
+                ("area_close_rate", 30, 0.95),
+                ("area_close_on_time_rate", 35, 0.9),
+                ("area_recurrence_rate", 15, 0.1),
+                ("area_satisfaction_rate", 20, 0.9),
+            ),
+            "adjustments": _adjust(("area_reopened", -1, 10)),
+            "grades": GRADES,
+            "flag_below": 60,
+            "sms_heads": False,
+        },
+    ),
+    (
+        "cjj-desk",
+        "综合评价·指挥中心受理派遣",
+        "desk",
+        "受理派遣评价:按时派遣率、平均立案时长、平均派遣时长,派遣超时扣分。",
+        {
+            "items": _items(
+                ("desk_dispatch_on_time_rate", 50, 0.95), ("desk_register_hours", 25, 1), ("desk_dispatch_hours", 25, 2)
+            ),
+            "adjustments": _adjust(("desk_dispatch_overdue", -1, 20)),
+            "grades": GRADES,
+            "flag_below": 60,
+            "sms_heads": False,
+        },
+    ),
+    (
+        "three-rates-department",
+        "接诉即办三率·专业部门",
+        "department",
+        "北京接诉即办考评:响应率 10%、解决率 45%、满意率 45%。",
+        {
+            "items": _items(
+                ("dept_response_rate", 10, 1.0), ("dept_resolve_rate", 45, 1.0), ("dept_satisfaction_rate", 45, 1.0)
+            ),
+            "adjustments": [],
+            "grades": GRADES,
+            "flag_below": 60,
+            "sms_heads": True,
+        },
+    ),
+    (
+        "three-rates-area",
+        "接诉即办三率·镇街村居",
+        "area",
+        "北京接诉即办考评:响应率 10%、解决率 45%、满意率 45%。",
+        {
+            "items": _items(
+                ("area_response_rate", 10, 1.0), ("area_resolve_rate", 45, 1.0), ("area_satisfaction_rate", 45, 1.0)
+            ),
+            "adjustments": [],
+            "grades": GRADES,
+            "flag_below": 60,
+            "sms_heads": False,
+        },
+    ),
+]
 
 
 def install(scheme_model, version_model) -> None:

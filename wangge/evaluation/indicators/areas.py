@@ -55,34 +55,62 @@ class AreaCases(Source):
         reopened = CaseEvent.objects.filter(case=OuterRef("pk"), action="reopen")
         return [
             Measure("reported", _("Reported"), _("Reports of the period in the area, from every channel."), Q()),
-            Measure("registered", _("Registered"),
-                    _("Of those reported: taken up as cases (not waiting, not rejected as invalid, not merged "
-                      "into another)."), REGISTERED),
+            Measure(
+                "registered",
+                _("Registered"),
+                _(
+                    "Of those reported: taken up as cases (not waiting, not rejected as invalid, not merged "
+                    "into another)."
+                ),
+                REGISTERED,
+            ),
             Measure("closed", _("Closed"), _("Of those registered: closed, with or without a fix."), CLOSED),
-            Measure("closed_on_time", _("Closed on time"),
-                    _("Of those closed: dispatched in time and no department late (an extension granted moves the "
-                      "deadline; a return accepted does not count)."),
-                    CLOSED & Q(dispatch_overdue_at__isnull=True) & ~Q(Exists(late_assignment))),
-            Measure("closed_unfixed", _("Closed without a fix"),
-                    _("Of those closed: not the city's responsibility, cannot be fixed, or withdrawn."),
-                    CLOSED & Q(outcome__in=CLOSING_OUTCOMES)),
-            Measure("resolved", _("Resolved"), _("Of those closed: fixed (verified on site) or handled on site."),
-                    CLOSED & Q(outcome__in=[Outcome.FIXED, Outcome.HANDLED_ON_SITE])),
-            Measure("recurrent", _("Recurring"),
-                    _("Of those registered: the same category was reported in the same grid in the %(d)s days "
-                      "before.") % {"d": settings.EVALUATION_RECURRENCE_DAYS},
-                    REGISTERED & Q(category__isnull=False) & Q(Exists(earlier))),
-            Measure("reopened", _("Reopened"), _("Of those reported: reopened after closing at least once."),
-                    Q(Exists(reopened))),
-            Measure("responded", _("Taken up in time"),
-                    _("Of those registered: registered and dispatched (or handled) before the dispatch deadline."),
-                    REGISTERED & Q(dispatch_overdue_at__isnull=True)),
+            Measure(
+                "closed_on_time",
+                _("Closed on time"),
+                _(
+                    "Of those closed: dispatched in time and no department late (an extension granted moves the "
+                    "deadline; a return accepted does not count)."
+                ),
+                CLOSED & Q(dispatch_overdue_at__isnull=True) & ~Q(Exists(late_assignment)),
+            ),
+            Measure(
+                "closed_unfixed",
+                _("Closed without a fix"),
+                _("Of those closed: not the city's responsibility, cannot be fixed, or withdrawn."),
+                CLOSED & Q(outcome__in=CLOSING_OUTCOMES),
+            ),
+            Measure(
+                "resolved",
+                _("Resolved"),
+                _("Of those closed: fixed (verified on site) or handled on site."),
+                CLOSED & Q(outcome__in=[Outcome.FIXED, Outcome.HANDLED_ON_SITE]),
+            ),
+            Measure(
+                "recurrent",
+                _("Recurring"),
+                _("Of those registered: the same category was reported in the same grid in the %(d)s days before.")
+                % {"d": settings.EVALUATION_RECURRENCE_DAYS},
+                REGISTERED & Q(category__isnull=False) & Q(Exists(earlier)),
+            ),
+            Measure(
+                "reopened",
+                _("Reopened"),
+                _("Of those reported: reopened after closing at least once."),
+                Q(Exists(reopened)),
+            ),
+            Measure(
+                "responded",
+                _("Taken up in time"),
+                _("Of those registered: registered and dispatched (or handled) before the dispatch deadline."),
+                REGISTERED & Q(dispatch_overdue_at__isnull=True),
+            ),
             Measure("rated", _("Rated by the citizen"), _("Of those reported: rated by the reporter."), RATED),
-            Measure("satisfied", _("Satisfied"), _("Of those rated: 4 or 5 out of 5."),
-                    RATED & Q(satisfaction__gte=4)),
-            Measure("satisfaction_points", _("Rating points"), _("The sum of the ratings."), RATED,
-                    total_of="satisfaction"),
-        ]  # fmt: skip
+            Measure("satisfied", _("Satisfied"), _("Of those rated: 4 or 5 out of 5."), RATED & Q(satisfaction__gte=4)),
+            Measure(
+                "satisfaction_points", _("Rating points"), _("The sum of the ratings."), RATED, total_of="satisfaction"
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         path = group["area_path"]
@@ -132,16 +160,26 @@ class DeskCases(Source):
         return [
             Measure("received", _("Received"), _("Reports of the period standing at this desk."), Q()),
             Measure("dispatched", _("Dispatched"), _("Of those received: dispatched to a department."), dispatched),
-            Measure("dispatched_on_time", _("Dispatched on time"),
-                    _("Of those dispatched: first dispatched by the dispatch deadline."),
-                    dispatched & (Q(dispatch_deadline__isnull=True) | Q(dispatched_at__lte=F("dispatch_deadline")))),
-            Measure("dispatch_hours", _("Hours to dispatch"),
-                    _("The sum, over the cases dispatched, of the time from report to first dispatch."),
-                    dispatched, hours=("dispatched_at", "created_at")),
-            Measure("dispatch_overdue", _("Dispatch overdue"),
-                    _("Of those received: not dispatched by the dispatch deadline."),
-                    Q(dispatch_overdue_at__isnull=False)),
-        ]  # fmt: skip
+            Measure(
+                "dispatched_on_time",
+                _("Dispatched on time"),
+                _("Of those dispatched: first dispatched by the dispatch deadline."),
+                dispatched & (Q(dispatch_deadline__isnull=True) | Q(dispatched_at__lte=F("dispatch_deadline"))),
+            ),
+            Measure(
+                "dispatch_hours",
+                _("Hours to dispatch"),
+                _("The sum, over the cases dispatched, of the time from report to first dispatch."),
+                dispatched,
+                hours=("dispatched_at", "created_at"),
+            ),
+            Measure(
+                "dispatch_overdue",
+                _("Dispatch overdue"),
+                _("Of those received: not dispatched by the dispatch deadline."),
+                Q(dispatch_overdue_at__isnull=False),
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         key = desk_key(group["command_level"], group["area_path"])
@@ -165,10 +203,14 @@ class DeskRegistrations(Source):
     def measures(self, ctx):
         return [
             Measure("registered", _("Registered"), _("Of those received: registered by the desk."), Q()),
-            Measure("register_hours", _("Hours to register"),
-                    _("The sum, over the cases registered, of the time from report to registration."),
-                    Q(), hours=("created_at", "case__created_at")),
-        ]  # fmt: skip
+            Measure(
+                "register_hours",
+                _("Hours to register"),
+                _("The sum, over the cases registered, of the time from report to registration."),
+                Q(),
+                hours=("created_at", "case__created_at"),
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         key = desk_key(group["case__command_level"], group["case__area_path"])

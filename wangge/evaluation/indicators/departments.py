@@ -63,48 +63,91 @@ class Assignments(Source):
             Measure(
                 "due",
                 _("Assignments due"),
-                _("Cases dispatched to the department in the period, less those closed by the dispatcher before "
-                  "the department finished and those whose return the dispatcher accepted."),
+                _(
+                    "Cases dispatched to the department in the period, less those closed by the dispatcher before "
+                    "the department finished and those whose return the dispatcher accepted."
+                ),
                 COUNTED,
             ),
-            Measure("handled", _("Handled"), _("Of those due: reported back as done (and not sent back since)."),
-                    HANDLED),
-            Measure("handled_on_time", _("Handled on time"),
-                    _("Of those handled: reported back by the deadline (an extension granted moves the deadline)."),
-                    HANDLED & Q(done_at__lte=F("deadline"))),
-            Measure("overdue", _("Overdue"),
-                    _("Of those due: reported back after the deadline, or still not done when the deadline passed "
-                      "(a return not accepted counts as not done)."),
-                    COUNTED & late),
-            Measure("rework", _("Rework"),
-                    _("Of those due: found not fixed on site at least once."),
-                    COUNTED & Q(rework_count__gt=0)),
-            Measure("returns_accepted", _("Returns accepted"),
-                    _("Returned as not the department's, and the dispatcher agreed (not counted as due)."),
-                    Q(return_decision=ReturnDecision.ACCEPTED)),
-            Measure("returns_overruled", _("Returns overruled"),
-                    _("Returned, and the dispatcher sent it back: counts against the department."),
-                    Q(return_decision=ReturnDecision.OVERRULED)),
-            Measure("returns_pending", _("Returns awaiting a decision"),
-                    _("Returned and not yet decided by the dispatcher: still counted as due."),
-                    Q(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE)),
-            Measure("extensions_asked", _("Extensions asked"), _("Of those due: more time asked."),
-                    COUNTED & ~Q(extension_status=ExtensionStatus.NONE)),
-            Measure("extensions_granted", _("Extensions granted"), _("Of those due: more time granted."),
-                    COUNTED & Q(extension_status=ExtensionStatus.APPROVED)),
-            Measure("responded", _("Responded in time"),
-                    _("Of those due: accepted within %(h)s hours of dispatch.")
-                    % {"h": settings.EVALUATION_RESPOND_HOURS},
-                    COUNTED & Q(accepted_at__isnull=False, accepted_at__lte=F("created_at") + respond)),
-            Measure("resolved", _("Resolved"),
-                    _("Of those handled: the case was closed as fixed after verification on site."),
-                    HANDLED & Q(case__status=Status.CLOSED, case__outcome=Outcome.FIXED)),
+            Measure(
+                "handled", _("Handled"), _("Of those due: reported back as done (and not sent back since)."), HANDLED
+            ),
+            Measure(
+                "handled_on_time",
+                _("Handled on time"),
+                _("Of those handled: reported back by the deadline (an extension granted moves the deadline)."),
+                HANDLED & Q(done_at__lte=F("deadline")),
+            ),
+            Measure(
+                "overdue",
+                _("Overdue"),
+                _(
+                    "Of those due: reported back after the deadline, or still not done when the deadline passed "
+                    "(a return not accepted counts as not done)."
+                ),
+                COUNTED & late,
+            ),
+            Measure(
+                "rework",
+                _("Rework"),
+                _("Of those due: found not fixed on site at least once."),
+                COUNTED & Q(rework_count__gt=0),
+            ),
+            Measure(
+                "returns_accepted",
+                _("Returns accepted"),
+                _("Returned as not the department's, and the dispatcher agreed (not counted as due)."),
+                Q(return_decision=ReturnDecision.ACCEPTED),
+            ),
+            Measure(
+                "returns_overruled",
+                _("Returns overruled"),
+                _("Returned, and the dispatcher sent it back: counts against the department."),
+                Q(return_decision=ReturnDecision.OVERRULED),
+            ),
+            Measure(
+                "returns_pending",
+                _("Returns awaiting a decision"),
+                _("Returned and not yet decided by the dispatcher: still counted as due."),
+                Q(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE),
+            ),
+            Measure(
+                "extensions_asked",
+                _("Extensions asked"),
+                _("Of those due: more time asked."),
+                COUNTED & ~Q(extension_status=ExtensionStatus.NONE),
+            ),
+            Measure(
+                "extensions_granted",
+                _("Extensions granted"),
+                _("Of those due: more time granted."),
+                COUNTED & Q(extension_status=ExtensionStatus.APPROVED),
+            ),
+            Measure(
+                "responded",
+                _("Responded in time"),
+                _("Of those due: accepted within %(h)s hours of dispatch.")
+                % {"h": f"{settings.EVALUATION_RESPOND_HOURS:g}"},
+                COUNTED & Q(accepted_at__isnull=False, accepted_at__lte=F("created_at") + respond),
+            ),
+            Measure(
+                "resolved",
+                _("Resolved"),
+                _("Of those handled: the case was closed as fixed after verification on site."),
+                HANDLED & Q(case__status=Status.CLOSED, case__outcome=Outcome.FIXED),
+            ),
             Measure("rated", _("Rated by the citizen"), _("Of those due: the case has the reporter's rating."), RATED),
-            Measure("satisfied", _("Satisfied"), _("Of those rated: 4 or 5 out of 5."),
-                    RATED & Q(case__satisfaction__gte=4)),
-            Measure("satisfaction_points", _("Rating points"), _("The sum of the ratings of the cases rated."),
-                    RATED, total_of="case__satisfaction"),
-        ]  # fmt: skip
+            Measure(
+                "satisfied", _("Satisfied"), _("Of those rated: 4 or 5 out of 5."), RATED & Q(case__satisfaction__gte=4)
+            ),
+            Measure(
+                "satisfaction_points",
+                _("Rating points"),
+                _("The sum of the ratings of the cases rated."),
+                RATED,
+                total_of="case__satisfaction",
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         codes = ctx.cache.setdefault("department_codes", {pk: code for code, pk in department_ids().items()})

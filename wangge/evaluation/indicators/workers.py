@@ -70,12 +70,22 @@ class Reports(Source):
     def measures(self, ctx):
         return [
             Measure("reports", _("Reports"), _("Cases the grid manager reported in the period."), Q()),
-            Measure("valid_reports", _("Valid reports"),
-                    _("Of those: registered as cases (not waiting, not rejected as invalid, not a duplicate merged "
-                      "into another)."), ~Q(status__in=NOT_REGISTERED)),
-            Measure("on_site", _("Handled on site"), _("Of those: handled by the grid manager on the spot."),
-                    Q(handled_on_site=True)),
-        ]  # fmt: skip
+            Measure(
+                "valid_reports",
+                _("Valid reports"),
+                _(
+                    "Of those: registered as cases (not waiting, not rejected as invalid, not a duplicate merged "
+                    "into another)."
+                ),
+                ~Q(status__in=NOT_REGISTERED),
+            ),
+            Measure(
+                "on_site",
+                _("Handled on site"),
+                _("Of those: handled by the grid manager on the spot."),
+                Q(handled_on_site=True),
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         return [(str(group["reporter_id"]), "")]
@@ -115,15 +125,29 @@ class Verifications(Source):
             ).exclude(Exists(answer))
 
         return [
-            Measure("verify_due", _("Verifications due"),
-                    _("Cases of the manager's grids whose departments all reported back in the period: to be "
-                      "checked on site."), Q()),
-            Measure("verified", _("Verified"), _("Of those: every request in the period was answered (fixed or not)."),
-                    ~Q(Exists(unanswered(False)))),
-            Measure("verified_on_time", _("Verified on time"),
-                    _("Of those: every request answered within %(h)s hours.") % {"h": settings.EVALUATION_VERIFY_HOURS},
-                    ~Q(Exists(unanswered(True)))),
-        ]  # fmt: skip
+            Measure(
+                "verify_due",
+                _("Verifications due"),
+                _(
+                    "Cases of the manager's grids whose departments all reported back in the period: to be "
+                    "checked on site."
+                ),
+                Q(),
+            ),
+            Measure(
+                "verified",
+                _("Verified"),
+                _("Of those: every request in the period was answered (fixed or not)."),
+                ~Q(Exists(unanswered(False))),
+            ),
+            Measure(
+                "verified_on_time",
+                _("Verified on time"),
+                _("Of those: every request answered within %(h)s hours.")
+                % {"h": f"{settings.EVALUATION_VERIFY_HOURS:g}"},
+                ~Q(Exists(unanswered(True))),
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         return [(str(user_id), "") for user_id in managers_by_path(group["area_path"], ctx)]
@@ -148,12 +172,17 @@ class Inspections(Source):
     def measures(self, ctx):
         done = Q(status=TaskStatus.DONE)
         return [
-            Measure("tasks_due", _("Inspections due"), _("Inspection tasks due in the period in the manager's grids."),
-                    Q()),
+            Measure(
+                "tasks_due", _("Inspections due"), _("Inspection tasks due in the period in the manager's grids."), Q()
+            ),
             Measure("tasks_done", _("Inspections done"), _("Of those: done."), done),
-            Measure("tasks_on_time", _("Inspections on time"), _("Of those: done by the day they were due."),
-                    done & Q(done_at__date__lte=F("due_date"))),
-        ]  # fmt: skip
+            Measure(
+                "tasks_on_time",
+                _("Inspections on time"),
+                _("Of those: done by the day they were due."),
+                done & Q(done_at__date__lte=F("due_date")),
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         return [(str(user_id), "") for user_id in managers_by_path(group["area_path"], ctx)]
@@ -175,11 +204,23 @@ class Tracks(Source):
 
     def measures(self, ctx):
         return [
-            Measure("duty_hours", _("Hours on duty"), _("Time with the phone's patrol switched on, in hours."), Q(),
-                    total_of="seconds_on_duty", scale=1 / 3600),
-            Measure("grid_hours", _("Hours in the grid"), _("Of those: inside the manager's own grids."), Q(),
-                    total_of="seconds_in_grid", scale=1 / 3600),
-        ]  # fmt: skip
+            Measure(
+                "duty_hours",
+                _("Hours on duty"),
+                _("Time with the phone's patrol switched on, in hours."),
+                Q(),
+                total_of="seconds_on_duty",
+                scale=1 / 3600,
+            ),
+            Measure(
+                "grid_hours",
+                _("Hours in the grid"),
+                _("Of those: inside the manager's own grids."),
+                Q(),
+                total_of="seconds_in_grid",
+                scale=1 / 3600,
+            ),
+        ]
 
     def subjects_of(self, group, ctx):
         return [(str(group["worker_id"]), "")]

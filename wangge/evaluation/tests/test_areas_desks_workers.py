@@ -99,11 +99,22 @@ def test_grid_manager_reports_verifications_inspections_and_duty(new_case, user,
     act(waiting, "village_dispatcher", "dispatch", departments=["fire"])
     act(waiting, "fire_handler", "accept")
     act(waiting, "fire_handler", "feedback", note="好")  # not yet verified
-    InspectionTask.objects.create(target_kind="building", target_key="t:1", area_path=manager.memberships.get().area.path,
-                                  checklist_code="building_visit", due_date=today.start, status="done",
-                                  done_at=valid.created_at)  # fmt: skip
-    InspectionTask.objects.create(target_kind="building", target_key="t:2", area_path=manager.memberships.get().area.path,
-                                  checklist_code="building_visit", due_date=today.start)  # fmt: skip
+    InspectionTask.objects.create(
+        target_kind="building",
+        target_key="t:1",
+        area_path=manager.memberships.get().area.path,
+        checklist_code="building_visit",
+        due_date=today.start,
+        status="done",
+        done_at=valid.created_at,
+    )
+    InspectionTask.objects.create(
+        target_kind="building",
+        target_key="t:2",
+        area_path=manager.memberships.get().area.path,
+        checklist_code="building_visit",
+        due_date=today.start,
+    )
     TrackDay.objects.update_or_create(
         worker=manager, day=today.start, defaults={"seconds_on_duty": 7200, "seconds_in_grid": 5400}
     )
