@@ -103,9 +103,9 @@ class Verifications(Source):
 
     def rows(self, ctx):
         asked = CaseEvent.objects.filter(
-            case=OuterRef("pk"), to_status=Status.VERIFYING, created_at__gte=ctx.since, created_at__lt=ctx.until
-        )
-        rows = Case.objects.filter(Exists(asked))
+            to_status=Status.VERIFYING, created_at__gte=ctx.since, created_at__lt=ctx.until
+        ).values("case_id")
+        rows = Case.objects.filter(pk__in=asked)
         excluded = [case_id for _key, case_id in ctx.excluded]
         return rows.exclude(pk__in=excluded) if excluded else rows
 
