@@ -237,6 +237,15 @@ def authenticate_throttled(request, username: str, password: str) -> User | None
     return user
 
 
+def check_current_password(request, user: User, password: str) -> None:
+    """The password a signed-in user gives to change it, checked through the same throttled door
+    as a login: a stolen session or token cannot be used to guess the password. ValidationError
+    naming old_password when wrong; LoginThrottled when held back."""
+    found = authenticate_throttled(request, user.get_username(), password or "")
+    if found is None or found.pk != user.pk:
+        raise ValidationError({"old_password": _("Your old password was entered incorrectly.")})
+
+
 def login_with_second_factor(request, username: str, password: str, code: str | None) -> User | None:
     """Password, then the code for a user with a second factor (or whose role needs one): the API's
     token door. A locked account is unlocked first when the code is right. None: wrong password."""

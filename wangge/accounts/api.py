@@ -132,11 +132,17 @@ class PasswordIn(Schema):
     new_password: str
 
 
-@router.post("/me/password", response={204: None, **errors(400)})
-def change_password(request, payload: PasswordIn):
+@router.post("/me/password", response={204: None, **errors(400, 429)})
+def change_password(request, payload: PasswordIn, response: HttpResponse):
+    """429 after too many wrong old passwords (the login throttle: Retry-After says when)."""
     user = request.user
-    if not user.check_password(payload.old_password):
-        return Status(400, {"detail": "invalid input", "errors": {"old_password": ["原密码错误 (wrong password)"]}})
+    try:
+        actions.check_current_password(request, user, payload.old_password)
+    except actions.LoginThrottled as exc:
+        response["Retry-After"] = str(exc.lock.wait_seconds())
+        return Status(429, {"detail": str(exc)})
+    except ValidationError as exc:
+        return Status(400, {"detail": "invalid input", "errors": exc.message_dict})
     try:
         password_validation.validate_password(payload.new_password, user)
     except ValidationError as exc:

@@ -19,10 +19,28 @@ from wangge.areas.models import Area
 from wangge.history.actions import history_for
 
 
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The old password is checked through the login throttle (a stolen session cannot guess it)."""
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        super().__init__(request.user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data.get("old_password")
+        try:
+            account_actions.check_current_password(self.request, self.user, old_password)
+        except account_actions.LoginThrottled as exc:
+            raise ValidationError(str(exc), code="throttled") from exc
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["old_password"], code="password_incorrect") from exc
+        return old_password
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_change(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = ThrottledPasswordChangeForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         account_actions.change_password(request.user, form.cleaned_data["new_password1"], acting_user=request.user)
         update_session_auth_hash(request, request.user)

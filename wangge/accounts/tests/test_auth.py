@@ -243,3 +243,20 @@ def test_changing_a_users_membership_or_revoking_a_token_drops_cached_tokens(dja
     with django_assert_num_queries(0):
         actions.user_for_token(token)
     assert actions.revoke_token(token) and actions.user_for_token(token) is None
+
+
+@pytest.mark.django_db
+def test_the_old_password_cannot_be_guessed_with_a_stolen_session_or_token(api_as, client_as, demo_password):
+    """Changing the password checks the old one through the login throttle, on the API and the page."""
+    api = api_as("citizen")
+    statuses = [
+        api.post("/api/v1/me/password", {"old_password": f"guess-{n}", "new_password": "Kp7#river-lantern"}).status_code
+        for n in range(8)
+    ]
+    assert statuses[:5] == [400] * 5 and statuses[-1] == 429
+    refused = api.post("/api/v1/me/password", {"old_password": demo_password, "new_password": "Kp7#river-lantern"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1  # even the right one, while locked
+    page = client_as("grid_manager")
+    for n in range(7):
+        r = page.post("/password/", {"old_password": f"guess-{n}", "new_password1": "x", "new_password2": "x"})
+    assert r.status_code == 200 and "登录失败次数过多" in r.content.decode()
