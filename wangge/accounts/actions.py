@@ -329,6 +329,8 @@ def confirm_2fa(user: User, code: str) -> TOTPDevice | None:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     record_change(user, ChangeAction.UPDATE, acting_user=user, before={"2fa": "off"}, after={"2fa": "on"})
+    # Tokens obtained with the password alone go: from now on a token needs the code too.
+    user.api_tokens.all().delete()
     return device
 
 

@@ -62,6 +62,9 @@ def wait_out_code_throttle(device):
 
 
 def test_enrol_then_log_in_with_the_code(client_as, demo_password, codes):
+    from wangge.accounts.actions import issue_token
+
+    before = issue_token(User.objects.get(username="citizen"))  # obtained with the password alone
     client = client_as("citizen")
     page = client.get("/profile/two-factor/")
     assert page.status_code == 200 and "两步验证" in page.content.decode()
@@ -77,6 +80,8 @@ def test_enrol_then_log_in_with_the_code(client_as, demo_password, codes):
     assert device.confirmed
     assert client.get("/profile/two-factor/qr.svg").status_code == 404  # the key is shown only once
     assert ChangeRecord.objects.filter(object_id=str(device.user_id), after={"2fa": "on"}).exists()
+    stale = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {before}"})
+    assert stale.status_code == 401  # a token from before enrolment no longer opens the account
 
     browser = Client()
     step = browser.post("/login/?next=/cases/", {"username": "citizen", "password": demo_password})
