@@ -142,7 +142,8 @@ class ReviewIn(Schema):
 def staff_declaration_out(d: TenantDeclaration) -> dict:
     return {"id": d.id, "rental": d.rental_id, "building": d.rental.building.code, "room": d.room_id,
             "room_text": str(d.room), "declared_name": d.declared_name, "name_matches": d.name_matches,
-            "id_number": d.person.id_number_masked or d.person.passport_masked, "moved_in": d.moved_in,
+            "id_number": (d.person.id_number_masked or d.person.passport_masked) if d.person else "",
+            "moved_in": d.moved_in,
             "note": d.note, "status": d.status, "declared_at": d.declared_at}  # fmt: skip
 
 

@@ -405,7 +405,10 @@ class TenantDeclaration(models.Model):
     rental = models.ForeignKey(RentalHouse, verbose_name=_("rental house"), on_delete=models.CASCADE,
                                related_name="declarations")  # fmt: skip
     room = models.ForeignKey(Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+")
+    # Empty once a rejected declaration's person, registered only by it, was taken out of the register.
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     declared_name = models.CharField(_("declared name"), max_length=60)  # as the landlord typed it
     moved_in = models.DateField(_("moved in"))
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -440,7 +443,7 @@ class TenantDeclaration(models.Model):
     @property
     def name_matches(self) -> bool:
         """Whether the declared name is the registered one (the verifier sees this, not the name)."""
-        return self.declared_name.replace(" ", "") == self.person.name.replace(" ", "")
+        return self.person is not None and self.declared_name.replace(" ", "") == self.person.name.replace(" ", "")
 
     def history_snapshot(self) -> dict:
         return {

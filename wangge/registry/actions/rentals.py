@@ -142,6 +142,22 @@ def _verifiers(area_path: str):
     return []
 
 
+def _forget_unconfirmed_person(user, declaration: TenantDeclaration) -> None:
+    """A person the landlord's declaration alone put in the register (new, never housed, no other
+    declaration) leaves it when the declaration is rejected: the register holds verified people only."""
+    person = declaration.person
+    if person is None or person.created_by_id != declaration.declared_by_id or person.tenancies.exists():
+        return
+    others = TenantDeclaration.objects.filter(person=person).exclude(pk=declaration.pk)
+    if others.exclude(status=DeclarationStatus.REJECTED).exists():
+        return
+    record_change(person, ChangeAction.DELETE, acting_user=user, before={"name": person.name, "source": "landlord"},
+                  related=declaration.rental)  # fmt: skip
+    declaration.person = None
+    declaration.save(update_fields=["person"])
+    person.delete()
+
+
 @transaction.atomic
 def review_declaration(user, declaration: TenantDeclaration, decision: str, note: str = "") -> TenantDeclaration:
     """The grid staff's answer to a pending declaration (the caller resolved it among the user's
@@ -168,8 +184,9 @@ def review_declaration(user, declaration: TenantDeclaration, decision: str, note
         declaration.status = DeclarationStatus.CONFIRMED
     else:
         declaration.status = DeclarationStatus.REJECTED
+        _forget_unconfirmed_person(user, declaration)
     declaration.reviewed_by, declaration.reviewed_at = user, timezone.now()
-    declaration.save(update_fields=["status", "reviewed_by", "reviewed_at", "tenancy"])
+    declaration.save(update_fields=["status", "reviewed_by", "reviewed_at", "tenancy", "person"])
     record_change(declaration, ChangeAction.UPDATE, acting_user=user, before=before,
                   after={**declaration.history_snapshot(), "note": str(note or "")[:200]},
                   related=declaration.rental)  # fmt: skip

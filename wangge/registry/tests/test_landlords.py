@@ -244,3 +244,23 @@ def test_a_new_tenant_and_one_registered_elsewhere_get_the_same_answer(api_as, c
     assert answers[0] == answers[1] and answers[0]
     mine = api.get(f"/api/v1/registry/my-rentals/{rental.pk}").json()
     assert mine["tenants"] == [] and {d["name"] for d in mine["declarations"]} == {"新租客", "某人", "新租客二"}
+
+
+def test_a_rejected_declaration_of_someone_new_leaves_nobody_in_the_register(api_as, rental):
+    """Someone only the landlord's declaration put in the register leaves it when the staff reject it
+    (the declaration itself is kept, with the name the landlord typed)."""
+    room = Room.objects.get(building=rental.building, number="101")
+    before = Person.objects.count()
+    declared = api_as("landlord").post(
+        f"/api/v1/registry/my-rentals/{rental.pk}/tenants",
+        {"room": room.pk, "name": "虚构租客", "person_type": "floating", "id_number": ID_A},
+    )
+    assert declared.status_code == 202 and Person.objects.count() == before + 1
+    staff = api_as("grid_manager")
+    answer = staff.post(f"/api/v1/registry/declarations/{declared.json()['id']}/review", {"decision": "reject"})
+    assert answer.status_code == 200 and answer.json()["status"] == "rejected"
+    assert Person.objects.count() == before and not Person.objects.filter(name="虚构租客").exists()
+    kept = TenantDeclaration.objects.get(pk=declared.json()["id"])
+    assert kept.person is None and kept.declared_name == "虚构租客"
+    listed = staff.get("/api/v1/registry/declarations", status="rejected").json()["items"]
+    assert [d["id_number"] for d in listed] == [""]
