@@ -127,8 +127,13 @@ def compute_report(scheme: Scheme, period: Period, user=None, as_of=None) -> Rep
         )
     version = _version_in_force(scheme, period)
     as_of = as_of or timezone.now()
-    results = compute(scheme.subject_type, period, as_of)  # reads before the write transaction
-    rows = score_rows(version, results)
+    # Reads before the write transaction (SQLite: one writer at a time). The counted case ids are
+    # kept with the draft, so that what is reviewed — figures and lists — is what gets published.
+    ctx = context(scheme.subject_type, period, as_of)
+    rows = score_rows(version, compute(scheme.subject_type, period, as_of, ctx=ctx))
+    frozen = frozen_case_ids(scheme.subject_type, ctx)
+    for row in rows:
+        row.case_ids = pack_ids(frozen.get((row.subject_key, row.slice_path), {}))
     with transaction.atomic():
         Report.objects.filter(scheme=scheme, period_key=period.key, status=ReportStatus.DRAFT).delete()
         report = Report.objects.create(
@@ -146,12 +151,10 @@ def compute_report(scheme: Scheme, period: Period, user=None, as_of=None) -> Rep
     return report
 
 
-def frozen_case_ids(report: Report) -> dict[tuple[str, str], dict[str, list[int]]]:
+def frozen_case_ids(subject_type: str, ctx) -> dict[tuple[str, str], dict[str, list[int]]]:
     """{(subject, slice): {measure: case ids}} for every counted measure, one query per measure."""
-    period = Period(report.period_key, report.period_start, report.period_end)
-    ctx = context(report.scheme.subject_type, period, report.as_of)
     out: dict[tuple[str, str], dict[str, set[int]]] = {}
-    for source in SOURCES[report.scheme.subject_type]:
+    for source in SOURCES[subject_type]:
         if not source.links_cases:
             continue
         for measure in source.measures(ctx):
@@ -173,9 +176,9 @@ def unpack_ids(blob) -> dict[str, list[int]]:
 
 
 def publish_report(report: Report, user, reason: str = "") -> Report:
-    """Freeze a draft: its scores and the cases behind every figure no longer move with the trail.
-    Publishing again (a new draft of a published period) needs a reason and keeps the old revision."""
-    frozen = frozen_case_ids(report)  # read outside the write transaction (SQLite: one writer)
+    """Freeze a draft as it was reviewed: its scores and the cases behind every figure no longer move
+    with the trail. Publishing again (a new draft of a published period) needs a reason and keeps the
+    old revision."""
     try:
         with transaction.atomic():
             report = Report.objects.select_for_update().select_related("scheme").get(pk=report.pk)
@@ -196,9 +199,6 @@ def publish_report(report: Report, user, reason: str = "") -> Report:
             report.published_at, report.published_by, report.reason = timezone.now(), user, reason.strip()[:2000]
             report.save(update_fields=["status", "revision", "published_at", "published_by", "reason"])
             rows = list(report.rows.all())
-            for row in rows:
-                row.case_ids = pack_ids(frozen.get((row.subject_key, row.slice_path), {}))
-            ReportRow.objects.bulk_update(rows, ["case_ids"], batch_size=200)
             after = {"status": ReportStatus.PUBLISHED, "revision": report.revision, "reason": reason}
             record_change(
                 report, ChangeAction.UPDATE, acting_user=user, before={"status": ReportStatus.DRAFT}, after=after

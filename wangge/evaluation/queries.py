@@ -115,17 +115,11 @@ def sheet(user, scheme: Scheme, period: Period, report: Report | None = None) ->
 
 
 def cases_behind(user, sheet_: Sheet, row: ReportRow, measure_code: str):
-    """The cases a figure counts (frozen with a published report), among those the user may see."""
-    if sheet_.report is not None and sheet_.report.is_frozen:
+    """The cases a figure counts (kept with a stored report), among those the user may see."""
+    if sheet_.report is not None:
         ids = unpack_ids(row.case_ids).get(measure_code, [])
     else:
-        as_of = sheet_.report.as_of if sheet_.report else None
-        from .compute import context
-
-        ctx = context(sheet_.scheme.subject_type, sheet_.period, as_of)
-        ids = counted_case_ids(
-            sheet_.scheme.subject_type, sheet_.period, row.subject_key, measure_code, row.slice_path, ctx
-        )
+        ids = counted_case_ids(sheet_.scheme.subject_type, sheet_.period, row.subject_key, measure_code, row.slice_path)
     return case_roles.visible_cases(user, Case.objects.filter(pk__in=ids)) if ids else Case.objects.none()
 
 
