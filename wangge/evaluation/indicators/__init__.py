@@ -1,6 +1,7 @@
 """Every indicator a scheme can score, by subject type, with its definition (口径)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .areas import AreaCases, DeskCases, DeskRegistrations
 from .base import Context, Indicator, Measure, Source
@@ -48,7 +49,7 @@ INDICATORS: dict[str, Indicator] = {
         _i("dept_satisfaction_rate", D, _("Satisfaction rate"), _("满意率 = satisfied ÷ rated."), "satisfied",
            "rated", "rate"),
         _i("dept_satisfaction_avg", D, _("Average rating"), _("Rating points ÷ rated (1–5)."),
-           "satisfaction_points", "rated", "average", _("points")),
+           "satisfaction_points", "rated", "average", pgettext_lazy("evaluation", "points")),
         # Grid managers (网格员)
         _i("gm_reports", G, _("Reports"), _("上报数."), "reports", unit=PER_CASE),
         _i("gm_valid_reports", G, _("Valid reports"), _("有效上报数."), "valid_reports", unit=PER_CASE),
@@ -67,8 +68,8 @@ INDICATORS: dict[str, Indicator] = {
         # Areas (镇街、村社区、网格)
         _i("area_reported", A, _("Reported"), _("上报数."), "reported", unit=PER_CASE),
         _i("area_registered", A, _("Registered"), _("立案数."), "registered", unit=PER_CASE),
-        _i("area_register_rate", A, _("Registration rate"), _("立案率 = registered ÷ reported."), "registered",
-           "reported", "rate"),
+        _i("area_register_rate", A, pgettext_lazy("evaluation", "Registration rate"),
+           _("立案率 = registered ÷ reported."), "registered", "reported", "rate"),
         _i("area_close_rate", A, _("Closure rate"), _("结案率 = closed ÷ registered."), "closed", "registered",
            "rate"),
         _i("area_close_on_time_rate", A, _("On-time closure rate"), _("按期结案率 = closed on time ÷ registered."),
