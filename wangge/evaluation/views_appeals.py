@@ -232,15 +232,19 @@ def appeal_detail(request, pk):
     departments = []
     if may_decide and appeal.status == AppealStatus.PENDING and appeal.subject_type == SubjectType.DEPARTMENT:
         departments = case_roles.dispatchable_departments(appeal.case).exclude(pk=appeal.department_id)
+    period = parse(appeal.period_key)
+    pending = appeal.status == AppealStatus.PENDING
     context_ = {
         "appeal": appeal,
         "case": appeal.case,
-        "period": parse(appeal.period_key),
-        "deadline": appeal_deadline(parse(appeal.period_key)),
+        "period": period,
+        "deadline": appeal_deadline(period),
+        # While it waits: the figures the case is in (once accepted, it is in none of the subject's).
+        "counted_in": counted_in(appeal.subject_type, period, appeal.subject_key, appeal.case_id) if pending else [],
         "subject_label": appeal.department.name if appeal.department_id else str(appeal.worker),
         "sees_case": sees_case,
         "photos": appeal.photos.all() if sees_case else [],
-        "may_decide": may_decide and appeal.status == AppealStatus.PENDING,
+        "may_decide": may_decide and pending,
         "departments": departments,
         "errors": errors,
         "posted": posted,

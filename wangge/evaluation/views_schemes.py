@@ -22,8 +22,9 @@ from django.views.decorators.http import require_http_methods
 from wangge.accounts.scope import is_admin
 
 from . import actions, queries
-from .indicators import INDICATORS, indicators_for
+from .indicators import INDICATORS, Context, indicators_for, measures_for
 from .models import ReportStatus, Scheme, SchemeVersion, SubjectType
+from .period import current_month
 from .scoring import GRADES, WEIGHT_TOTAL, check_body
 
 CODE_FORMAT = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -55,14 +56,21 @@ def show_target(indicator, target) -> str:
     return f"{_num(target)} {indicator.unit}".strip()
 
 
-def describe(body: dict) -> dict:
-    """A version's content for the page: names and definitions instead of codes."""
+def describe(body: dict, subject_type: str) -> dict:
+    """A version's content for the page: names and definitions instead of codes, and the measures
+    each indicator is made of with their definitions (the 口径 in full)."""
+    found = measures_for(subject_type, Context(current_month(), timezone.now()))
+
+    def _measures(indicator) -> list:
+        return [found[code][1] for code in indicator.linked_measures if code in found] if indicator else []
+
     items = []
     for item in body.get("items", []):
         ind = INDICATORS.get(item["indicator"])
         items.append({
             "name": ind.name if ind else item["indicator"],
             "definition": ind.definition if ind else "",
+            "measures": _measures(ind),
             "weight": _num(item["weight"]),
             "target": show_target(ind, item["target"]),
             "higher": ind.higher_is_better if ind else True,
@@ -74,6 +82,7 @@ def describe(body: dict) -> dict:
         adjustments.append({
             "name": ind.name if ind else adj["indicator"],
             "definition": ind.definition if ind else "",
+            "measures": _measures(ind),
             "bonus": points > 0,
             "points": _num(abs(points)),
             "cap": _num(adj.get("cap")),
@@ -136,7 +145,7 @@ def scheme_detail(request, code):
         "current": current,
         "shown": shown,
         "shown_state": _state(shown, current),
-        "content": describe(shown.body) if shown else None,
+        "content": describe(shown.body, scheme.subject_type) if shown else None,
         "published_until": _published_until(scheme),
         "may_edit": is_admin(request.user),
     }

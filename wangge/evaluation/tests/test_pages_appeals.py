@@ -175,6 +175,7 @@ def test_deciding_on_the_page_and_the_filer_sees_the_outcome(client_as, filed):
     url = f"/evaluation/appeals/{filed.pk}/"
     village = client_as("village_dispatcher")
     page = village.get(url).content.decode()
+    assert 'data-measure="overdue"' in page.split('id="counted-in"')[1].split("</dd>")[0]
     offered = page.split('name="reattribute_to"')[1].split("</select>")[0]
     assert 'value="housing"' in offered and 'value="fire"' not in offered
     response = village.post(url, {"accept": "", "note": ""})

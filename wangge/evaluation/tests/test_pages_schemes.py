@@ -112,6 +112,7 @@ def test_the_detail_shows_items_with_their_definitions_targets_and_direction(cli
     items = html.split('id="scheme-items"')[1].split("</section>")[0]
     assert "按期处置率" in items and "按期处置率 = " in items  # the name and its 口径
     assert "95%" in items and "5%" in items  # rates as %
+    assert 'data-measure="handled_on_time"' in items and "按期处置" in items  # what the rate is made of
     assert "dept_on_time_rate" not in html  # codes are not shown
     adjustments = html.split('id="scheme-adjustments"')[1].split("</section>")[0]
     assert "−1 分" in adjustments and "−2 分" in adjustments

@@ -19,7 +19,7 @@
 
   function showUnit(select) {
     const row = select.closest("tr");
-    const unit = row && row.querySelector("[data-unit]");
+    const unit = row && row.querySelector("[data-unit-label]");
     const option = select.selectedOptions[0];
     if (unit) unit.textContent = option ? option.dataset.unit || "" : "";
   }
