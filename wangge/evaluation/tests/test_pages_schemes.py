@@ -197,6 +197,14 @@ def test_an_indicator_listed_twice(client_as):
     assert row_errors(html) == {3: {"indicator"}}
 
 
+def test_a_deduction_without_points_is_marked_on_its_row(client_as):
+    html = bad(client_as, adj_points=["-1", "0"])
+    body = html.split('id="adj-rows"', 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r'<tr class="adj-row[^"]*">.*?</tr>', body, re.S)
+    assert 'data-error="points"' not in rows[0] and 'data-error="points"' in rows[1]
+    assert row_errors(html) == {}
+
+
 def test_grades_out_of_order_and_a_missing_date(client_as):
     html = bad(client_as, grade_good="95", valid_from="")
     assert 'data-error="grades"' in html and 'data-error="valid_from"' in html
