@@ -9,19 +9,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.accounts.models import DEPARTMENT_ROLES, Role
-from wangge.accounts.resolve import resolve_by, resolve_many, resolve_one
+from wangge.accounts.resolve import resolve_by, resolve_one
 from wangge.accounts.scope import is_admin, restrict
 from wangge.cases import roles as case_roles
 from wangge.cases.actions.common import _append_event
 from wangge.cases.actions.errors import NotPermitted
 from wangge.cases.models import CasePhoto
+from wangge.cases.photos import resolve_for_action
 from wangge.history.actions import record_change
 from wangge.history.models import ChangeAction
 
 from . import notices
 from .actions import Conflict, appeal_deadline
 from .compute import is_counted
-from .models import Appeal, AppealStatus, SubjectType
+from .models import Appeal, AppealStatus, Report, ReportStatus, SubjectType
 from .period import parse
 
 DECIDER_ROLES = {Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER}
@@ -66,8 +67,8 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
     case = resolve_one(case_roles.visible_cases(user), case_id, "case", message=_("Unknown case."))
     if not is_counted(subject_type, period, str(subject_key), case.pk):
         raise ValidationError({"case": _("This case is not counted for you in %(p)s.") % {"p": period.key}})
-    own_photos = CasePhoto.objects.filter(uploaded_by=user)
-    photos = resolve_many(own_photos, photo_ids, "photo_ids", message=_("Unknown photo."))
+    # The filer's own unattached uploads (or this case's loose photos), never another case's evidence.
+    photos = resolve_for_action(case, user, photo_ids)
     department = worker = None
     if subject_type == SubjectType.DEPARTMENT:
         department = next(
@@ -92,7 +93,7 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
                 filed_by=user,
             )
             appeal.photos.set(photos)
-            _append_event(
+            event = _append_event(
                 case,
                 "appeal",
                 case.status,
@@ -103,6 +104,8 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
                 data={"appeal": appeal.pk, "period": period.key, "subject": str(subject_key)},
                 public=False,
             )
+            if photos:  # on the case's trail with the appeal: whoever sees the case (the deciders) sees them
+                CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
             record_change(
                 appeal,
                 ChangeAction.CREATE,
@@ -161,5 +164,12 @@ def decide_appeal(user, appeal_id, *, accept, note, reattribute_to=None) -> Appe
             before={"status": AppealStatus.PENDING},
             after={"status": appeal.status, "reattribute_to": target.code if target else None},
         )
+        if accept:
+            # A stored draft of the period no longer matches the trail as the appeal now reads it (its
+            # figures would disagree with their case lists, and publishing it would freeze that): drop
+            # it, so the period shows live until it is computed again. Published reports stay frozen.
+            Report.objects.filter(
+                scheme__subject_type=appeal.subject_type, period_key=appeal.period_key, status=ReportStatus.DRAFT
+            ).delete()
         notices.appeal_decided(appeal)
     return appeal

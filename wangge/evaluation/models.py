@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SubjectType(models.TextChoices):
@@ -140,9 +141,10 @@ class ReportRow(models.Model):
 
 
 class AppealStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting for a decision")
-    ACCEPTED = "accepted", _("Accepted")
-    REFUSED = "refused", _("Refused")
+    # A context: "Accepted" alone is an assignment's 已签收 in the catalogue.
+    PENDING = "pending", pgettext_lazy("appeal", "Waiting for a decision")
+    ACCEPTED = "accepted", pgettext_lazy("appeal", "Accepted")
+    REFUSED = "refused", pgettext_lazy("appeal", "Refused")
 
 
 class Appeal(models.Model):

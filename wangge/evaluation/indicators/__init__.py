@@ -1,6 +1,7 @@
 """Every indicator a scheme can score, by subject type, with its definition (口径)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .areas import AreaCases, DeskCases, DeskRegistrations
 from .base import Context, Indicator, Measure, Source
@@ -108,7 +109,7 @@ INDICATORS: dict[str, Indicator] = {
             "satisfaction_points",
             "rated",
             "average",
-            _("points"),
+            pgettext_lazy("evaluation", "points"),
         ),
         # Grid managers (网格员)
         _i("gm_reports", G, _("Reports"), _("Reports: see the measure's definition."), "reports", unit=PER_CASE),
@@ -194,7 +195,7 @@ INDICATORS: dict[str, Indicator] = {
         _i(
             "area_register_rate",
             A,
-            _("Registration rate"),
+            pgettext_lazy("evaluation", "Registration rate"),
             _("Registered ÷ reported."),
             "registered",
             "reported",

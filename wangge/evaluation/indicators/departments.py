@@ -8,8 +8,8 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
+from django.db.models import BigIntegerField, F, Q, Value, When
 from django.db.models import Case as When_
-from django.db.models import F, Q, Value, When
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +50,7 @@ class Assignments(Source):
             subject = When_(
                 *(When(Q(case_id=c, department_id=ids.get(k)), then=Value(ids.get(to))) for k, c, to in ctx.moved),
                 default=F("department_id"),
+                output_field=BigIntegerField(),  # Value(int) and the key's BigAutoField: say which
             )
         return rows.annotate(subject=subject, town=Substr("case__area_path", 1, TOWN_PATH_LENGTH))
 
