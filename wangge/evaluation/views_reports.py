@@ -354,7 +354,7 @@ def subject(request, scheme, key):
     names = tables.town_names(s["path"] for s in slices)
     for s in slices:
         s["label"] = names.get(s["path"], s["code"]) if s["path"] else pgettext("evaluation report", "Whole city")
-    total = len([r for r in sheet_.rows if r.slice_path == row.slice_path and r.rank])
+    total = _ranked_count(request.user, sheet_, row)
     return render(
         request,
         "evaluation/subject.html",
@@ -380,6 +380,16 @@ def subject(request, scheme, key):
             "definitions": tables.definitions(cols),
         },
     )
+
+
+def _ranked_count(user, sheet_, row) -> int | None:
+    """How many subjects were ranked beside this one (its slice of a stored report); for a live
+    sheet only known when the user sees every row."""
+    if sheet_.report is not None:
+        return sheet_.report.rows.filter(slice_path=row.slice_path, rank__isnull=False).count()
+    if viewer(user).everything:
+        return len([r for r in sheet_.rows if r.slice_path == row.slice_path and r.rank])
+    return None
 
 
 @login_required
@@ -463,14 +473,19 @@ def print_report(request, pk):
         table = tables.table(sheet_)
         if r is not report and not table.lines:
             continue
-        groups = [table]
-        if r.scheme.subject_type == SubjectType.AREA:  # towns, then villages, then grids
-            groups = [tables.table(sheet_, level_wanted=lv["code"]) for lv in table.selection.levels] or [table]
+        groups, grids_left_out = [table], False
+        if r.scheme.subject_type == SubjectType.AREA:  # towns, then villages (grids: the pages and XLSX)
+            present = [lv["code"] for lv in table.selection.levels]
+            levels = [lv for lv in present if lv != Level.GRID]
+            if levels:
+                groups = [tables.table(sheet_, level_wanted=lv) for lv in levels]
+                grids_left_out = Level.GRID in present
         sections.append(
             {
                 "report": r,
                 "table": table,
                 "groups": groups,
+                "grids_left_out": grids_left_out,
                 "type_label": tables.TYPE_LABELS.get(r.scheme.subject_type, ""),
             }
         )

@@ -3,8 +3,10 @@ every counted figure equal to the length of the case list it links to."""
 
 import io
 import re
+import sys
 from datetime import datetime, time, timedelta
 from html import unescape
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -277,16 +279,15 @@ def test_subject_page_links_its_figures(client_as, trail):
 # ---- stored reports: compute, publish, 409, revisions, print, export
 
 
-def test_compute_publish_and_republish(client_as, trail, huey_immediate):
+def test_compute_publish_and_republish(client_as, trail, huey_immediate, django_capture_on_commit_callbacks):
     period = move_to_last_month(trail.values())
     client = client_as("admin")
-    assert (
-        client_as("town_dispatcher")
-        .post("/evaluation/compute/", {"scheme": "cjj-department", "period": period.key})
-        .status_code
-        == 404
+    refused = client_as("town_dispatcher").post(
+        "/evaluation/compute/", {"scheme": "cjj-department", "period": period.key}
     )
-    response = client.post("/evaluation/compute/", {"scheme": "cjj-department", "period": period.key})
+    assert refused.status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):  # a task queued after commit runs too
+        response = client.post("/evaluation/compute/", {"scheme": "cjj-department", "period": period.key})
     assert response.status_code == 302
     draft = Report.objects.get(scheme__code="cjj-department", period_key=period.key)
     assert draft.status == ReportStatus.DRAFT
@@ -301,7 +302,8 @@ def test_compute_publish_and_republish(client_as, trail, huey_immediate):
     assert "已发布" in again.content.decode()
 
     # Re-publishing: a new draft, a reason required, the old revision kept and linked to the new one.
-    client.post("/evaluation/compute/", {"scheme": "cjj-department", "period": period.key})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/evaluation/compute/", {"scheme": "cjj-department", "period": period.key})
     second = Report.objects.get(scheme__code="cjj-department", period_key=period.key, status=ReportStatus.DRAFT)
     html = client.get("/evaluation/", {"type": "department", "period": period.key}).content.decode()
     assert 'data-state="published"' in html and 'id="newer-draft"' in html
@@ -312,6 +314,20 @@ def test_compute_publish_and_republish(client_as, trail, huey_immediate):
     assert 'id="superseded-notice"' in old and f'href="/evaluation/reports/{second.pk}/"' in old
     new = client.get(f"/evaluation/reports/{second.pk}/").content.decode()
     assert "申诉已处理" in new and 'data-revision="1"' in new and 'data-revision="2"' in new
+
+
+def test_compute_queues_the_workers_task(client_as, user, trail, monkeypatch):
+    """With evaluation.tasks in place, the page queues compute_report_task and says so."""
+    queued = []
+    monkeypatch.setitem(sys.modules, "wangge.evaluation.tasks",
+                        SimpleNamespace(compute_report_task=lambda *args: queued.append(args)))  # fmt: skip
+    period = last_month()
+    response = client_as("admin").post(
+        "/evaluation/compute/", {"scheme": "cjj-area", "period": period.key}, follow=True
+    )
+    assert queued == [(Scheme.objects.get(code="cjj-area").pk, period.key, user("admin").pk)]
+    assert "后台" in response.content.decode()
+    assert not Report.objects.exists()
 
 
 def test_compute_refuses_a_period_not_ended(client_as, trail):

@@ -18,7 +18,7 @@
       },
       grid: { left: 48, right: 24, top: 24, bottom: 48 },
       xAxis: { type: "category", data: data.periods, axisLabel: { rotate: 30 } },
-      yAxis: { type: "value", min: 0, max: (v) => Math.max(100, Math.ceil(v.max / 10) * 10) },
+      yAxis: { type: "value", min: 0, max: (v) => (isFinite(v.max) ? Math.max(100, Math.ceil(v.max / 10) * 10) : 100) },
       series: [{
         name: labels.score, type: "line", connectNulls: false, symbolSize: 8,
         data: data.scores.map((s, i) => ({
