@@ -341,6 +341,8 @@ def subject(request, scheme, key):
         for code, info in infos.items()
     ]
     history = subject_history(request.user, scheme, period, key)
+    if history and history[-1]["score"] is None and (sheet_.report is None or row.slice_path):
+        history[-1]["score"] = row.score  # this period's live (or town-slice) score, drawn as a draft
     chart = {
         "periods": [h["period"] for h in history],
         "scores": [h["score"] for h in history],
@@ -387,7 +389,8 @@ def _ranked_count(user, sheet_, row) -> int | None:
     sheet only known when the user sees every row."""
     if sheet_.report is not None:
         return sheet_.report.rows.filter(slice_path=row.slice_path, rank__isnull=False).count()
-    if viewer(user).everything:
+    v = viewer(user)
+    if v.everything or any(p.count("/") == 1 for p in v.area_paths):  # city-wide: every whole row
         return len([r for r in sheet_.rows if r.slice_path == row.slice_path and r.rank])
     return None
 

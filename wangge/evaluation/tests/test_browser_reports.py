@@ -45,6 +45,6 @@ def test_ranking_figure_cases_and_subject_chart(page, new_case):
     page.wait_for_selector("#score-chart[data-ready]")
     assert page.locator("#score-chart canvas").count() >= 1
     assert page.locator("#subject-measures tr[data-measure='due'] a.figure").text_content().strip() == "3"
-    page.wait_for_timeout(500)  # the chart's animation
+    page.wait_for_timeout(800)  # the chart's animation
     page.screenshot(path=str(SCREENSHOTS / "evaluation-subject.png"), full_page=True)
     assert not errors, errors

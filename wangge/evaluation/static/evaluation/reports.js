@@ -6,26 +6,28 @@
     const data = JSON.parse(document.getElementById("score-chart-data").textContent);
     const labels = chartEl.dataset;
     const chart = echarts.init(chartEl);
+    // The line joins neighbouring periods; the points are scatter series, so that a period between
+    // two empty ones still shows (published solid, drafts and live scores hollow).
+    const points = (published) => data.scores
+      .map((s, i) => [data.periods[i], s, data.published[i]])
+      .filter((p) => p[1] !== null && p[2] === published)
+      .map((p) => [p[0], p[1]]);
     chart.setOption({
+      animationDuration: 300,
       tooltip: {
-        trigger: "axis",
-        formatter: (items) => {
-          const p = items[0];
-          if (p.value === null || p.value === undefined) return p.name + ": —";
-          const draft = data.published[p.dataIndex] ? "" : " (" + labels.draft + ")";
-          return p.name + ": " + p.value + draft;
-        },
+        trigger: "item",
+        formatter: (p) => p.value[0] + ": " + p.value[1] + (p.seriesIndex === 2 ? " (" + labels.draft + ")" : ""),
       },
-      grid: { left: 48, right: 24, top: 24, bottom: 48 },
+      grid: { left: 48, right: 24, top: 24, bottom: 64 },
       xAxis: { type: "category", data: data.periods, axisLabel: { rotate: 30 } },
       yAxis: { type: "value", min: 0, max: (v) => (isFinite(v.max) ? Math.max(100, Math.ceil(v.max / 10) * 10) : 100) },
-      series: [{
-        name: labels.score, type: "line", connectNulls: false, symbolSize: 8,
-        data: data.scores.map((s, i) => ({
-          value: s, itemStyle: data.published[i] ? { color: "#1d4ed8" } : { color: "#fff", borderColor: "#d97706", borderWidth: 2 },
-        })),
-        lineStyle: { color: "#1d4ed8" },
-      }],
+      series: [
+        { name: labels.score, type: "line", data: data.scores, connectNulls: false, showSymbol: false,
+          silent: true, lineStyle: { color: "#1d4ed8" } },
+        { name: labels.score, type: "scatter", symbolSize: 9, data: points(true), itemStyle: { color: "#1d4ed8" } },
+        { name: labels.draft, type: "scatter", symbolSize: 9, data: points(false),
+          itemStyle: { color: "#fff", borderColor: "#d97706", borderWidth: 2 } },
+      ],
     });
     window.addEventListener("resize", () => chart.resize());
     chartEl.dataset.ready = "1";
