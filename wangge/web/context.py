@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from wangge.accounts.models import Role
+from wangge.evaluation.queries import may_use as may_use_evaluation
 from wangge.patrol.queries import sees_tracks
 
 
@@ -17,5 +18,6 @@ def site(request):
         "nav": {
             "tracks": signed_in and sees_tracks(user),
             "field_app": signed_in and user.has_role(Role.GRID_MANAGER),
+            "evaluation": signed_in and may_use_evaluation(user),
         },
     }
