@@ -21,7 +21,7 @@ from wangge.history.models import ChangeAction
 from . import notices
 from .compute import compute, context
 from .indicators import SOURCES, measures_for
-from .models import Report, ReportRow, ReportStatus, Scheme, SchemeVersion
+from .models import Report, ReportRow, ReportStatus, Scheme, SchemeVersion, SubjectType
 from .period import Period
 from .scoring import check_body, score
 
@@ -106,10 +106,13 @@ def score_rows(version: SchemeVersion, results) -> list[ReportRow]:
                 points=points,
             )
         )
-    by_slice: dict[str, list[ReportRow]] = {}
+    # Ranked among peers: within a slice, and areas and desks within their level (a town is not
+    # ranked against grids, nor a village's desk against the city's).
+    by_level = version.scheme.subject_type in (SubjectType.AREA, SubjectType.DESK)
+    groups: dict[tuple, list[ReportRow]] = {}
     for row in rows:
-        by_slice.setdefault(row.slice_path, []).append(row)
-    for group in by_slice.values():
+        groups.setdefault((row.slice_path, row.subject_path.count("/") if by_level else 0), []).append(row)
+    for group in groups.values():
         scored = sorted((r for r in group if r.score is not None), key=lambda r: (-r.score, r.subject_key))
         for rank, row in enumerate(scored, start=1):
             row.rank = rank

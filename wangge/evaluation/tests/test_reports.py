@@ -84,3 +84,14 @@ def test_scores_ranks_and_grades(new_case, user, yesterday):
     assert row.score == 100 and row.grade == "excellent" and row.rank == 1
     idle = report.rows.exclude(subject_key="fire").filter(slice_path="").first()
     assert idle.score is None and idle.rank is None  # nothing due: not scored, not ranked last
+
+
+def test_areas_are_ranked_among_their_own_level(new_case, yesterday):
+    handled_case(new_case)  # scores for its grid, village and town
+    shift_back(1)
+    report = actions.compute_report(Scheme.objects.get(code="cjj-area"), yesterday)
+    rows = list(report.rows.filter(slice_path=""))
+    assert sum(1 for r in rows if r.rank == 1) == 3
+    for depth in {r.subject_path.count("/") for r in rows}:
+        ranks = sorted(r.rank for r in rows if r.subject_path.count("/") == depth and r.rank is not None)
+        assert ranks == list(range(1, len(ranks) + 1))
