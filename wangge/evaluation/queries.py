@@ -32,14 +32,13 @@ class Viewer:
 
     def sees(self, subject_type: str, subject_key: str, subject_path: str, slice_path: str) -> bool:
         if self.everything:
-            return slice_path == ""
+            return True
         if subject_type == SubjectType.DEPARTMENT:
             if subject_key in self.department_codes:
                 return True
-            # A city-wide role sees whole departments; a town its departments' work in the town.
-            return any(
-                (slice_path == "" and _depth(p) == 1) or (slice_path and slice_path == p) for p in self.area_paths
-            )
+            # The city sees whole departments and their work in each town; a town its departments'
+            # work in the town.
+            return any(_depth(p) == 1 or (slice_path and slice_path == p) for p in self.area_paths)
         if slice_path:
             return False
         if subject_type == SubjectType.GRID_MANAGER and self.only_self:

@@ -373,9 +373,11 @@ def test_export_xlsx(client_as, trail):
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["排名", "口径"]
     ranking = list(book["排名"].iter_rows(values_only=True))
-    assert ranking[1][:4] == ("排名", "考核对象", "得分", "等级")
-    assert len(ranking) == 2 + Department.objects.filter(is_active=True).count()  # whole departments only
-    fire = next(r for r in ranking[2:] if r[1] == "消防救援支队")
+    assert ranking[1][:4] == ("排名", "考核对象", "范围", "得分")  # the city sees each town's slice too
+    whole = [r for r in ranking[2:] if r[2] == "全市"]
+    assert len(whole) == Department.objects.filter(is_active=True).count()
+    assert ("消防救援支队", "厚街镇") in [(r[1], r[2]) for r in ranking[2:]]
+    fire = next(r for r in whole if r[1] == "消防救援支队")
     assert fire[0] == 1 and fire[ranking[1].index("应处置数")] == 4
     assert fire[ranking[1].index("按期处置率(%)")] == 25.0
     definitions = [r[0] for r in book["口径"].iter_rows(values_only=True)]
