@@ -13,6 +13,8 @@ from . import figures
 def _rate_columns():
     return [
         (_("Reported"), "total"),
+        (_("Rejected"), "rejected"),
+        (_("Merged"), "merged"),
         (_("Open"), "open"),
         (_("Finished"), "finished"),
         (_("Closure rate %"), "closure_rate"),
@@ -38,9 +40,11 @@ def _tables():
                 (_("Code"), "code"),
                 (_("Department"), "name"),
                 (_("Assigned"), "assigned"),
+                (_("Counted"), "counted"),
                 (_("In hand"), "active"),
                 (_("Reported back"), "done"),
                 (_("Returned"), "returned"),
+                (_("Returns accepted"), "returns_accepted"),
                 (_("Closure rate %"), "closure_rate"),
                 (_("On-time rate %"), "on_time_rate"),
                 (_("Overdue"), "overdue"),
