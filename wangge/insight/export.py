@@ -4,6 +4,7 @@ overdue cases, when many, by the jobs app's case export in the background)."""
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -15,8 +16,8 @@ def _rate_columns():
         (_("Reported"), "total"),
         (_("Rejected"), "rejected"),
         (_("Merged"), "merged"),
-        (_("Open"), "open"),
-        (_("Finished"), "finished"),
+        (pgettext("cases", "Open"), "open"),
+        (pgettext("cases", "Finished"), "finished"),
         (_("Closure rate %"), "closure_rate"),
         (_("On-time rate %"), "on_time_rate"),
         (_("Overdue"), "overdue"),
@@ -59,7 +60,12 @@ def _tables():
         "daily": (
             _("Daily"),
             figures.daily,
-            [(_("Day"), "day"), (_("Reported"), "total"), (_("Finished"), "finished"), (_("Overdue"), "overdue")],
+            [
+                (_("Day"), "day"),
+                (_("Reported"), "total"),
+                (pgettext("cases", "Finished"), "finished"),
+                (_("Overdue"), "overdue"),
+            ],
         ),
         "overdue": (
             _("Overdue cases"),
