@@ -274,6 +274,10 @@ class ReturnDecision(models.TextChoices):
     OVERRULED = "overruled", _("Return overruled")
 
 
+# A return the dispatcher has not decided on yet (退回待审核): it still counts against the department.
+RETURN_WAITING = models.Q(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE)
+
+
 class ExtensionStatus(models.TextChoices):
     NONE = "", _("None")
     REQUESTED = "requested", _("Requested")

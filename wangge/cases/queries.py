@@ -10,6 +10,7 @@ from .models import (
     ACTIVE_ASSIGNMENT,
     FINISHED_STATUSES,
     OPEN_STATUSES,
+    RETURN_WAITING,
     Assignment,
     AssignmentStatus,
     Case,
@@ -73,13 +74,7 @@ def filter_cases(
             | Exists(Assignment.objects.filter(case=OuterRef("pk"), status__in=ACTIVE_ASSIGNMENT, deadline__lte=end))
         ).filter(status__in=OPEN_STATUSES)
     if returns_waiting:  # a department returned it and the dispatcher has not decided yet
-        cases = cases.filter(
-            Exists(
-                Assignment.objects.filter(
-                    case=OuterRef("pk"), status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE
-                )
-            )
-        )
+        cases = cases.filter(Exists(Assignment.objects.filter(RETURN_WAITING, case=OuterRef("pk"))))
     if q:
         cases = cases.filter(Q(number__startswith=q) | Q(tracking_number=q.upper()) | Q(description__contains=q))
     return cases

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from wangge.areas.coords import distance_m
 from wangge.areas.models import Level, under
 from wangge.cases import roles
-from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Assignment, AssignmentStatus, Case, Status
+from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, RETURN_WAITING, Assignment, Case, Status
 
 QUEUE_STATES = [Status.REPORTED, Status.REGISTERED, Status.HANDLING, Status.VERIFYING]
 MAX_POINTS = 1500  # more cases than this in the viewport: cells (server-side clustering)
@@ -153,7 +153,7 @@ def waiting_returns(case=None):
     """Returned assignments the dispatcher has not decided on (退回待审核), of a case (default: the
     outer query's, for Exists)."""
     case = OuterRef("pk") if case is None else case
-    return Assignment.objects.filter(case=case, status=AssignmentStatus.RETURNED, return_decision="")
+    return Assignment.objects.filter(RETURN_WAITING, case=case)
 
 
 def suggested_department(case: Case):

@@ -15,6 +15,7 @@ from wangge.worktime.calendar import deadline_after
 from .. import roles as R
 from ..models import (
     ACTIVE_ASSIGNMENT,
+    RETURN_WAITING,
     Assignment,
     AssignmentStatus,
     ExtensionStatus,
@@ -109,7 +110,7 @@ def _step_decide_return(case, user, *, assignment=None, approve=None, note="", r
     pending again with its original deadline (the clock ran on while it was away; a deadline that
     passed meanwhile is marked overdue by the deadline checker's next run)."""
     approve = _yes_or_no(approve, "approve", _("Accept the return or overrule it."))
-    undecided = case.assignments.filter(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE)
+    undecided = case.assignments.filter(RETURN_WAITING)
     message = _("No return of this case waits for a decision under that id.")
     target = resolve_one(undecided.select_related("department"), assignment, "assignment", message=message)
     text = (note or reason).strip()

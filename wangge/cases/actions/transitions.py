@@ -16,11 +16,11 @@ from ..models import (
     ACTIVE_ASSIGNMENT,
     COMMAND_LEVELS,
     OPEN_STATUSES,
+    RETURN_WAITING,
     AssignmentStatus,
     Case,
     CasePhoto,
     ExtensionStatus,
-    ReturnDecision,
     Status,
 )
 from ..photos import resolve_for_action
@@ -207,7 +207,7 @@ def _check_extension_waiting(case, user):
 
 
 def _check_return_waiting(case, user):
-    if not case.assignments.filter(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE).exists():
+    if not case.assignments.filter(RETURN_WAITING).exists():
         raise TransitionNotAllowed()
 
 
