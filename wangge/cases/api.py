@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -43,6 +43,12 @@ class AssignmentOut(Schema):
     extension_status: str
     feedback: str
     return_reason: str
+    return_decision: str = Field(
+        description='the dispatcher\'s word on a return: "" not decided (or never returned), "accepted",'
+        ' "overruled" (decide with the action decide_return)'
+    )
+    return_decided_at: datetime | None
+    rework_count: int = Field(description="times a verification on site sent the work back (verify_fail)")
 
 
 class CaseOut(Schema):
@@ -96,14 +102,26 @@ class EventOut(Schema):
 
 
 class TransitionIn(Schema):
-    action: str
+    action: str = Field(description="an action of the case's allowed_actions (GET /cases/{id})")
     version: int
-    note: str = ""
+    note: str = Field(
+        "",
+        description="what the action needs said: required for return, reject, feedback, verify_fail, reopen,"
+        " close, request_extension, and decide_return when overruling (why the department must handle it)",
+    )
     reason: str = ""
     departments: list[str] = []
     hours: float | None = None
-    approve: bool | None = None
-    assignment: Id | None = None
+    approve: bool | None = Field(
+        None,
+        description="decide_extension: grant the extension or refuse it; decide_return (required): true accepts"
+        " the department's return, false overrules it (the assignment is pending again, original deadline)",
+    )
+    assignment: Id | None = Field(
+        None,
+        description="decide_extension: the assignment whose extension is decided (default: the first waiting);"
+        " decide_return (required): the returned assignment of this case waiting for a decision",
+    )
     outcome: str = ""
     satisfaction: int | None = None
     rating: int | None = None
@@ -194,6 +212,9 @@ def case_detail_out(case: Case, user) -> dict:
                 "extension_status": a.extension_status,
                 "feedback": a.feedback,
                 "return_reason": a.return_reason,
+                "return_decision": a.return_decision,
+                "return_decided_at": a.return_decided_at,
+                "rework_count": a.rework_count,
             }
             for a in case.assignments.select_related("department")
         ],

@@ -143,8 +143,11 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.REPORTED, Status.REGISTERED, Status.HANDLING, Status.VERIFYING)
-# What the dashboards count as finished (the closure rate): closed, with or without a fix, or rejected.
-FINISHED_STATUSES = (Status.CLOSED, Status.REJECTED)
+# The closure rate (结案率): finished cases — closed, with or without a fix — of the cases reported
+# less the rejected and the merged ones. A rejected or merged case is never "finished": it leaves the
+# rate's base instead, so rejecting cannot raise the rate.
+FINISHED_STATUSES = (Status.CLOSED,)
+NOT_COUNTED_STATUSES = (Status.REJECTED, Status.MERGED)
 
 
 class Outcome(models.TextChoices):
@@ -271,6 +274,10 @@ class ReturnDecision(models.TextChoices):
     OVERRULED = "overruled", _("Return overruled")
 
 
+# A return the dispatcher has not decided on yet (退回待审核): it still counts against the department.
+RETURN_WAITING = models.Q(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.NONE)
+
+
 class ExtensionStatus(models.TextChoices):
     NONE = "", _("None")
     REQUESTED = "requested", _("Requested")
@@ -318,6 +325,11 @@ class Assignment(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_ASSIGNMENT
 
+    @property
+    def waits_for_return_decision(self) -> bool:
+        """Returned, and the dispatcher has not said yet whether the return stands (退回待审核)."""
+        return self.status == AssignmentStatus.RETURNED and self.return_decision == ReturnDecision.NONE
+
 
 # What each step of the trail is called on pages; the transition table uses the same labels.
 ACTION_LABELS = {
@@ -330,6 +342,7 @@ ACTION_LABELS = {
     "return": _("Return (not ours)"),
     "request_extension": _("Ask for more time"),
     "decide_extension": _("Decide on more time"),
+    "decide_return": _("Decide on a return"),
     "feedback": _("Report back"),
     "escalate": _("Escalate"),
     "verify_pass": _("Verified: fixed"),

@@ -6,7 +6,17 @@ from django.utils import timezone
 from wangge.areas.models import Area, under
 
 from . import roles
-from .models import ACTIVE_ASSIGNMENT, FINISHED_STATUSES, OPEN_STATUSES, Assignment, Case, Status
+from .models import (
+    ACTIVE_ASSIGNMENT,
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    RETURN_WAITING,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    ReturnDecision,
+    Status,
+)
 
 
 def case_list(user):
@@ -23,13 +33,14 @@ def filter_cases(
     category="",
     channel="",
     due_today=False,
+    returns_waiting=False,
     q="",
     reported_from=None,
     reported_to=None,
 ):
     if status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
-    elif status == "finished":
+    elif status == "finished":  # what the closure rate counts as finished (no tab: the same as closed)
         cases = cases.filter(status__in=FINISHED_STATUSES)
     elif status and status != "all":
         cases = cases.filter(status=status)
@@ -42,12 +53,13 @@ def filter_cases(
         cases = cases.filter(under("area_path", path)) if path else cases.none()
     if overdue is not None:
         cases = cases.filter(is_overdue=overdue)
-    if department:
-        cases = cases.filter(
-            Exists(
-                Assignment.objects.filter(case=OuterRef("pk"), department__code=department).exclude(status="cancelled")
-            )
+    if department:  # the cases the department answers for: a return the dispatcher accepted is not one
+        answers_for = (
+            Assignment.objects.filter(case=OuterRef("pk"), department__code=department)
+            .exclude(status=AssignmentStatus.CANCELLED)
+            .exclude(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.ACCEPTED)
         )
+        cases = cases.filter(Exists(answers_for))
     if category:
         kind, _sep, code = category.rpartition(":")
         cases = cases.filter(Q(category__code=code) | Q(category__parent__code=code))
@@ -61,6 +73,8 @@ def filter_cases(
             Q(status__in=(Status.REPORTED, Status.REGISTERED), dispatch_deadline__lte=end)
             | Exists(Assignment.objects.filter(case=OuterRef("pk"), status__in=ACTIVE_ASSIGNMENT, deadline__lte=end))
         ).filter(status__in=OPEN_STATUSES)
+    if returns_waiting:  # a department returned it and the dispatcher has not decided yet
+        cases = cases.filter(Exists(Assignment.objects.filter(RETURN_WAITING, case=OuterRef("pk"))))
     if q:
         cases = cases.filter(Q(number__startswith=q) | Q(tracking_number=q.upper()) | Q(description__contains=q))
     return cases

@@ -26,7 +26,9 @@ def _local(value):
 class CaseExport(tabular.ExportSpec):
     name = "cases"
     title = gettext_lazy("Cases")
-    filters = ("status", "overdue", "due_today", "area", "department", "category", "channel", "q", "from", "to")
+    filters = (
+        *("status", "overdue", "due_today", "returns", "area", "department", "category", "channel", "q", "from", "to"),
+    )
     columns = [
         ExportColumn("案件编号", lambda c: c.number or ""),
         ExportColumn("状态", lambda c: c.get_status_display()),
@@ -56,6 +58,7 @@ class CaseExport(tabular.ExportSpec):
             status=p["status"] or "open",
             overdue={"1": True, "0": False}.get(p["overdue"]),
             due_today=p["due_today"] == "1",
+            returns_waiting=p["returns"] == "1",
             area=p["area"],
             department=p["department"],
             category=p["category"],

@@ -31,12 +31,11 @@ STATUS_TABS = [
     Status.REGISTERED,
     Status.HANDLING,
     Status.VERIFYING,
-    "finished",
     Status.CLOSED,
     Status.REJECTED,
     Status.MERGED,
 ]
-FILTERS = ["status", "overdue", "due_today", "area", "department", "category", "channel", "q", "from", "to"]
+FILTERS = ["status", "overdue", "due_today", "returns", "area", "department", "category", "channel", "q", "from", "to"]
 
 
 @login_required
@@ -50,6 +49,7 @@ def queue(request):
         visible,
         overdue=overdue,
         due_today=params["due_today"] == "1",
+        returns_waiting=params["returns"] == "1",
         area=params["area"],
         department=params["department"],
         category=params["category"],
@@ -118,6 +118,7 @@ def _case_context(request, case, error=None):
         "error": error,
         "departments": roles.dispatchable_departments(case),
         "busy_departments": {a.department.code for a in assignments if a.status in ACTIVE_ASSIGNMENT},
+        "returns_to_decide": [a for a in assignments if a.waits_for_return_decision],
         "default_departments": default_departments,
         "severities": Severity.choices,
         "closing_outcomes": [(o.value, o.label) for o in actions.CLOSING_OUTCOMES],

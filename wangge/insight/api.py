@@ -101,6 +101,7 @@ def _board_case(c) -> dict:
         "level": c.command_level,
         "suggested_department": suggested.code if suggested else None,
         "duplicate_of": c.duplicate_of_id if c.duplicate_of_id and c.duplicate_of.is_open else None,
+        "return_waiting": c.return_waiting,
     }
 
 
@@ -109,7 +110,8 @@ def dispatch_board(request, area: str = "", limit: int = 60):
     """The dispatch board of an area: counts per open state, overdue and due soon, and the open
     cases, the overdue first, then the nearest deadline. `duplicate_of`: the open case this one is
     flagged as a likely duplicate of (merge it with POST /api/v1/cases/{id}/transitions, action
-    "merge", into that id)."""
+    "merge", into that id); `return_waiting`: a department returned it and the return waits for
+    the dispatcher's decision (`returns_to_decide` counts those cases; GET /board/{id} lists them)."""
     chosen = _area(request, area)
     board = queries.board(request.user, chosen, limit=max(1, min(limit, 500)))
     return {
@@ -118,6 +120,7 @@ def dispatch_board(request, area: str = "", limit: int = 60):
         "open": board["open"],
         "overdue": board["overdue"],
         "due_soon": board["due_soon"],
+        "returns_to_decide": board["returns_to_decide"],
         "cases": [_board_case(c) for c in board["cases"]],
     }
 
@@ -126,8 +129,9 @@ def dispatch_board(request, area: str = "", limit: int = 60):
 def board_case(request, case_id: int):
     """What the dispatcher needs to act on one case: the matter item's default department, the
     nearest on-duty field workers (metres from their last position), the open case it likely
-    duplicates, and the actions allowed now. Act through POST /api/v1/cases/{id}/transitions
-    (dispatch with departments, escalate, merge with into)."""
+    duplicates, the returns waiting for a decision, and the actions allowed now. Act through
+    POST /api/v1/cases/{id}/transitions (dispatch with departments, escalate, merge with into,
+    decide_return with assignment, approve and — to overrule — a note)."""
     from django.shortcuts import get_object_or_404
 
     from wangge.cases import actions
@@ -148,5 +152,14 @@ def board_case(request, case_id: int):
         "duplicate_of": {"id": duplicate.pk, "number": duplicate.number, "status": duplicate.status}
         if duplicate
         else None,
+        "returns_to_decide": [
+            {
+                "assignment": a.pk,
+                "department": a.department.code,
+                "department_name": a.department.name,
+                "reason": a.return_reason,
+            }
+            for a in queries.waiting_returns(case).select_related("department")
+        ],
         "allowed_actions": sorted(t.action for t in actions.allowed_actions(request.user, case)),
     }

@@ -4,6 +4,7 @@ overdue cases, when many, by the jobs app's case export in the background)."""
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -13,8 +14,10 @@ from . import figures
 def _rate_columns():
     return [
         (_("Reported"), "total"),
-        (_("Open"), "open"),
-        (_("Finished"), "finished"),
+        (_("Rejected"), "rejected"),
+        (_("Merged"), "merged"),
+        (pgettext("cases", "Open"), "open"),
+        (pgettext("cases", "Finished"), "finished"),
         (_("Closure rate %"), "closure_rate"),
         (_("On-time rate %"), "on_time_rate"),
         (_("Overdue"), "overdue"),
@@ -38,9 +41,11 @@ def _tables():
                 (_("Code"), "code"),
                 (_("Department"), "name"),
                 (_("Assigned"), "assigned"),
+                (_("Counted"), "counted"),
                 (_("In hand"), "active"),
                 (_("Reported back"), "done"),
                 (_("Returned"), "returned"),
+                (_("Returns accepted"), "returns_accepted"),
                 (_("Closure rate %"), "closure_rate"),
                 (_("On-time rate %"), "on_time_rate"),
                 (_("Overdue"), "overdue"),
@@ -55,7 +60,12 @@ def _tables():
         "daily": (
             _("Daily"),
             figures.daily,
-            [(_("Day"), "day"), (_("Reported"), "total"), (_("Finished"), "finished"), (_("Overdue"), "overdue")],
+            [
+                (_("Day"), "day"),
+                (_("Reported"), "total"),
+                (pgettext("cases", "Finished"), "finished"),
+                (_("Overdue"), "overdue"),
+            ],
         ),
         "overdue": (
             _("Overdue cases"),

@@ -11,11 +11,17 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from wangge.areas.models import Area, Level
-from wangge.cases.models import OPEN_STATUSES, Assignment, AssignmentStatus, Case, Status
+from wangge.cases.models import (
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    ReturnDecision,
+    Status,
+)
 
 from .models import DailyCaseFigure, DailyDepartmentFigure, DirtyDay
-
-FINISHED = (Status.CLOSED, Status.REJECTED)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -50,7 +56,7 @@ CASE_MEASURES = {
     "closed": Count("id", filter=Q(status=Status.CLOSED)),
     "rejected": Count("id", filter=Q(status=Status.REJECTED)),
     "merged": Count("id", filter=Q(status=Status.MERGED)),
-    "finished_on_time": Count("id", filter=Q(status__in=FINISHED, is_overdue=False)),
+    "finished_on_time": Count("id", filter=Q(status__in=FINISHED_STATUSES, is_overdue=False)),
     "overdue": Count("id", filter=Q(is_overdue=True)),
     "open_overdue": Count("id", filter=Q(is_overdue=True, status__in=OPEN_STATUSES)),
     "handled_on_site": Count("id", filter=Q(handled_on_site=True)),
@@ -64,6 +70,9 @@ DEPARTMENT_MEASURES = {
     "done_on_time": Count("id", filter=Q(status=AssignmentStatus.DONE, overdue_at__isnull=True)),
     "overdue": Count("id", filter=Q(overdue_at__isnull=False)),
     "returned": Count("id", filter=Q(status=AssignmentStatus.RETURNED)),
+    "returns_accepted": Count(
+        "id", filter=Q(status=AssignmentStatus.RETURNED, return_decision=ReturnDecision.ACCEPTED)
+    ),
 }
 
 

@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level, under
-from wangge.cases.models import OPEN_STATUSES, Case, Category, Channel
+from wangge.cases.models import FINISHED_STATUSES, OPEN_STATUSES, Case, Category, Channel
 
 from .models import DailyCaseFigure, DailyDepartmentFigure
+
+# The queue filter that lists what the closure rate counts as finished (closed: FINISHED_STATUSES).
+(FINISHED,) = FINISHED_STATUSES
 
 PERIODS = {
     "today": _("Today"),
@@ -38,7 +41,7 @@ CASE_SUMS = [
     "satisfaction_sum",
     "satisfied",
 ]
-DEPARTMENT_SUMS = ["assigned", "active", "done", "done_on_time", "overdue", "returned"]
+DEPARTMENT_SUMS = ["assigned", "active", "done", "done_on_time", "overdue", "returned", "returns_accepted"]
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,17 @@ def _rate(part, whole):
 
 
 def rates(s: dict) -> dict:
-    """Closure rate: finished (closed or rejected) of the cases reported, merged duplicates aside;
-    on-time rate: finished without ever being overdue, of the finished; on-site share: of the closed."""
-    finished = s["closed"] + s["rejected"]
+    """Closure rate (结案率): finished — closed, with or without a fix — of the cases reported less
+    the rejected and the merged ones (`counted`): a rejected or merged case is never finished, so
+    rejecting cannot raise the rate. On-time rate: finished without ever being overdue, of the
+    finished; on-site share: of the closed."""
+    finished = s["closed"]  # cases.models.FINISHED_STATUSES
+    counted = s["total"] - s["rejected"] - s["merged"]
     return {
         **s,
         "finished": finished,
-        "closure_rate": _rate(finished, s["total"] - s["merged"]),
+        "counted": counted,
+        "closure_rate": _rate(finished, counted),
         "on_time_rate": _rate(s["finished_on_time"], finished),
         "on_site_share": _rate(s["handled_on_site"], s["closed"]),
         "satisfaction": round(s["satisfaction_sum"] / s["rated"], 2) if s["rated"] else None,
@@ -192,7 +199,7 @@ def daily(area, period) -> list[dict]:
         r["day"]: r
         for r in case_figures(area, period)
         .values("day")
-        .annotate(total=Sum("total"), closed=Sum("closed"), rejected=Sum("rejected"), overdue=Sum("overdue"))
+        .annotate(total=Sum("total"), closed=Sum("closed"), overdue=Sum("overdue"))
         .order_by("day")
     }
     result, day = [], period.start
@@ -203,7 +210,7 @@ def daily(area, period) -> list[dict]:
             {
                 "day": day.isoformat(),
                 "total": r.get("total") or 0,
-                "finished": (r.get("closed") or 0) + (r.get("rejected") or 0),
+                "finished": r.get("closed") or 0,
                 "overdue": r.get("overdue") or 0,
                 "url": cases_url(area, one),
                 "overdue_url": cases_url(area, one, overdue="1"),
@@ -243,6 +250,7 @@ def by_child_area(area, period) -> list[dict]:
                 "name": c["name"],
                 "url": cases_url(child, period),
                 "open_url": cases_url(child, period, status="open"),
+                "finished_url": cases_url(child, period, status=FINISHED),
                 "overdue_url": cases_url(child, period, overdue="1"),
             }
         )
@@ -250,6 +258,11 @@ def by_child_area(area, period) -> list[dict]:
 
 
 def by_department(area, period) -> list[dict]:
+    """One row per department, ranked. A return leaves the department's rates only once the
+    dispatcher accepted it: `counted` is the assignments less the accepted returns (the cases its
+    link lists); closure rate: reported back, of the counted; on-time rate: reported back without
+    ever being overdue, of what left the department's hands (reported back, or returned and not
+    accepted) — returning a case it would finish late does not help a department."""
     got = {
         r["department_id"]: r
         for r in department_figures(area, period)
@@ -260,13 +273,15 @@ def by_department(area, period) -> list[dict]:
     result = []
     for d in Department.objects.filter(pk__in=got).order_by("code"):
         s = _sums(got[d.pk], DEPARTMENT_SUMS)
+        counted = s["assigned"] - s["returns_accepted"]
         result.append(
             {
                 **s,
                 "code": d.code,
                 "name": d.name,
-                "closure_rate": _rate(s["done"], s["assigned"] - s["returned"]),
-                "on_time_rate": _rate(s["done_on_time"], s["done"]),
+                "counted": counted,
+                "closure_rate": _rate(s["done"], counted),
+                "on_time_rate": _rate(s["done_on_time"], s["done"] + s["returned"] - s["returns_accepted"]),
                 "url": cases_url(area, period, department=d.code),
                 "overdue_url": cases_url(area, period, department=d.code, overdue="1"),
             }
@@ -327,7 +342,7 @@ def dashboard(area, period) -> dict:
             "all": cases_url(area, period),
             "open": cases_url(area, period, status="open"),
             "closed": cases_url(area, period, status="closed"),
-            "finished": cases_url(area, period, status="finished"),
+            "finished": cases_url(area, period, status=FINISHED),
             "overdue": cases_url(area, period, overdue="1"),
             "open_overdue": cases_url(area, None, status="open", overdue="1"),
         },

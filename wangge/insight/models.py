@@ -67,10 +67,10 @@ class DailyCaseFigure(Figures):
     channel = models.CharField(max_length=20)
     total = models.PositiveIntegerField(default=0)
     open = models.PositiveIntegerField(default=0)
-    closed = models.PositiveIntegerField(default=0)  # closed (fixed, on site or without a fix)
-    rejected = models.PositiveIntegerField(default=0)
-    merged = models.PositiveIntegerField(default=0)
-    finished_on_time = models.PositiveIntegerField(default=0)  # closed or rejected, never overdue
+    closed = models.PositiveIntegerField(default=0)  # closed (fixed, on site or without a fix): finished
+    rejected = models.PositiveIntegerField(default=0)  # never finished: out of the closure rate's base
+    merged = models.PositiveIntegerField(default=0)  # the same
+    finished_on_time = models.PositiveIntegerField(default=0)  # finished (closed), never overdue
     overdue = models.PositiveIntegerField(default=0)  # ever overdue (dispatch or handling)
     open_overdue = models.PositiveIntegerField(default=0)
     handled_on_site = models.PositiveIntegerField(default=0)
@@ -98,7 +98,10 @@ class DailyDepartmentFigure(Figures):
     done = models.PositiveIntegerField(default=0)
     done_on_time = models.PositiveIntegerField(default=0)
     overdue = models.PositiveIntegerField(default=0)
-    returned = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)  # returned, whatever the dispatcher decided
+    # Returns the dispatcher accepted: the only assignments that leave the department's rates (an
+    # undecided return still counts against the department).
+    returns_accepted = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("daily department figure")

@@ -8,7 +8,19 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Avg, Count, DateTimeField, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Cast, Coalesce, Floor
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +28,7 @@ from django.utils.translation import gettext as _
 from wangge.areas.coords import distance_m
 from wangge.areas.models import Level, under
 from wangge.cases import roles
-from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Assignment, Case, Status
+from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, RETURN_WAITING, Assignment, Case, Status
 
 QUEUE_STATES = [Status.REPORTED, Status.REGISTERED, Status.HANDLING, Status.VERIFYING]
 MAX_POINTS = 1500  # more cases than this in the viewport: cells (server-side clustering)
@@ -104,8 +116,9 @@ def _point(p: dict) -> dict:
 
 
 def board(user, area=None, limit=60) -> dict:
-    """The dispatch board: counts per open state, overdue and due soon, and the open cases with
-    the overdue first, then the nearest deadline (dispatch deadline, else the earliest assignment's)."""
+    """The dispatch board: counts per open state, overdue, due soon and returns waiting for the
+    dispatcher's decision, and the open cases with the overdue first, then the nearest deadline
+    (dispatch deadline, else the earliest assignment's); each case says whether a return waits."""
     now = timezone.now()
     soon = now + timedelta(hours=settings.INSIGHT_DUE_SOON_HOURS)
     cases = filter_map_cases(roles.visible_cases(user), area=area)
@@ -114,7 +127,9 @@ def board(user, area=None, limit=60) -> dict:
         .order_by("deadline")
         .values("deadline")[:1]
     )
-    cases = cases.annotate(next_deadline=Coalesce(next_assignment, F("dispatch_deadline")))
+    cases = cases.annotate(
+        next_deadline=Coalesce(next_assignment, F("dispatch_deadline")), return_waiting=Exists(waiting_returns())
+    )
     counts = dict(cases.order_by().values_list("status").annotate(n=Count("id")))
     due_soon = cases.filter(is_overdue=False, next_deadline__lte=soon)
     totals = {
@@ -122,6 +137,7 @@ def board(user, area=None, limit=60) -> dict:
         "open": sum(counts.values()),
         "overdue": cases.filter(is_overdue=True).count(),
         "due_soon": due_soon.count(),
+        "returns_to_decide": cases.filter(return_waiting=True).count(),
     }
     rows = list(
         cases.select_related("area", "category", "matter_item__department", "duplicate_of").order_by(
@@ -131,6 +147,13 @@ def board(user, area=None, limit=60) -> dict:
     for c in rows:
         c.due_soon = not c.is_overdue and c.next_deadline is not None and c.next_deadline <= soon
     return {**totals, "cases": rows, "soon_hours": settings.INSIGHT_DUE_SOON_HOURS}
+
+
+def waiting_returns(case=None):
+    """Returned assignments the dispatcher has not decided on (退回待审核), of a case (default: the
+    outer query's, for Exists)."""
+    case = OuterRef("pk") if case is None else case
+    return Assignment.objects.filter(RETURN_WAITING, case=case)
 
 
 def suggested_department(case: Case):

@@ -138,6 +138,8 @@ def _panel_context(request, case, error=None):
         "can_dispatch": "dispatch" in allowed,
         "can_escalate": "escalate" in allowed,
         "can_merge": "merge" in allowed,
+        "can_decide_return": "decide_return" in allowed,
+        "returns_to_decide": queries.waiting_returns(case).select_related("department"),
         "duplicate": queries.open_duplicate(request.user, case),
         "nearest": queries.nearest_workers(request.user, case),
         "departments": case_roles.dispatchable_departments(case).order_by("code"),
@@ -157,19 +159,25 @@ def case_panel(request, pk):
 @login_required
 @require_POST
 def case_panel_act(request, pk):
-    """One-click dispatch, escalate or merge (into the flagged duplicate's case, or a case number
-    typed in) from the map and the board, through the cases `transition` action."""
+    """One-click dispatch, escalate, merge (into the flagged duplicate's case, or a case number
+    typed in) or decision on a return from the map and the board, through the cases `transition`
+    action."""
     if not access.is_commander(request.user):
         raise Http404
     case = get_object_or_404(case_queries.case_list(request.user), pk=pk)
     action = request.POST.get("action", "")
     status, error = 200, None
     try:
-        if action not in ("dispatch", "escalate", "merge"):
-            raise ValidationError({"action": _("Only dispatch, escalate or merge here; open the case for the rest.")})
+        if action not in BOARD_ACTIONS:
+            message = _("Only dispatch, escalate, merge or a decision on a return here; open the case for the rest.")
+            raise ValidationError({"action": message})
         params = {"note": request.POST.get("note", "").strip()}
         if action == "dispatch":
             params["departments"] = request.POST.getlist("departments")
+        if action == "decide_return":
+            params["assignment"] = request.POST.get("assignment", "")
+            if "approve" in request.POST:
+                params["approve"] = request.POST["approve"] == "1"
         if action == "merge":
             params["into"] = _merge_target(request.user, request.POST.get("into", ""))
         case = actions.transition(case, request.user, action, version=int(request.POST.get("version", "")), **params)
@@ -183,6 +191,9 @@ def case_panel_act(request, pk):
     context = _panel_context(request, case, error)
     context["done"] = None if error else actions.TRANSITIONS[action].label
     return render(request, "insight/_case_panel.html", context, status=status)
+
+
+BOARD_ACTIONS = ("dispatch", "escalate", "merge", "decide_return")
 
 
 def _merge_target(user, value: str) -> int:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from .. import roles as R
 from ..models import (
     ACTIVE_ASSIGNMENT,
+    Assignment,
     AssignmentStatus,
     Case,
     Outcome,
@@ -30,10 +31,11 @@ def _step_verify_pass(case, user, *, note="", **_params):
 
 def _step_verify_fail(case, user, *, note="", **_params):
     text = _require(note, "note", _("Say what is still wrong."))
-    redo = list(case.assignments.filter(status=AssignmentStatus.DONE))
-    for a in redo:
-        a.status, a.done_at = AssignmentStatus.ACCEPTED, None
-        a.save(update_fields=["status", "done_at"])
+    redo = list(case.assignments.filter(status=AssignmentStatus.DONE).select_related("department"))
+    # Back to work, and one more rework (返工) for each department's evaluation.
+    Assignment.objects.filter(pk__in=[a.pk for a in redo]).update(
+        status=AssignmentStatus.ACCEPTED, done_at=None, rework_count=F("rework_count") + 1
+    )
 
     def tell_departments(case):
         for a in redo:

@@ -1,4 +1,5 @@
-"""Steps while departments work: dispatch, accept, return, extensions, feedback."""
+"""Steps while departments work: dispatch, accept, return and the dispatcher's decision on it,
+extensions, feedback."""
 
 from datetime import timedelta
 
@@ -14,9 +15,11 @@ from wangge.worktime.calendar import deadline_after
 from .. import roles as R
 from ..models import (
     ACTIVE_ASSIGNMENT,
+    RETURN_WAITING,
     Assignment,
     AssignmentStatus,
     ExtensionStatus,
+    ReturnDecision,
     Severity,
     Status,
 )
@@ -89,7 +92,9 @@ def _step_return(case, user, *, note="", reason="", **_params):
     text = _require(note or reason, "note", _("Say why this is not your department's."))
     assignment = _my_assignment(case, user, ACTIVE_ASSIGNMENT)
     assignment.status, assignment.return_reason = AssignmentStatus.RETURNED, text
-    assignment.save(update_fields=["status", "return_reason"])
+    # A new return waits for a new decision (an earlier overruled one stays in the trail).
+    assignment.return_decision, assignment.return_decided_at = ReturnDecision.NONE, None
+    assignment.save(update_fields=["status", "return_reason", "return_decision", "return_decided_at"])
     step = Step(_status_after_assignments(case), text, {"department": assignment.department.code}, public=False)
     step.notifications.append(
         lambda c: _notify_dispatchers(
@@ -97,6 +102,57 @@ def _step_return(case, user, *, note="", reason="", **_params):
         )
     )
     return step
+
+
+def _step_decide_return(case, user, *, assignment=None, approve=None, note="", reason="", **_params):
+    """The dispatcher's word on a department's return (退回审核). Accepted: the assignment leaves the
+    department's figures. Overruled: the department must do it after all — the assignment is
+    pending again with its original deadline (the clock ran on while it was away; a deadline that
+    passed meanwhile is marked overdue by the deadline checker's next run)."""
+    approve = _yes_or_no(approve, "approve", _("Accept the return or overrule it."))
+    undecided = case.assignments.filter(RETURN_WAITING)
+    message = _("No return of this case waits for a decision under that id.")
+    target = resolve_one(undecided.select_related("department"), assignment, "assignment", message=message)
+    text = (note or reason).strip()
+    data = {"department": target.department.code, "approved": approve}
+    target.return_decided_at = timezone.now()
+    if approve:
+        target.return_decision = ReturnDecision.ACCEPTED
+        target.save(update_fields=["return_decision", "return_decided_at"])
+        return Step(case.status, text, data, public=False)
+    _require(text, "note", _("Say why the department must handle it."))
+    if case.assignments.filter(department_id=target.department_id, status__in=ACTIVE_ASSIGNMENT).exists():
+        raise ValidationError(
+            {"assignment": _("%(d)s is working on this case again: accept this return.") % {"d": target.department}}
+        )
+    target.status, target.return_decision = AssignmentStatus.PENDING, ReturnDecision.OVERRULED
+    target.save(update_fields=["status", "return_decision", "return_decided_at"])
+    if target.overdue_at is not None:
+        case.is_overdue = True
+    step = Step(Status.HANDLING, text, data, public=False)
+
+    def tell_department(case):
+        _notify_department(
+            target.department_id,
+            case,
+            _("Return not accepted: case %(n)s is yours to handle") % {"n": case.number},
+            _("Deadline %(d)s. %(text)s") % {"d": _local_time(target.deadline), "text": text[:150]},
+            dedupe_key=f"assignment:{target.pk}:overruled:{case.version}",
+        )
+
+    step.notifications.append(tell_department)
+    return step
+
+
+def _yes_or_no(value, field_name, message) -> bool:
+    """A yes/no parameter: a boolean, or 1/0, "true"/"false" as forms and scripts send them."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("1", "0", "true", "false"):
+        return value.strip().lower() in ("1", "true")
+    raise ValidationError({field_name: message})
 
 
 def _step_request_extension(case, user, *, hours=None, note="", reason="", **_params):

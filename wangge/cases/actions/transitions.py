@@ -16,6 +16,7 @@ from ..models import (
     ACTIVE_ASSIGNMENT,
     COMMAND_LEVELS,
     OPEN_STATUSES,
+    RETURN_WAITING,
     AssignmentStatus,
     Case,
     CasePhoto,
@@ -29,6 +30,7 @@ from .errors import NotPermitted, StaleVersion, TransitionNotAllowed
 from .handling import (
     _step_accept,
     _step_decide_extension,
+    _step_decide_return,
     _step_dispatch,
     _step_feedback,
     _step_request_extension,
@@ -61,6 +63,7 @@ TRANSITIONS = {
         Transition("dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D})),
         Transition("accept", (Status.HANDLING,), frozenset({H})),
         Transition("return", (Status.HANDLING,), frozenset({H})),
+        Transition("decide_return", (Status.REGISTERED, Status.HANDLING), frozenset({D})),
         Transition("request_extension", (Status.HANDLING,), frozenset({H})),
         Transition("decide_extension", (Status.HANDLING,), frozenset({D})),
         Transition("feedback", (Status.HANDLING,), frozenset({H})),
@@ -172,6 +175,7 @@ STEPS = {
     "dispatch": _step_dispatch,
     "accept": _step_accept,
     "return": _step_return,
+    "decide_return": _step_decide_return,
     "request_extension": _step_request_extension,
     "decide_extension": _step_decide_extension,
     "feedback": _step_feedback,
@@ -202,6 +206,11 @@ def _check_extension_waiting(case, user):
         raise TransitionNotAllowed()
 
 
+def _check_return_waiting(case, user):
+    if not case.assignments.filter(RETURN_WAITING).exists():
+        raise TransitionNotAllowed()
+
+
 def _check_escalate(case, user):
     if case.command_level == COMMAND_LEVELS[-1]:
         raise TransitionNotAllowed()
@@ -214,6 +223,7 @@ STEP_CHECKS = {
     "request_extension": _check_assignment_state([AssignmentStatus.ACCEPTED], unless_extension_waiting=True),
     "feedback": _check_assignment_state([AssignmentStatus.ACCEPTED]),
     "decide_extension": _check_extension_waiting,
+    "decide_return": _check_return_waiting,
     "escalate": _check_escalate,
     "reopen": _check_reopen,
 }

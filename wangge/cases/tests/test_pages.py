@@ -26,17 +26,18 @@ def test_queue_counts_and_jurisdiction(client_as, new_case):
     assert client_as("village_dispatcher").get(f"/cases/{theirs.pk}/").status_code == 404
 
 
-def test_the_finished_tab_lists_closed_and_rejected_cases(client_as, api_as, new_case):
-    """What the dashboards' closure rate counts as finished, one click away."""
+def test_finished_means_closed_a_rejected_case_never_is(client_as, api_as, new_case):
+    """What the dashboards' closure rate counts as finished: closed only (status=finished, kept for
+    links and API clients, lists exactly the closed tab; there is no tab of its own)."""
     closed, rejected, still_open = new_case(), new_case(), new_case()
     Case.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
     Case.objects.filter(pk=rejected.pk).update(status=Status.REJECTED)
     page = client_as("village_dispatcher").get("/cases/?status=finished")
     html = page.content.decode()
-    assert closed.number in html and rejected.number in html and still_open.number not in html
-    assert page.context["tabs"][[t[0] for t in page.context["tabs"]].index("finished")][2] == 2
+    assert closed.number in html and rejected.number not in html and still_open.number not in html
+    assert "finished" not in [t[0] for t in page.context["tabs"]]
     listed = api_as("village_dispatcher").get("/api/v1/cases", status="finished").json()["items"]
-    assert {c["id"] for c in listed} == {closed.pk, rejected.pk}
+    assert {c["id"] for c in listed} == {closed.pk}
 
 
 def test_case_page_shows_exactly_the_allowed_actions(client_as, new_case):

@@ -55,6 +55,11 @@ def _fed_back(case, photo_of, user):
     act(case, "fire_handler", "feedback", note="已清理", photo_ids=[photo_of(user("fire_handler"))])
 
 
+def _returned(case):
+    _dispatched(case)
+    act(case, "fire_handler", "return", note="非本部门")
+
+
 def _closed(case):
     act(case, "village_dispatcher", "close", outcome="withdrawn", note="撤回")
 
@@ -68,6 +73,7 @@ ACTIONS = {
     "return": (_dispatched, "fire_handler", {"note": "非本部门"}),
     "request_extension": (_accepted, "fire_handler", {"hours": 8, "note": "需要时间"}),
     "decide_extension": (_extension_asked, "village_dispatcher", {"approve": True}),
+    "decide_return": ("returned", "village_dispatcher", {"approve": True}),
     "feedback": (_accepted, "fire_handler", {"note": "已处理"}),
     "escalate": (None, "village_dispatcher", {"note": "上报"}),
     "verify_pass": ("fed_back", "grid_manager", {"note": "已核实"}),
@@ -91,6 +97,9 @@ def _ready(action, new_case, photo_of, user):
         _fed_back(case, photo_of, user)
     elif setup == "other_case":
         params["into"] = new_case(description="同一处的另一宗").pk
+    elif setup == "returned":
+        _returned(case)
+        params["assignment"] = case.assignments.get().pk
     elif setup:
         setup(case)
     case.refresh_from_db()
@@ -247,3 +256,39 @@ def test_decide_extension_refuses_an_assignment_of_another_case(new_case, photo_
     with pytest.raises(ValidationError) as err:
         act(case, "village_dispatcher", "decide_extension", approve=True, assignment=2**70)
     assert "assignment" in err.value.message_dict
+
+
+def test_decide_return_refuses_an_assignment_of_another_jurisdiction(new_case, api_as, client_as):
+    """The village dispatcher names the returned assignment of a case in the next village (the town
+    dispatcher's): a field error everywhere, as for an id that does not exist, and it stays undecided."""
+    theirs = new_case(reporter="grid_manager2", grid=VILLAGE_B_GRID)
+    act(theirs, "town_dispatcher", "dispatch", departments=["fire"])
+    act(theirs, "fire_handler", "return", note="非本部门")
+    far = theirs.assignments.get()
+    case = new_case()
+    _returned(case)
+    case.refresh_from_db()
+    for approve in (True, False):
+        with pytest.raises(ValidationError) as err:
+            act(case, "village_dispatcher", "decide_return", assignment=far.pk, approve=approve, note="必须处理")
+        assert "assignment" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        act(case, "village_dispatcher", "decide_return", assignment=2**70, approve=True)
+    assert "assignment" in err.value.message_dict
+    body = {"action": "decide_return", "version": case.version, "assignment": far.pk, "approve": False, "note": "x"}
+    response = api_as("village_dispatcher").post(f"/api/v1/cases/{case.pk}/transitions", body)
+    assert response.status_code == 400 and "assignment" in response.json()["errors"]
+    page = client_as("village_dispatcher")
+    form = {**body, "approve": "0"}
+    assert page.post(f"/cases/{case.pk}/act/", form, headers={"HX-Request": "true"}).status_code == 400
+    assert page.post(f"/command/cases/{case.pk}/act/", form).status_code == 400
+    # Their own case is out of reach altogether: 404, before any id in the body is read.
+    mine = case.assignments.get()
+    response = api_as("village_dispatcher").post(
+        f"/api/v1/cases/{theirs.pk}/transitions", {**body, "version": theirs.version, "assignment": mine.pk}
+    )
+    assert response.status_code == 404
+    far.refresh_from_db()
+    mine.refresh_from_db()
+    assert far.status == "returned" and far.return_decision == "" and far.return_decided_at is None
+    assert mine.return_decision == ""
