@@ -134,13 +134,22 @@ def due_drafts(now=None) -> list[tuple[Scheme, Period, str]]:
 
 
 def refresh_drafts(now=None) -> dict[str, str]:
-    """Compute the due drafts of last month: {scheme code: why} for those computed."""
-    done = {}
+    """Compute the due drafts of last month, the trail read as of `now`: {scheme code: why} for
+    those computed. One scheme that fails does not stop the others (the run then ends in error,
+    which the task's heartbeat shows)."""
+    now = now or timezone.now()
+    done, failed = {}, []
     for scheme, period, why in due_drafts(now):
         try:
-            actions.compute_report(scheme, period)
+            actions.compute_report(scheme, period, as_of=now)
         except ValidationError as exc:  # e.g. no version in force for the month: nothing to score
             logger.warning("evaluation draft %s %s not computed: %s", scheme.code, period.key, exc.messages)
             continue
+        except Exception:
+            logger.exception("evaluation draft %s %s failed", scheme.code, period.key)
+            failed.append(scheme.code)
+            continue
         done[scheme.code] = why
+    if failed:
+        raise RuntimeError(f"evaluation drafts failed: {', '.join(failed)} (computed: {', '.join(done) or 'none'})")
     return done
