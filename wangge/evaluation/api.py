@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,10 +19,10 @@ from ninja.pagination import paginate
 
 from wangge.core.apitypes import ErrorOut, Id, errors
 
-from . import actions, appeals, queries
+from . import actions, queries
 from .compute import subjects
 from .indicators import INDICATORS, Context, indicators_for, measures_for
-from .models import Appeal, AppealStatus, Report, ReportRow, ReportStatus, Scheme, SchemeVersion, SubjectType
+from .models import Report, ReportRow, ReportStatus, Scheme, SchemeVersion, SubjectType
 from .period import Period, parse
 from .scoring import GRADES
 
@@ -31,23 +30,22 @@ router = Router(tags=["evaluation"])
 
 SLICE = re.compile(r"^\d+/\d+/$")  # a town's path: "441900/441900122/"
 CODE = re.compile(r"^[-\w:.]{1,60}$", re.ASCII)  # scheme codes, subject keys, measure codes
-APPEALABLE = (SubjectType.DEPARTMENT, SubjectType.GRID_MANAGER)
 
 
 # ---- schemas
 
 
-class Coded(Schema):
+class EvaluationCoded(Schema):
     code: str
     label: str
 
 
-class SubjectOut(Schema):
+class EvaluationSubjectOut(Schema):
     key: str
     label: str
 
 
-class ItemOut(Schema):
+class EvaluationItemOut(Schema):
     indicator: str
     name: str
     definition: str = Field(description="口径: how the indicator is counted")
@@ -58,7 +56,7 @@ class ItemOut(Schema):
     target: float
 
 
-class AdjustmentOut(Schema):
+class EvaluationAdjustmentOut(Schema):
     indicator: str
     name: str
     definition: str
@@ -66,39 +64,39 @@ class AdjustmentOut(Schema):
     cap: float | None
 
 
-class GradeOut(Schema):
+class EvaluationGradeOut(Schema):
     code: str
     label: str
     min_score: float | None = Field(description="the lowest score of the grade (none for fail)")
 
 
-class VersionOut(Schema):
+class EvaluationVersionOut(Schema):
     number: int
     valid_from: date
     note: str
-    items: list[ItemOut]
-    adjustments: list[AdjustmentOut]
-    grades: list[GradeOut]
+    items: list[EvaluationItemOut]
+    adjustments: list[EvaluationAdjustmentOut]
+    grades: list[EvaluationGradeOut]
     flag_below: float | None = Field(description="leaders are told of a subject scoring below this")
     sms_heads: bool = Field(description="department heads also get their score by SMS")
 
 
-class VersionRef(Schema):
+class EvaluationVersionRef(Schema):
     number: int
     valid_from: date
 
 
-class SchemeOut(Schema):
+class EvaluationSchemeOut(Schema):
     code: str
     name: str
     description: str
-    subject_type: Coded
+    subject_type: EvaluationCoded
     is_active: bool
-    current_version: VersionOut | None = Field(description="the version in force today")
-    versions: list[VersionRef]
+    current_version: EvaluationVersionOut | None = Field(description="the version in force today")
+    versions: list[EvaluationVersionRef]
 
 
-class IndicatorInfo(Schema):
+class EvaluationIndicatorInfo(Schema):
     code: str
     name: str
     definition: str
@@ -107,15 +105,15 @@ class IndicatorInfo(Schema):
     higher_is_better: bool
 
 
-class MeasureInfo(Schema):
+class EvaluationMeasureInfo(Schema):
     code: str
     name: str
     definition: str
     links_cases: bool = Field(description="its cases are listed by cases_url + this code")
 
 
-class RowOut(Schema):
-    subject: SubjectOut
+class EvaluationRowOut(Schema):
+    subject: EvaluationSubjectOut
     slice: str = Field(description="\"\" for the subject's whole figures, else a town's path (a department there)")
     score: float | None
     grade: str
@@ -127,8 +125,8 @@ class RowOut(Schema):
     cases_url: str = Field(description="the cases behind a figure: append a measure code (links_cases)")
 
 
-class ReportOut(Schema):
-    scheme: Coded
+class EvaluationReportOut(Schema):
+    scheme: EvaluationCoded
     report: int | None = Field(description="the stored report's id (none: computed live just now)")
     period: str
     period_start: date
@@ -138,24 +136,24 @@ class ReportOut(Schema):
     as_of: datetime = Field(description="the trail is counted as it stood at this moment")
     published_at: datetime | None
     version: int | None
-    indicators: list[IndicatorInfo]
-    measures: list[MeasureInfo]
-    rows: list[RowOut]
+    indicators: list[EvaluationIndicatorInfo]
+    measures: list[EvaluationMeasureInfo]
+    rows: list[EvaluationRowOut]
 
 
-class CaseRefOut(Schema):
+class EvaluationCaseRefOut(Schema):
     id: int
     number: str | None
     status: str
     created_at: datetime
 
 
-class ComputeIn(Schema):
+class EvaluationComputeIn(Schema):
     scheme: str
     period: str
 
 
-class ComputeOut(Schema):
+class EvaluationComputeOut(Schema):
     task: str
     scheme: str
     period: str
@@ -163,11 +161,11 @@ class ComputeOut(Schema):
     published: int | None = Field(description="the published report of the period, if any")
 
 
-class PublishIn(Schema):
+class EvaluationPublishIn(Schema):
     reason: str = Field("", description="required when the period is published already (a new revision)")
 
 
-class PublishedOut(Schema):
+class EvaluationPublishedOut(Schema):
     report: int
     scheme: str
     period: str
@@ -176,56 +174,20 @@ class PublishedOut(Schema):
     published_at: datetime
 
 
-class AppealIn(Schema):
-    subject_type: str = Field(description="department or grid_manager")
-    subject_key: str = Field(description="the department's code, or your user id")
-    case: Id
-    period: str
-    reason: str
-    photo_ids: list[Id] = []
-
-
-class DecisionIn(Schema):
-    accept: bool | None = None
-    note: str = ""
-    reattribute_to: str = Field("", description="accepted: count the case for this department (its code)")
-
-
-class AppealOut(Schema):
-    id: int
-    subject_type: str
-    subject: SubjectOut
-    case: int
-    case_number: str | None
-    period: str
-    reason: str
-    photo_ids: list[int]
-    status: str
-    status_label: str
-    reattribute_to: str | None
-    decision_note: str
-    filed_by: str
-    filed_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    mine: bool
-    may_decide: bool
-
-
 # ---- helpers
 
 
-def _require_use(user) -> None:
+def require_use(user) -> None:
     if not queries.may_use(user):
         raise HttpError(403, _("The evaluation is for staff of the command centers, departments and grids."))
 
 
-def _require_publish(user) -> None:
+def require_publish(user) -> None:
     if not queries.may_publish(user):
         raise HttpError(403, _("Only administrators, city dispatchers and city leaders compute and publish reports."))
 
 
-def _period(key: str, problems: dict) -> Period | None:
+def parse_period(key: str, problems: dict) -> Period | None:
     try:
         return parse(key)
     except ValidationError as exc:
@@ -337,12 +299,12 @@ def _report_out(sheet: queries.Sheet, slice_path: str) -> dict:
 # ---- schemes and reports
 
 
-@router.get("/schemes", response={200: list[SchemeOut], **errors(403)}, summary="Evaluation schemes")
+@router.get("/schemes", response={200: list[EvaluationSchemeOut], **errors(403)}, summary="Evaluation schemes")
 def list_schemes(request, subject_type: str = ""):
     """The active schemes (of one subject type: department, grid_manager, area or desk), each with
     the version in force today: scored indicators with weight, target and definition (口径),
     deductions and bonuses, grade bands."""
-    _require_use(request.user)
+    require_use(request.user)
     schemes = queries.visible_schemes(request.user).prefetch_related("versions")
     if subject_type:
         schemes = schemes.filter(subject_type=subject_type)
@@ -361,7 +323,7 @@ def list_schemes(request, subject_type: str = ""):
     return out
 
 
-@router.get("/reports", response={200: list[ReportOut], **errors(400, 403)}, summary="Scores of a period")
+@router.get("/reports", response={200: list[EvaluationReportOut], **errors(400, 403)}, summary="Scores of a period")
 def list_reports(
     request,
     period: str,
@@ -374,9 +336,9 @@ def list_reports(
     with the rows you may see. Without `slice`, the subjects' whole figures (a town's staff: the
     departments' work in their town)."""
     user = request.user
-    _require_use(user)
+    require_use(user)
     problems: dict = {}
-    chosen = _period(period, problems)
+    chosen = parse_period(period, problems)
     if subject_type not in SubjectType.values:
         problems["subject_type"] = [_("One of department, grid_manager, area or desk.")]
     if slice_path and not SLICE.match(slice_path):
@@ -395,7 +357,7 @@ def list_reports(
 
 @router.get(
     "/cases",
-    response={200: list[CaseRefOut], **errors(400, 403, 404)},
+    response={200: list[EvaluationCaseRefOut], **errors(400, 403, 404)},
     url_name="evaluation_cases",
     summary="The cases behind a figure",
 )
@@ -412,9 +374,9 @@ def figure_cases(
     """The cases a row's measure counts (a published report: as frozen at publication), among
     those you may see: `count` equals the figure. 404 when the row is not one you may see."""
     user = request.user
-    _require_use(user)
+    require_use(user)
     problems: dict = {}
-    chosen = _period(period, problems)
+    chosen = parse_period(period, problems)
     code = _code(scheme, "scheme", problems)
     _code(key, "key", problems)
     _code(measure, "measure", problems)
@@ -452,18 +414,18 @@ def figure_cases(
 
 @router.post(
     "/reports",
-    response={202: ComputeOut, **errors(400, 403)},
+    response={202: EvaluationComputeOut, **errors(400, 403)},
     summary="Compute a draft report (in the background)",
 )
-def compute_report(request, payload: ComputeIn):
+def compute_report(request, payload: EvaluationComputeIn):
     """Queue the computation of a draft of the scheme's report for an ended period (it replaces the
     period's current draft; a published report stays until the new draft is published). You are
     told in-app when the draft is ready. For administrators, city dispatchers and city leaders."""
     user = request.user
-    _require_publish(user)
+    require_publish(user)
     problems: dict = {}
     code = _code(payload.scheme, "scheme", problems)
-    chosen = _period(payload.period, problems)
+    chosen = parse_period(payload.period, problems)
     found = Scheme.objects.filter(code=code).first() if "scheme" not in problems else None
     if found is None and "scheme" not in problems:
         problems["scheme"] = [_("Unknown scheme.")]
@@ -488,15 +450,15 @@ def compute_report(request, payload: ComputeIn):
 
 @router.post(
     "/reports/{int:report_id}/publish",
-    response={200: PublishedOut, **errors(400, 403, 404), 409: ErrorOut},
+    response={200: EvaluationPublishedOut, **errors(400, 403, 404), 409: ErrorOut},
     summary="Publish a draft report (409: published already, or by someone else at the same time)",
 )
-def publish_report(request, report_id: Id, payload: PublishIn):
+def publish_report(request, report_id: Id, payload: EvaluationPublishIn):
     """Freeze a draft: its scores and the cases behind each figure stop moving with the trail, and
     every subject is told its score. Publishing a period again makes a new revision and needs a
     reason; the old revision is kept."""
     user = request.user
-    _require_publish(user)
+    require_publish(user)
     report = Report.objects.filter(pk=report_id).first()
     if report is None:
         raise HttpError(404, "not found")
@@ -508,149 +470,4 @@ def publish_report(request, report_id: Id, payload: PublishIn):
             "revision": report.revision, "published_at": report.published_at}  # fmt: skip
 
 
-# ---- appeals
-
-
-def _own_appeals(user):
-    """Appeals for the user's departments or for the user, and those the user filed."""
-    q = Q(filed_by=user) | Q(worker=user)
-    codes = [key for kind, key in appeals.subjects_of_user(user) if kind == SubjectType.DEPARTMENT]
-    if codes:
-        q |= Q(department__code__in=codes)
-    return Appeal.objects.filter(q)
-
-
-def _appeal_out(appeal: Appeal, own: set[int], decidable: set[int]) -> dict:
-    if appeal.department_id:
-        subject = {"key": appeal.department.code, "label": appeal.department.name}
-    else:
-        subject = {"key": str(appeal.worker_id), "label": appeal.worker.full_name or appeal.worker.username}
-    decider = appeal.decided_by
-    return {
-        "id": appeal.pk,
-        "subject_type": appeal.subject_type,
-        "subject": subject,
-        "case": appeal.case_id,
-        "case_number": appeal.case.number,
-        "period": appeal.period_key,
-        "reason": appeal.reason,
-        "photo_ids": [p.pk for p in appeal.photos.all()],
-        "status": appeal.status,
-        "status_label": str(appeal.get_status_display()),
-        "reattribute_to": appeal.reattribute_to.code if appeal.reattribute_to_id else None,
-        "decision_note": appeal.decision_note,
-        "filed_by": (appeal.filed_by.full_name or appeal.filed_by.username) if appeal.filed_by_id else "",
-        "filed_at": appeal.filed_at,
-        "decided_by": (decider.full_name or decider.username) if decider else None,
-        "decided_at": appeal.decided_at,
-        "mine": appeal.pk in own,
-        "may_decide": appeal.pk in decidable and appeal.status == AppealStatus.PENDING,
-    }
-
-
-def _appeals_out(user, rows) -> list[dict]:
-    rows = list(rows)
-    ids = [a.pk for a in rows]
-    own = set(_own_appeals(user).filter(pk__in=ids).values_list("pk", flat=True))
-    decidable = set(appeals.decidable_appeals(user).filter(pk__in=ids).values_list("pk", flat=True))
-    return [_appeal_out(a, own, decidable) for a in rows]
-
-
-APPEAL_RELATED = ("department", "worker", "case", "reattribute_to", "filed_by", "decided_by")
-
-
-@router.get("/appeals", response={200: list[AppealOut], **errors(400, 403)}, summary="Appeals: yours and to decide")
-@paginate
-def list_appeals(request, which: str = "all", status: str = "", period: str = ""):
-    """`which`: mine (for your departments or yourself), to_decide (pending, in your command area),
-    or all of both; newest first."""
-    user = request.user
-    _require_use(user)
-    problems: dict = {}
-    if which not in ("all", "mine", "to_decide"):
-        problems["which"] = [_("One of all, mine or to_decide.")]
-    if status and status not in AppealStatus.values:
-        problems["status"] = [_("One of pending, accepted or refused.")]
-    chosen = _period(period, problems) if period else None
-    if problems:
-        raise ValidationError(problems)
-    to_decide = appeals.decidable_appeals(user).filter(status=AppealStatus.PENDING)
-    if which == "mine":
-        rows = _own_appeals(user)
-    elif which == "to_decide":
-        rows = to_decide
-    else:
-        rows = _own_appeals(user) | appeals.decidable_appeals(user)
-    if status:
-        rows = rows.filter(status=status)
-    if chosen is not None:
-        rows = rows.filter(period_key=chosen.key)
-    rows = rows.select_related(*APPEAL_RELATED).prefetch_related("photos").order_by("-filed_at", "-pk")
-    return _Lazy(user, rows)
-
-
-class _Lazy:
-    """A queryset whose page is turned into dicts once sliced (the paginator counts, then slices)."""
-
-    def __init__(self, user, rows):
-        self.user, self.rows = user, rows
-
-    def count(self):
-        return self.rows.count()
-
-    def __len__(self):
-        return self.count()
-
-    def __getitem__(self, page):
-        return _appeals_out(self.user, self.rows[page])
-
-
-@router.post(
-    "/appeals",
-    response={201: AppealOut, **errors(400, 403)},
-    summary="Appeal a counted case (申诉), within the days after the period allowed by the settings",
-)
-def file_appeal(request, payload: AppealIn):
-    """A department handler or leader (for the department) or a grid manager (for themselves)
-    contests a case counted against them in a period, with a reason and photos (upload them with
-    POST /api/v1/cases/photos first)."""
-    user = request.user
-    _require_use(user)
-    if payload.subject_type not in APPEALABLE:
-        raise ValidationError({"subject_type": _("Departments and grid managers appeal: department or grid_manager.")})
-    appeal = appeals.file_appeal(
-        user,
-        subject_type=payload.subject_type,
-        subject_key=payload.subject_key.strip(),
-        case_id=payload.case,
-        period_key=payload.period,
-        reason=payload.reason,
-        photo_ids=payload.photo_ids,
-    )
-    appeal = Appeal.objects.select_related(*APPEAL_RELATED).get(pk=appeal.pk)
-    return Status(201, _appeals_out(user, [appeal])[0])
-
-
-@router.post(
-    "/appeals/{int:appeal_id}/decision",
-    response={200: AppealOut, **errors(400, 403, 404), 409: ErrorOut},
-    summary="Accept or refuse an appeal (409: already decided)",
-)
-def decide_appeal(request, appeal_id: Id, payload: DecisionIn):
-    """The command center over the case accepts (the case leaves the subject's figures, or with
-    `reattribute_to` counts for that department) or refuses, with a note; drafts move when they are
-    computed again (the worker does so within the hour)."""
-    user = request.user
-    _require_use(user)
-    if not appeals.decidable_appeals(user).filter(pk=appeal_id).exists():
-        if _own_appeals(user).filter(pk=appeal_id).exists():
-            raise HttpError(403, _("The command center over the case decides appeals."))
-        raise HttpError(404, "not found")
-    try:
-        appeal = appeals.decide_appeal(
-            user, appeal_id, accept=payload.accept, note=payload.note, reattribute_to=payload.reattribute_to or None
-        )
-    except actions.Conflict as exc:
-        return Status(409, {"detail": str(exc)})
-    appeal = Appeal.objects.select_related(*APPEAL_RELATED).get(pk=appeal.pk)
-    return _appeals_out(user, [appeal])[0]
+from . import api_appeals  # noqa: E402, F401  (the appeals, on this router)

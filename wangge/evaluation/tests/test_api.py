@@ -273,3 +273,37 @@ def test_an_appeal_on_a_case_not_counted_names_the_case(api_as, new_case, settin
             "period": last_month().key, "reason": "不是我们的"}  # fmt: skip
     response = api_as("fire_handler").post("/api/v1/evaluation/appeals", body)
     assert response.status_code == 400 and "case" in response.json()["errors"]
+
+
+def test_no_schema_of_the_evaluation_shares_a_name():
+    """The OpenAPI names a schema by its class name: two classes of one name (say two routers'
+    ItemOut) would show one shape for both, and clients and the fuzz test would check the wrong one.
+    (Checked for the evaluation's schemas; the rest of the API has one such pair today, ResidentOut
+    of registry and patrol.)"""
+    from pydantic import BaseModel
+
+    from wangge.api import api
+
+    seen: dict[str, type] = {}
+    clashes = []
+
+    def walk(model, named=True):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            for arg in getattr(model, "__args__", ()) or ():
+                walk(arg)
+            return
+        if named and seen.setdefault(model.__name__, model) is not model:
+            clashes.append({model.__module__, seen[model.__name__].__module__})
+        for field in model.model_fields.values():
+            walk(field.annotation)
+
+    for mounted in api._get_bound_routers():
+        for view in mounted.path_operations.values():
+            for operation in view.operations:
+                for params in operation.models:  # ninja's own per-operation models (BodyParams, ...)
+                    walk(params, named=False)
+                for response in operation.response_models.values():
+                    if hasattr(response, "model_fields"):  # ninja's wrapper of the declared type
+                        walk(response.model_fields["response"].annotation)
+    assert "EvaluationReportOut" in seen
+    assert not [c for c in clashes if any(m.startswith("wangge.evaluation") for m in c)], clashes
