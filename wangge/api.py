@@ -110,6 +110,7 @@ from wangge.accounts.api import router as accounts_router  # noqa: E402
 from wangge.areas.api import router as areas_router  # noqa: E402
 from wangge.cases.api import public_router as public_cases_router  # noqa: E402
 from wangge.cases.api import router as cases_router  # noqa: E402
+from wangge.evaluation.api import router as evaluation_router  # noqa: E402
 from wangge.insight.api import router as insight_router  # noqa: E402
 from wangge.notify.api import router as notify_router  # noqa: E402
 from wangge.patrol.api import router as patrol_router  # noqa: E402
@@ -127,6 +128,7 @@ api.add_router("/privacy", privacy_router)
 api.add_router("/registry", registry_router)
 api.add_router("/insight", insight_router)
 api.add_router("/sensors", sensors_router)
+api.add_router("/evaluation", evaluation_router)
 
 
 def declare_framework_errors(api: NinjaAPI) -> None:

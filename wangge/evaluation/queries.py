@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from wangge.accounts.models import DEPARTMENT_ROLES, Role
 from wangge.accounts.scope import is_admin, scope_for
+from wangge.areas.models import Level
 from wangge.cases import roles as case_roles
 from wangge.cases.models import Case
 
@@ -153,8 +154,18 @@ def subject_history(user, scheme: Scheme, period: Period, subject_key: str, coun
     return out
 
 
+def may_publish(user) -> bool:
+    """Who computes and publishes reports: administrators, city dispatchers and city-level leaders."""
+    if not user.is_authenticated:
+        return False
+    if is_admin(user):
+        return True
+    city = user.memberships.filter(area__level=Level.CITY)
+    return user.memberships.filter(role=Role.CITY_DISPATCHER).exists() or city.filter(role=Role.LEADER).exists()
+
+
 def visible_schemes(user):
     return Scheme.objects.filter(is_active=True) if may_use(user) else Scheme.objects.none()
 
 
-__all__ = ["Sheet", "Viewer", "cases_behind", "sheet", "subject_history", "viewer", "visible_schemes"]
+__all__ = ["Sheet", "Viewer", "cases_behind", "may_publish", "sheet", "subject_history", "viewer", "visible_schemes"]
