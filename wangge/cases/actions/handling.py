@@ -121,6 +121,10 @@ def _step_decide_return(case, user, *, assignment=None, approve=None, note="", r
         target.save(update_fields=["return_decision", "return_decided_at"])
         return Step(case.status, text, data, public=False)
     _require(text, "note", _("Say why the department must handle it."))
+    if case.status in (Status.VERIFYING, Status.CLOSED):
+        # A return left undecided until the work was done elsewhere: it can still be accepted (so it
+        # does not count against the department for ever), not sent back.
+        raise ValidationError({"approve": _("The work on this case is done: accept the return, or reopen the case.")})
     if case.assignments.filter(department_id=target.department_id, status__in=ACTIVE_ASSIGNMENT).exists():
         raise ValidationError(
             {"assignment": _("%(d)s is working on this case again: accept this return.") % {"d": target.department}}

@@ -63,7 +63,9 @@ TRANSITIONS = {
         Transition("dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D})),
         Transition("accept", (Status.HANDLING,), frozenset({H})),
         Transition("return", (Status.HANDLING,), frozenset({H})),
-        Transition("decide_return", (Status.REGISTERED, Status.HANDLING), frozenset({D})),
+        Transition(
+            "decide_return", (Status.REGISTERED, Status.HANDLING, Status.VERIFYING, Status.CLOSED), frozenset({D})
+        ),
         Transition("request_extension", (Status.HANDLING,), frozenset({H})),
         Transition("decide_extension", (Status.HANDLING,), frozenset({D})),
         Transition("feedback", (Status.HANDLING,), frozenset({H})),

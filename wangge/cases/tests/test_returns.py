@@ -303,3 +303,18 @@ def test_the_migration_backfills_rework_count_from_the_trail(new_case, user):
         (once.pk, "fire", "pending"): 1,
         (never.pk, "fire", "pending"): 0,
     }
+
+
+def test_a_return_left_undecided_until_the_case_closed_can_still_be_accepted(new_case):
+    case = new_case()
+    act(case, "village_dispatcher", "register")
+    act(case, "village_dispatcher", "dispatch", departments=["fire"])
+    act(case, "fire_handler", "return", note="不是我们的")
+    act(case, "village_dispatcher", "close", outcome="not_responsible", note="不属于城市管理")
+    returned = Assignment.objects.get(case=case, department__code="fire")
+    with pytest.raises(ValidationError) as err:
+        act(case, "village_dispatcher", "decide_return", assignment=returned.pk, approve=False, note="应处理")
+    assert "approve" in err.value.message_dict
+    act(case, "village_dispatcher", "decide_return", assignment=returned.pk, approve=True, note="认可")
+    returned.refresh_from_db()
+    assert returned.return_decision == ReturnDecision.ACCEPTED
