@@ -88,4 +88,3 @@ def mask_id_number(value: str) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return value[:1] + "*" * (len(value) - 2) + value[-1:]
-

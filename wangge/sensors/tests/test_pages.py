@@ -103,12 +103,12 @@ def test_silent_after_the_configured_hours(four_states, client_as, settings):
 
 # What each command-center role sees of the four_states sensors (the pages and the API alike).
 COMMANDERS_SEE = [
-        ("village_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off"}),
-        ("town_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-        ("leader", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-        ("city_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
-        ("liaobu_dispatcher", set()),
-        ("admin", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+    ("village_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off"}),
+    ("town_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+    ("leader", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+    ("city_dispatcher", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
+    ("liaobu_dispatcher", set()),
+    ("admin", {"a-alarm", "a-normal", "a-silent", "a-never", "a-off", "b-normal"}),
 ]
 
 
