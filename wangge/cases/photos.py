@@ -101,7 +101,10 @@ def resolve_for_report(user, photo_ids, photo_tokens) -> list[CasePhoto]:
 
 
 def resolve_for_action(case, user, photo_ids) -> list[CasePhoto]:
+    if not photo_ids:  # most actions bring none: no queryset to build
+        return []
     return resolve_many(attachable_to(case, user), photo_ids, "photo_ids", message=_("Unknown photo."))
+
 
 def store_photo_or_none(request, upload, *, user=None):
     """store_photo() for the forms, where a report must not be lost with its photo: when the file
