@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 # A fixed end, so that the history (working days, holidays) is the same whatever day the test runs.
 END = timezone.make_aware(datetime(2026, 11, 20, 18, 0))
-OPTIONS = Options(days=14, cases_per_day=10)
+OPTIONS = Options(days=14, cases_per_day=10, strict=True)
 QUIET = {"log": lambda line: None}
 
 
