@@ -129,6 +129,7 @@ def build_users() -> list[DemoUser]:
 @transaction.atomic
 def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.cases.seed import seed_cases
+    from wangge.demo_history import HISTORY_SCALES, seed_history
     from wangge.patrol.actions import plan_inspections
     from wangge.patrol.checklists import seed_checklists
     from wangge.patrol.seed import seed_demo_tracks
@@ -144,8 +145,10 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     if scale != "test":  # the test city stays quick; registry tests make their own rows
         seed_registers(scale, log)
     seed_checklists()
-    log(f"inspection tasks: {plan_inspections()} opened")
-    seed_demo_tracks()
     if scale != "test":  # sensor tests make their own
         seed_demo_sensors(log)
+    if scale in HISTORY_SCALES:  # weeks of past cases and field work (not in the test city: too slow)
+        seed_history(scale, log)
+    log(f"inspection tasks: {plan_inspections()} opened")
+    seed_demo_tracks()
     return users

@@ -101,6 +101,8 @@ def resolve_for_report(user, photo_ids, photo_tokens) -> list[CasePhoto]:
 
 
 def resolve_for_action(case, user, photo_ids) -> list[CasePhoto]:
+    if not photo_ids:  # most actions bring none: no queryset to build
+        return []
     return resolve_many(attachable_to(case, user), photo_ids, "photo_ids", message=_("Unknown photo."))
 
 

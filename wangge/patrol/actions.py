@@ -1,8 +1,11 @@
 """Field work state changes: GPS positions from the mobile app, inspections, and planning them."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from time import monotonic
 from typing import Any
 
@@ -11,7 +14,7 @@ import shapely
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -599,9 +602,10 @@ def rule_for(kind: str, target, rules: list[InspectionRule]) -> InspectionRule |
     return best
 
 
-def plan_inspections(today: date | None = None) -> int:
+def plan_inspections(today: date | None = None, *, within: Sequence[str] = ()) -> int:
     """Open a task for every target whose next inspection falls due within the planning horizon and
-    that has no open task yet. Safe to run any number of times; returns the number of new tasks."""
+    that has no open task yet. Safe to run any number of times; returns the number of new tasks.
+    within: area paths, to plan only the targets under them (the demo's history plans its grids)."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=settings.PATROL_PLAN_HORIZON_DAYS)
     rules = list(InspectionRule.objects.filter(is_active=True))
@@ -609,10 +613,11 @@ def plan_inspections(today: date | None = None) -> int:
         Inspection.objects.values("target_key").annotate(last=Max("finished_at")).values_list("target_key", "last")
     )
     open_keys = set(InspectionTask.objects.filter(status=TaskStatus.OPEN).values_list("target_key", flat=True))
+    where = reduce(or_, (Q(area_path__startswith=path) for path in within), Q()) if within else Q()
     targets = [
-        (TargetKind.BUILDING, Building.objects.all()),
-        (TargetKind.RENTAL, RentalHouse.objects.filter(status=RentalStatus.ACTIVE).select_related("building")),
-        (TargetKind.PLACE, Place.objects.select_related("place_type")),
+        (TargetKind.BUILDING, Building.objects.filter(where)),
+        (TargetKind.RENTAL, RentalHouse.objects.filter(where, status=RentalStatus.ACTIVE).select_related("building")),
+        (TargetKind.PLACE, Place.objects.filter(where).select_related("place_type")),
     ]
     new_tasks = []
     for kind, queryset in targets:

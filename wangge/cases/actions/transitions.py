@@ -143,7 +143,7 @@ def transition(case: Case | int, user, action: str, *, version: int | None, **pa
         case.refresh_from_db()
         for callback in step.notifications:
             callback(case)
-        notify.emit_event(f"case.{action}", case_payload(case))
+        notify.emit_event(f"case.{action}", lambda: case_payload(case))
         return case
 
 
