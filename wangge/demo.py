@@ -130,6 +130,7 @@ def build_users() -> list[DemoUser]:
 def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.cases.seed import seed_cases
     from wangge.demo_history import HISTORY_SCALES, seed_history
+    from wangge.evaluation.demo import seed_evaluation
     from wangge.patrol.actions import plan_inspections
     from wangge.patrol.checklists import seed_checklists
     from wangge.patrol.seed import seed_demo_tracks
@@ -149,6 +150,7 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
         seed_demo_sensors(log)
     if scale in HISTORY_SCALES:  # weeks of past cases and field work (not in the test city: too slow)
         seed_history(scale, log)
+        seed_evaluation(log)  # last month's evaluation from that history: drafts, two published, appeals
     log(f"inspection tasks: {plan_inspections()} opened")
     seed_demo_tracks()
     return users
