@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wangge.notify import actions as notify
+from wangge.worktime.calendar import deadline_after
 
 from .. import roles as R
 from ..models import (
@@ -36,6 +37,7 @@ from .handling import (
     _step_request_extension,
     _step_return,
 )
+from .rules import rule_for
 from .triage import _step_escalate, _step_handle_on_site, _step_merge, _step_register, _step_reject
 
 # ---------------------------------------------------------------------------------------------
@@ -117,6 +119,11 @@ def transition(case: Case | int, user, action: str, *, version: int | None, **pa
         photos = resolve_for_action(case, user, params.get("photo_ids"))
         step = STEPS[action](case, user, **params)
         now = timezone.now()
+        if step.to_status == Status.REGISTERED and from_status not in (Status.REPORTED, Status.REGISTERED):
+            # Back at the desk (reopened, or every department returned it): a new dispatch is due,
+            # with a fresh deadline, not the one the first dispatch already met or missed.
+            rule = rule_for(case.matter_item, case.severity)
+            case.dispatch_deadline = deadline_after(now, rule.dispatch_hours, working_hours=rule.working_hours)
         updated = Case.objects.filter(pk=case.pk, version=case.version).update(
             status=step.to_status,
             version=F("version") + 1,
@@ -163,6 +170,7 @@ STEP_FIELDS = (
     "satisfaction_comment",
     "dispatcher_rating",
     "is_overdue",
+    "dispatch_deadline",
 )
 
 

@@ -101,3 +101,17 @@ def test_approved_extension_clears_the_overdue_mark(new_case):
     act(case, "village_dispatcher", "decide_extension", approve=True)
     case.refresh_from_db()
     assert not case.is_overdue and case.assignments.get().overdue_at is None
+
+
+def test_a_reopened_case_gets_a_fresh_dispatch_deadline(new_case):
+    """Back at the desk after a reopen, the case is not 'not dispatched in time' by the first deadline."""
+    case = new_case()
+    act(case, "village_dispatcher", "register")
+    act(case, "village_dispatcher", "close", outcome="withdrawn", note="撤回")
+    Case.objects.filter(pk=case.pk).update(dispatch_deadline=timezone.now() - timedelta(days=3))
+    act(case, "village_dispatcher", "reopen", note="又出现了")
+    case.refresh_from_db()
+    assert case.dispatch_deadline > timezone.now()
+    actions.check_deadlines()
+    case.refresh_from_db()
+    assert case.dispatch_overdue_at is None
