@@ -131,6 +131,7 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.cases.seed import seed_cases
     from wangge.demo_history import HISTORY_SCALES, seed_history
     from wangge.evaluation.demo import seed_evaluation
+    from wangge.evaluation.schemes import seed_schemes
     from wangge.patrol.actions import plan_inspections
     from wangge.patrol.checklists import seed_checklists
     from wangge.patrol.seed import seed_demo_tracks
@@ -141,6 +142,7 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     build_areas(scale, log)
     build_departments()
     seed_cases()
+    seed_schemes()  # the shipped evaluation schemes (a migration makes them; a flushed test database has none)
     users = build_users()
     ensure_config_lists()
     if scale != "test":  # the test city stays quick; registry tests make their own rows

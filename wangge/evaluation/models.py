@@ -168,7 +168,7 @@ class Appeal(models.Model):
     period_key = models.CharField(_("period"), max_length=30)
     period_start = models.DateField()
     period_end = models.DateField()
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(pgettext_lazy("appeal", "reason"))
     photos = models.ManyToManyField("cases.CasePhoto", blank=True, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=AppealStatus.choices, default=AppealStatus.PENDING)
     reattribute_to = models.ForeignKey(

@@ -119,6 +119,12 @@ SHIPPED = [
 ]
 
 
+def seed_schemes() -> None:
+    from .models import Scheme, SchemeVersion
+
+    install(Scheme, SchemeVersion)
+
+
 def install(scheme_model, version_model) -> None:
     """Create the shipped schemes that are missing (a migration calls this with its historical models)."""
     for code, name, subject_type, description, body in SHIPPED:

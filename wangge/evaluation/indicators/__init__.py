@@ -26,7 +26,14 @@ INDICATORS: dict[str, Indicator] = {
     i.code: i
     for i in [
         # Departments (专业部门)
-        _i("dept_due", D, _("Due"), _("Assignments due: see the measure's definition."), "due", unit=PER_CASE),
+        _i(
+            "dept_due",
+            D,
+            pgettext_lazy("evaluation", "Due"),
+            _("Assignments due: see the measure's definition."),
+            "due",
+            unit=PER_CASE,
+        ),
         _i(
             "dept_handled",
             D,
@@ -76,7 +83,7 @@ INDICATORS: dict[str, Indicator] = {
         _i(
             "dept_returns_accepted",
             D,
-            _("Returns accepted"),
+            pgettext_lazy("evaluation", "Returns accepted"),
             _("Returns the dispatcher accepted (not counted as due)."),
             "returns_accepted",
             unit=PER_CASE,
@@ -168,7 +175,7 @@ INDICATORS: dict[str, Indicator] = {
         _i(
             "gm_duty_hours",
             G,
-            _("Hours on duty"),
+            pgettext_lazy("evaluation", "Hours on duty"),
             _("Hours with the patrol switched on in the period."),
             "duty_hours",
             unit=_("hours"),
@@ -204,7 +211,7 @@ INDICATORS: dict[str, Indicator] = {
         _i(
             "area_close_rate",
             A,
-            _("Closure rate"),
+            pgettext_lazy("evaluation", "Closure rate"),
             _("Closed ÷ registered (a rejected or merged report is never closed work)."),
             "closed",
             "registered",

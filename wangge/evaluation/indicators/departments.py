@@ -12,6 +12,7 @@ from django.db.models import BigIntegerField, F, Q, Value, When
 from django.db.models import Case as When_
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Department
 from wangge.areas.models import CODE_LENGTH, Level
@@ -96,7 +97,7 @@ class Assignments(Source):
             ),
             Measure(
                 "returns_accepted",
-                _("Returns accepted"),
+                pgettext_lazy("evaluation", "Returns accepted"),
                 _("Returned as not the department's, and the dispatcher agreed (not counted as due)."),
                 Q(return_decision=ReturnDecision.ACCEPTED),
             ),

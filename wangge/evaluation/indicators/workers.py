@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Membership, Role
 from wangge.areas.models import under
@@ -173,7 +174,10 @@ class Inspections(Source):
         done = Q(status=TaskStatus.DONE)
         return [
             Measure(
-                "tasks_due", _("Inspections due"), _("Inspection tasks due in the period in the manager's grids."), Q()
+                "tasks_due",
+                pgettext_lazy("evaluation", "Inspections due"),
+                _("Inspection tasks due in the period in the manager's grids."),
+                Q(),
             ),
             Measure("tasks_done", _("Inspections done"), _("Of those: done."), done),
             Measure(
@@ -206,7 +210,7 @@ class Tracks(Source):
         return [
             Measure(
                 "duty_hours",
-                _("Hours on duty"),
+                pgettext_lazy("evaluation", "Hours on duty"),
                 _("Time with the phone's patrol switched on, in hours."),
                 Q(),
                 total_of="seconds_on_duty",
