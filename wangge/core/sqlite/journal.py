@@ -15,11 +15,16 @@ hundred milliseconds instead, and what it wrote stays undoable until it finishes
 - recover() (run at the worker's start, by the hourly clean-up and before every batched import)
   undoes any unfinished journal whose lock nobody holds: the import of a process that died.
 
+While a journal is open (and while recover() undoes one), the import's connection is a bulk writer
+(core.sqlite.base: bulk_writer): before each of its transactions it lets the writers waiting for
+the lock go first, so intake does not queue behind an import that asks again the moment it commits.
+
 Other writers may see the rows of an unfinished import (they are committed) until a failure
 undoes them. Tables whose rows are not the import's data are left out: the journal itself, jobs
 (their progress is written between batches), cache version rows (a version only ever moves on).
 """
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -59,6 +64,17 @@ def transaction_seconds() -> float:
     return float(getattr(settings, "WANGGE_SQLITE_IMPORT_TX_SECONDS", 0.25))
 
 
+@contextlib.contextmanager
+def bulk_writes():
+    """This thread's connection, meanwhile, lets waiting writers take the lock before it."""
+    before = getattr(connection, "bulk_writer", False)
+    connection.bulk_writer = True
+    try:
+        yield
+    finally:
+        connection.bulk_writer = before
+
+
 def _lock_path(journal_id: int) -> str:
     return f"{connection.settings_dict['NAME']}-undo-{journal_id}.lock"
 
@@ -80,8 +96,18 @@ class Journal:
         self.pk = None
         self._fd = None
         self._triggers: list[str] = []
+        self._bulk_before = False
 
     def __enter__(self):
+        self._bulk_before = getattr(connection, "bulk_writer", False)
+        connection.bulk_writer = True  # until __exit__: see bulk_writes()
+        try:
+            return self._open()
+        except BaseException:
+            connection.bulk_writer = self._bulk_before
+            raise
+
+    def _open(self):
         from wangge.core.models import UndoJournal
 
         recover()
@@ -100,7 +126,10 @@ class Journal:
                 except Exception:
                     logger.exception("undo journal %s: undo failed; recover() will try again", self.pk)
         finally:
-            self._release()
+            try:
+                self._release()
+            finally:
+                connection.bulk_writer = self._bulk_before
 
     settled = False  # finished or undone: nothing left for recover()
 
@@ -174,7 +203,7 @@ class Journal:
 def _batches(journal_id: int, statement: str):
     """Run statement (on the journal's entries, newest first) in short transactions until none is left."""
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with bulk_writes(), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, statement FROM core_undoentry WHERE journal_id = %s ORDER BY id DESC LIMIT {UNDO_BATCH}",
                 [journal_id],
