@@ -46,7 +46,6 @@ NOT_JOURNALED = {
     "django_migrations",
 }
 UNDO_BATCH = 2000  # entries applied or dropped per transaction
-BREATHER_SECONDS = 0.02  # after each commit: other writers take their turn at the lock
 
 
 def in_batches() -> bool:
@@ -62,6 +61,11 @@ def in_batches() -> bool:
 
 def transaction_seconds() -> float:
     return float(getattr(settings, "WANGGE_SQLITE_IMPORT_TX_SECONDS", 0.25))
+
+
+def breather_seconds() -> float:
+    """The pause after each of an import's commits."""
+    return float(getattr(settings, "WANGGE_SQLITE_IMPORT_BREATHER_SECONDS", 0.02))
 
 
 @contextlib.contextmanager
@@ -217,7 +221,7 @@ def _batches(journal_id: int, statement: str):
                     cursor.execute(sql)
             oldest = entries[-1][0]
             cursor.execute("DELETE FROM core_undoentry WHERE journal_id = %s AND id >= %s", [journal_id, oldest])
-        time.sleep(BREATHER_SECONDS)
+        time.sleep(breather_seconds())
 
 
 def _undo(journal_id: int):
