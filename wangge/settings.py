@@ -291,8 +291,8 @@ EXPORT_SYNC_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_SYNC_MAX_ROWS", "5000")
 # commit, and let waiting writers go first for at most BULK_YIELD before each transaction;
 # PostgreSQL connections are checked before reuse, so a server restart or a killed backend costs no request.
 WANGGE_SQLITE_WRITER_TIMEOUT = float(os.environ.get("WANGGE_SQLITE_WRITER_TIMEOUT", "10"))
-WANGGE_SQLITE_IMPORT_TX_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_TX_SECONDS", "0.25"))
-WANGGE_SQLITE_IMPORT_BREATHER_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_BREATHER_SECONDS", "0.02"))
+WANGGE_SQLITE_IMPORT_TX_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_TX_SECONDS", "0.05"))
+WANGGE_SQLITE_IMPORT_BREATHER_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_BREATHER_SECONDS", "0.005"))
 WANGGE_SQLITE_BULK_YIELD_SECONDS = float(os.environ.get("WANGGE_SQLITE_BULK_YIELD_SECONDS", "2"))
 WANGGE_RETRY_AFTER_SECONDS = int(os.environ.get("WANGGE_RETRY_AFTER_SECONDS", "5"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -1,8 +1,9 @@
 """Long imports on SQLite in short transactions, still all or nothing: an undo journal.
 
 SQLite lets one writer in at a time, so an import in one transaction holds every other writer
-(intake, the phone app, the worker) for as long as it runs. Here the import commits every few
-hundred milliseconds instead, and what it wrote stays undoable until it finishes:
+(intake, the phone app, the worker) for as long as it runs. Here the import commits every 50 ms or
+so (settings.WANGGE_SQLITE_IMPORT_TX_SECONDS) instead, and what it wrote stays undoable until it
+finishes:
 
 - TEMP triggers on the import's own connection (other connections never see them) write, for every
   row the import inserts, updates or deletes, the statement that undoes it into UndoEntry, in the
@@ -17,7 +18,13 @@ hundred milliseconds instead, and what it wrote stays undoable until it finishes
 
 While a journal is open (and while recover() undoes one), the import's connection is a bulk writer
 (core.sqlite.base: bulk_writer): before each of its transactions it lets the writers waiting for
-the lock go first, so intake does not queue behind an import that asks again the moment it commits.
+the lock go first, so intake does not queue behind an import that asks again the moment it commits;
+a writer that comes meanwhile waits for at most the transaction under way. Hence the short
+transactions: on the loaded 2-core bench machine, 0.25 s ones put intake's p50/p99 at 185/580 ms
+during an import, 0.1 s ones at 91/373 ms, 0.05 s ones at 49/188 ms, with the import no slower
+(docs/benchmarks.md). After each commit the import pauses settings.WANGGE_SQLITE_IMPORT_BREATHER_SECONDS
+(5 ms): waiting writers need no pause any more (20 ms or none measured the same), but another
+bulk writer (a second import), which does not announce its wait, gets its turn in it.
 
 Other writers may see the rows of an unfinished import (they are committed) until a failure
 undoes them. Tables whose rows are not the import's data are left out: the journal itself, jobs
@@ -60,12 +67,12 @@ def in_batches() -> bool:
 
 
 def transaction_seconds() -> float:
-    return float(getattr(settings, "WANGGE_SQLITE_IMPORT_TX_SECONDS", 0.25))
+    return float(getattr(settings, "WANGGE_SQLITE_IMPORT_TX_SECONDS", 0.05))
 
 
 def breather_seconds() -> float:
     """The pause after each of an import's commits."""
-    return float(getattr(settings, "WANGGE_SQLITE_IMPORT_BREATHER_SECONDS", 0.02))
+    return float(getattr(settings, "WANGGE_SQLITE_IMPORT_BREATHER_SECONDS", 0.005))
 
 
 @contextlib.contextmanager
