@@ -19,17 +19,18 @@ gets for a writer that has given up is let go at once.
 
 flock(2) is not first come, first served: when the holder lets go, the kernel wakes the waiters,
 and a holder that asks again at once (LOCK_NB, still on its CPU) often gets the lock back before a
-woken waiter is even scheduled. A bulk writer (an import: short transactions back to back) starves
-the others: 4 threads of a process writing now and then behind 0.25 s transactions back to back
-waited 2 s for the lock typically, 4 s at worst (on a loaded 2-core machine; the test of
-core/tests/test_sqlite_writer.py). So interactive writers go first: while any thread of a process waits
-for the writer lock, the process holds a shared flock on "<database>-waiting.lock" (from before it
-waits until it holds the writer lock); a connection marked bulk_writer (set by the undo journal,
-core.sqlite.journal, for the import's connection) first tries an exclusive flock on that file
-without waiting, let go at once: while it fails, someone is waiting, and the bulk writer sleeps
-BULK_POLL_SECONDS and tries again, for at most settings.WANGGE_SQLITE_BULK_YIELD_SECONDS, then
-takes its turn at the writer lock anyway (a bulk writer must not starve either). Bulk writers do
-not announce their own waits.
+woken waiter is even scheduled, and the other threads of the waiter's process (queued on the
+process lock) get one turn per transaction of the holder at best. A bulk writer (an import: short
+transactions back to back) starves the others: threads writing now and then behind 0.25 s
+transactions back to back waited up to 1.2 s for the lock on a quiet 2-core machine, 2-4 s on a
+loaded one (the test in core/tests/test_sqlite_writer.py). So interactive writers go first: while
+any thread of a process waits for the writer lock, the process holds a shared flock on
+"<database>-waiting.lock" (from before it waits until it holds the writer lock); a connection
+marked bulk_writer (set by the undo journal, core.sqlite.journal, for the import's connection)
+first tries an exclusive flock on that file without waiting, let go at once: while it fails,
+someone is waiting, and the bulk writer sleeps BULK_POLL_SECONDS and tries again, for at most
+settings.WANGGE_SQLITE_BULK_YIELD_SECONDS, then takes its turn at the writer lock anyway (a bulk
+writer must not starve either). Bulk writers do not announce their own waits.
 
 Checkpoints (copying the write-ahead log back into the database file, with an fsync) are taken
 off the writers' path: SQLite's automatic checkpoint runs inside the COMMIT that crosses its

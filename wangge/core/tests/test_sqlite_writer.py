@@ -104,11 +104,11 @@ if role == "bulk":  # transactions of 0.25 s back to back, on its CPU all the ti
             busy = time.perf_counter() + 0.25
             while time.perf_counter() < busy:
                 pass
-else:  # 4 threads (a gunicorn worker's) writing now and then; how long each write waited for the lock
+else:  # 5 threads (a gunicorn worker's) writing now and then; how long each write waited for the lock
     waits = []
 
     def client():
-        for _ in range(5):
+        for _ in range(4):
             time.sleep(random.uniform(0.05, 0.15))
             start = time.perf_counter()
             try:
@@ -119,7 +119,7 @@ else:  # 4 threads (a gunicorn worker's) writing now and then; how long each wri
                 waits.append(seconds)
         connections.close_all()
 
-    threads = [threading.Thread(target=client) for _ in range(4)]
+    threads = [threading.Thread(target=client) for _ in range(5)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -130,10 +130,11 @@ else:  # 4 threads (a gunicorn worker's) writing now and then; how long each wri
 
 def test_waiting_writers_go_before_a_bulk_writer_that_asks_again_at_once(tmp_path):
     """flock(2) is not first come, first served: a bulk writer that asks again the moment it commits
-    mostly gets the lock back before the woken waiter of another process runs, and the threads of
-    that process queue behind one bulk transaction each (before: waits of 2 s typical, 4 s at worst,
-    on the loaded 2-core machine). Marked bulk_writer, it lets the waiting writers go first: each
-    waits for at most the bulk transaction under way (and the bulk writer still goes on)."""
+    often gets the lock back before the woken waiter of another process runs, and the threads of
+    that process get one turn per bulk transaction at best (before: 20 writes from 5 threads waited
+    up to 1.2 s on a quiet 2-core machine, 4 s on a loaded one). Marked bulk_writer, it lets the
+    waiting writers go first: each waits for about the bulk transaction under way, 0.25 s (0.2 s
+    measured), and the bulk writer still goes on."""
     path = str(tmp_path / "fair.sqlite3")
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
@@ -157,4 +158,4 @@ def test_waiting_writers_go_before_a_bulk_writer_that_asks_again_at_once(tmp_pat
         written = dict(db.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall())
     assert written["interactive"] == 20
     assert written["bulk"] >= 5  # not starved either
-    assert waits[-1] < 1.0, f"waits for the lock (s): {[round(w, 3) for w in waits]}"
+    assert waits[-1] < 0.6, f"waits for the lock (s): {[round(w, 3) for w in waits]}"
