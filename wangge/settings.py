@@ -287,10 +287,13 @@ IMPORT_MAX_BYTES = int(os.environ.get("WANGGE_IMPORT_MAX_BYTES", str(100 * 2**20
 # Exports of at most this many rows stream from the request; larger ones are written by the worker.
 EXPORT_SYNC_MAX_ROWS = int(os.environ.get("WANGGE_EXPORT_SYNC_MAX_ROWS", "5000"))
 # Faults (core.sqlite, core.faults): a writer waits this long for SQLite's writer lock, then gets 503 +
-# Retry-After; imports on SQLite commit about this often (undo journal); PostgreSQL connections are
-# checked before reuse, so a server restart or a killed backend costs no request.
+# Retry-After; imports on SQLite commit about this often (undo journal), pause this long after each
+# commit, and let waiting writers go first for at most BULK_YIELD before each transaction;
+# PostgreSQL connections are checked before reuse, so a server restart or a killed backend costs no request.
 WANGGE_SQLITE_WRITER_TIMEOUT = float(os.environ.get("WANGGE_SQLITE_WRITER_TIMEOUT", "10"))
-WANGGE_SQLITE_IMPORT_TX_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_TX_SECONDS", "0.25"))
+WANGGE_SQLITE_IMPORT_TX_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_TX_SECONDS", "0.05"))
+WANGGE_SQLITE_IMPORT_BREATHER_SECONDS = float(os.environ.get("WANGGE_SQLITE_IMPORT_BREATHER_SECONDS", "0.005"))
+WANGGE_SQLITE_BULK_YIELD_SECONDS = float(os.environ.get("WANGGE_SQLITE_BULK_YIELD_SECONDS", "2"))
 WANGGE_RETRY_AFTER_SECONDS = int(os.environ.get("WANGGE_RETRY_AFTER_SECONDS", "5"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

@@ -194,7 +194,7 @@ def run_import(
                     counts[key] = counts.get(key, 0) + n
                 pace.record(len(chunk), time.perf_counter() - start)
             done += len(chunk)
-            time.sleep(journal.BREATHER_SECONDS)
+            time.sleep(journal.breather_seconds())
         return counts
 
     def handle(batch: list[Row]):

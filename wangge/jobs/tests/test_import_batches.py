@@ -103,6 +103,26 @@ def test_another_writer_commits_between_the_batches_of_an_import(city, settings,
     assert leftovers()[1:] == (0, 0)  # the journal of a finished import is dropped
 
 
+def test_the_import_writes_as_a_bulk_writer_that_lets_waiting_writers_first(city, settings, tmp_path, monkeypatch):
+    """Under its journal, the import's connection is a bulk writer (core.sqlite.base): before each of
+    its transactions it checks for waiting writers; other writes, and its own after it, do not."""
+    from wangge.core.sqlite import base
+
+    settings.WANGGE_SQLITE_IMPORT_TX_SECONDS = 0.001
+    checks, real = [], base._let_waiters_first
+    monkeypatch.setattr(base, "_let_waiters_first", lambda path: (checks.append(path), real(path)))
+    spec = PersonImport()
+    spec.batch_size = 10
+    outcome = run_import(spec, people_csv(tmp_path / "people.csv", 20), User.objects.get(username="admin"))
+    assert outcome.written == 20
+    assert len(checks) >= 10 and set(checks) == {f"{connection.settings_dict['NAME']}-waiting.lock"}
+    assert not connection.bulk_writer
+    before = len(checks)
+    with transaction.atomic():
+        CacheVersion.objects.create(name="interactive")
+    assert len(checks) == before
+
+
 def test_a_refused_import_takes_back_the_batches_it_committed(city, settings, tmp_path):
     settings.WANGGE_SQLITE_IMPORT_TX_SECONDS = 0.001
     admin = User.objects.get(username="admin")
