@@ -115,3 +115,14 @@ def new_page(browser, live_server, city):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+@pytest.fixture
+def huey_immediate():
+    """Queued tasks run at once, in the test's process and transaction."""
+    from huey.contrib.djhuey import HUEY
+
+    before = HUEY.immediate
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate = before

@@ -148,16 +148,6 @@ def test_a_missing_parameter_is_422(api_as):
     assert response.status_code == 422 and "period" in str(response.json()["detail"])
 
 
-@pytest.fixture
-def huey_immediate():
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
 def test_compute_queues_a_draft_then_publish_twice_is_409(
     api_as, new_case, huey_immediate, django_capture_on_commit_callbacks
 ):

@@ -105,17 +105,6 @@ def move_to_last_month(cases):
     return period
 
 
-@pytest.fixture
-def huey_immediate():
-    """Queued tasks (evaluation.tasks, once it exists) run at once, in the test's transaction."""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
 # ---- ranking per role
 
 

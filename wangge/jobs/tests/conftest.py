@@ -11,17 +11,6 @@ def jobs_root(settings, tmp_path):
     return settings.JOBS_ROOT
 
 
-@pytest.fixture
-def huey_immediate():
-    """Run queued tasks at once, in the test's process and transaction."""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
 def csv_bytes(rows, encoding="utf-8"):
     out = io.StringIO()
     csv.writer(out).writerows(rows)

@@ -38,14 +38,3 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
-
-
-@pytest.fixture
-def huey_immediate():
-    """Run huey tasks in-process while the test runs."""
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before

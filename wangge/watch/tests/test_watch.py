@@ -29,16 +29,6 @@ def jobs_root(settings, tmp_path):
     settings.JOBS_ROOT = tmp_path / "jobs"
 
 
-@pytest.fixture
-def huey_immediate():
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
 def make_id(seq, born, region="441900"):
     first17 = f"{region}{born:%Y%m%d}{seq:03d}"
     return first17 + id_check_char(first17)
