@@ -11,6 +11,9 @@ decisions, extensions, rework, verification events, reopenings, inspection tasks
   per source (the same rows, GROUP BY the same keys, the same conditions and EXISTS subqueries) on
   the raw DB-API cursor, best of 3, in the same run. The totals of several measures of both are
   checked equal before anything is timed.
+- evaluation.<db>.case_lists_seconds: what a draft keeps besides its figures since the drafts freeze
+  what was reviewed: the ids of the cases behind every counted figure of every subject
+  (actions.frozen_case_ids, all four subject types), best of 3; baseline: the report above.
 - evaluation.<db>.peak_mb: tracemalloc's peak (Python allocations) during one full report;
   baseline: the same for the hand-written SQL (fetching its rows).
 
@@ -252,12 +255,24 @@ def engine_report(period, as_of):
     return results, scored
 
 
-def check_totals(results, hand, log):
-    """The totals of several measures agree between compute() and the hand-written SQL."""
+def case_lists(period, as_of):
+    """The counted case ids behind every figure, as a draft keeps them (actions.frozen_case_ids)."""
+    from wangge.evaluation.actions import frozen_case_ids
+    from wangge.evaluation.compute import context
+
+    return {st: frozen_case_ids(st, context(st, period, as_of)) for st in SUBJECT_TYPES}
+
+
+def check_totals(results, hand, period, log):
+    """The totals of several measures agree between compute() and the hand-written SQL (give or
+    take one case per accepted appeal: the hand-written SQL does not apply appeals)."""
     from wangge.areas.models import Area, Level
+    from wangge.evaluation.models import Appeal, AppealStatus
 
     towns = set(Area.objects.filter(level=Level.TOWN).values_list("code", flat=True))
+    appeals = Appeal.objects.filter(period_key=period.key, status=AppealStatus.ACCEPTED)
     for subject_type, statement, measures in CHECKS:
+        accepted = appeals.filter(subject_type=subject_type).count()
         rows = results[subject_type]
         if subject_type == "department":
             rows = [r for r in rows if r.slice_path == ""]  # the whole city, not each town's slice
@@ -268,7 +283,7 @@ def check_totals(results, hand, log):
             ours = sum(r.measures[m] for r in rows)
             i = columns.index(m)
             theirs = sum(float(row[i] or 0) for row in hand_rows)
-            tolerance = 1e-4 * len(rows) + 1e-9 * abs(theirs)  # compute() rounds each value to 4 places
+            tolerance = 1e-4 * len(rows) + 1e-9 * abs(theirs) + accepted  # compute() rounds to 4 places
             if abs(ours - theirs) > tolerance:
                 raise AssertionError(f"{subject_type}.{m}: compute() {ours} ≠ hand-written SQL {theirs}")
         log(f"{subject_type:<12} {statement:<18} " + ", ".join(f"{m} {sum(r.measures[m] for r in rows):,.0f}"
@@ -358,18 +373,20 @@ def measure(label):
     log(f"{Case.objects.count():,} cases; {in_month:,} reported in {period.key}")
     hand = HandReport(period, as_of)
     results, scored = engine_report(period, as_of)  # warm, and checked
-    check_totals(results, hand.run(), log)
+    check_totals(results, hand.run(), period, log)
     log("subjects: " + ", ".join(f"{st} {len(results[st]):,}" for st in SUBJECT_TYPES)
         + f"; {len(scored)} schemes scored")  # fmt: skip
     ours = timed(lambda: engine_report(period, as_of))
     theirs = timed(hand.run)
+    lists = timed(lambda: case_lists(period, as_of))
     mem_ours, mem_theirs = peak_mb(lambda: engine_report(period, as_of)), peak_mb(hand.run)
     sources = per_source(period, as_of, hand, log) if os.environ.get("WANGGE_BENCH_EVAL_SOURCES", "1") == "1" else {}
     print(json.dumps({
         "seconds": min(ours), "median": statistics.median(ours), "hand": min(theirs),
         "hand_median": statistics.median(theirs), "peak_mb": mem_ours, "hand_peak_mb": mem_theirs,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "sources": sources,
-        "runs": ours, "hand_runs": theirs, "vendor": connection.vendor,
+        "lists": min(lists), "lists_median": statistics.median(lists),
+        "runs": ours, "hand_runs": theirs, "lists_runs": lists, "vendor": connection.vendor,
     }))  # fmt: skip
 
 
@@ -379,7 +396,8 @@ def results_for(label, env):
     print(
         f"   {label}: month report {got['seconds']:.1f} s best, {got['median']:.1f} s median"
         f" (hand-written SQL {got['hand']:.1f} s best, {got['hand_median']:.1f} s median);"
-        f" peak {got['peak_mb']:.0f} MB (SQL {got['hand_peak_mb']:.1f} MB; process max RSS {got['maxrss_mb']:.0f} MB)",
+        f" peak {got['peak_mb']:.0f} MB (SQL {got['hand_peak_mb']:.1f} MB; process max RSS {got['maxrss_mb']:.0f} MB);"
+        f" the draft's case lists {got['lists']:.1f} s best, {got['lists_median']:.1f} s median",
         flush=True,
     )
     ran_on = machine(DATABASES[label])
@@ -388,6 +406,8 @@ def results_for(label, env):
                got["seconds"] / got["hand"], ran_on),
         Result(f"evaluation.{label}.month_median_seconds", got["median"], "s", f"{HAND}, median",
                got["hand_median"], got["median"] / got["hand_median"], ran_on),
+        Result(f"evaluation.{label}.case_lists_seconds", got["lists"], "s", "the month's report (compute + scoring)",
+               got["seconds"], got["lists"] / got["seconds"], ran_on),
         Result(f"evaluation.{label}.peak_mb", got["peak_mb"], "MB", f"{HAND}, tracemalloc",
                got["hand_peak_mb"], got["peak_mb"] / got["hand_peak_mb"], ran_on),
     ]  # fmt: skip
