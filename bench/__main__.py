@@ -10,7 +10,17 @@ import sys
 
 from .common import RESULTS, machine
 
-BENCHMARKS = ["locate", "intake", "dashboard", "imports", "screening", "registry_search", "tracks", "import_intake"]
+BENCHMARKS = [
+    "locate",
+    "intake",
+    "dashboard",
+    "imports",
+    "screening",
+    "registry_search",
+    "tracks",
+    "import_intake",
+    "evaluation",
+]
 
 
 def main(names):

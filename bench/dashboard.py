@@ -21,12 +21,11 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 
-from .common import ROOT, Result, machine, on_sqlite_and_postgres
+from .common import ROOT, Result, ensure_city, generate_cases, machine, measure_in_child, on_sqlite_and_postgres
 
 CASES = int(os.environ.get("WANGGE_BENCH_DASH_CASES", "1000000"))
 DAYS = 365
@@ -50,99 +49,6 @@ def timed(fn, runs=RUNS):
         fn()
         out.append((time.perf_counter() - start) * 1000)
     return out
-
-
-# ------------------------------------------------------------------------------------------------
-# Generator
-
-
-def generate(log):
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from wangge.accounts.models import Department
-    from wangge.areas.models import Area, Level
-    from wangge.cases.models import Case, Category
-
-    have = Case.objects.count()
-    if have >= CASES:
-        log(f"{have:,} cases already there")
-        return False
-    rng = random.Random(6)
-    grids = list(Area.objects.filter(level=Level.GRID).values_list("id", "path", "centroid_lat", "centroid_lng"))
-    categories = list(Category.objects.filter(parent__isnull=False, is_active=True).values_list("id", flat=True))
-    categories = rng.sample(categories, min(60, len(categories)))
-    weights = [1 / (i + 1) for i in range(len(categories))]  # a few categories dominate, as in life
-    departments = list(Department.objects.values_list("id", flat=True))
-    channels = ["grid_manager"] * 6 + ["hotline"] * 3 + ["citizen_web"] * 2 + ["api", "sensor"]
-    ops = connection.ops
-    now = timezone.now()
-    start = now - timedelta(days=DAYS)
-    case_columns = [
-        "number", "tracking_number", "channel", "status", "outcome", "outcome_reason", "severity", "description",
-        "address", "lat", "lng", "area_id", "area_path", "command_level", "category_id", "reporter_name",
-        "reporter_phone_encrypted", "dispatch_deadline", "is_overdue", "handled_on_site", "satisfaction",
-        "satisfaction_comment", "version", "created_at", "updated_at", "dispatched_at", "closed_at",
-    ]  # fmt: skip
-    assignment_columns = [
-        "case_id", "department_id", "status", "deadline", "extension_status", "extension_reason", "feedback",
-        "return_reason", "created_at", "done_at", "overdue_at",
-    ]  # fmt: skip
-    case_sql = f"INSERT INTO cases_case ({', '.join(case_columns)}) VALUES ({', '.join(['%s'] * len(case_columns))})"
-    assignment_sql = (
-        f"INSERT INTO cases_assignment ({', '.join(assignment_columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(assignment_columns))})"
-    )
-    dt = ops.adapt_datetimefield_value
-    batch = 20_000
-    made = have
-    while made < CASES:
-        rows, assignments = [], []
-        for i in range(min(batch, CASES - made)):
-            n = made + i
-            grid_id, path, lat, lng = rng.choice(grids)
-            created = start + timedelta(seconds=rng.random() * DAYS * 86400)
-            age_days = (now - created).days
-            r = rng.random()
-            if age_days > 14:
-                status = "closed" if r < 0.9 else "rejected" if r < 0.95 else "merged" if r < 0.98 else "handling"
-            else:
-                status = ["reported", "registered", "handling", "verifying", "closed", "closed"][int(r * 6)]
-            on_site = status == "closed" and rng.random() < 0.12
-            overdue = rng.random() < 0.08
-            closed = (
-                created + timedelta(hours=rng.uniform(1, 96)) if status in ("closed", "rejected", "merged") else None
-            )
-            dispatched = status in ("handling", "verifying") or (status == "closed" and not on_site)
-            satisfaction = rng.choice([3, 4, 4, 5, 5, 5, 2, 1]) if status == "closed" and rng.random() < 0.4 else None
-            rows.append((
-                f"B{n:09d}", f"B{n:011d}"[:12], rng.choice(channels), status,
-                "fixed" if status == "closed" else "", "", "normal", "压测案件", "",
-                lat + rng.uniform(-0.002, 0.002), lng + rng.uniform(-0.002, 0.002), grid_id, path, "village",
-                rng.choices(categories, weights)[0], "", "", dt(created + timedelta(hours=4)), overdue, on_site,
-                satisfaction, "", 3, dt(created), dt(closed or created),
-                dt(created + timedelta(hours=1)) if dispatched else None, dt(closed),
-            ))  # fmt: skip
-            if dispatched:
-                done = status in ("verifying", "closed")
-                assignments.append((
-                    f"B{n:09d}", rng.choice(departments), "done" if done else "accepted",
-                    dt(created + timedelta(hours=49)), "", "", "已处理" if done else "", "", dt(created),
-                    dt(closed or created + timedelta(hours=30)) if done else None,
-                    dt(created + timedelta(hours=49)) if overdue else None,
-                ))  # fmt: skip
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(case_sql, rows)
-            # the ids the database gave (a sequence may skip values: never assume them)
-            numbers = "SELECT number, id FROM cases_case WHERE number >= %s AND number <= %s"
-            cursor.execute(numbers, [rows[0][0], rows[-1][0]])
-            ids = dict(cursor.fetchall())
-            cursor.executemany(assignment_sql, [(ids[a[0]], *a[1:]) for a in assignments])
-        made += len(rows)
-        log(f"{made:,} cases")
-    ids = Case.objects.order_by("pk").values_list("pk", flat=True)
-    assert ids.first() >= 1 and Case.objects.count() == made
-    return True
 
 
 # ------------------------------------------------------------------------------------------------
@@ -268,7 +174,7 @@ def measure(label):
     start = time.perf_counter()
     # figures are built day by day from the first: a build cut short has no rows for yesterday
     complete = DailyCaseFigure.objects.filter(day__gte=timezone.localdate() - timedelta(days=1)).exists()
-    if generate(log) or not complete:
+    if generate_cases(CASES, log, days=DAYS) or not complete:
         log(f"generated in {time.perf_counter() - start:,.0f} s; building the daily figures")
         start = time.perf_counter()
         facts.refresh_all()
@@ -333,31 +239,8 @@ def measure(label):
 
 
 def results_for(label, env):
-    subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], check=True, cwd=ROOT, env=env)
-    check = (
-        "import django;django.setup();from wangge.areas.models import Area;"
-        "print(Area.objects.filter(level='grid').count())"
-    )
-    grids = int(
-        subprocess.run(
-            [sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        ).stdout.split()[-1]
-    )
-    if grids < 3000:
-        print(f"   [{label}] building the city-scale demo city", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "django", "demo_data", "--scale", "city"],
-            check=True,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.dashboard", "--measure", label], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    sys.stderr.write(out.stderr)
-    out.check_returncode()
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    ensure_city(label, env)
+    got = measure_in_child("bench.dashboard", label, env)
     print(
         f"   {label}: dashboard p95 {got['dashboard']:.1f} ms (raw SQL {got['dashboard_raw']:.1f}),"
         f" viewport p95 {got['viewport']:.1f} ms (raw {got['viewport_raw']:.1f}),"

@@ -236,6 +236,8 @@ class Case(models.Model):
             # The duplicate check: a latitude band, longitudes checked in the index (no row lookup).
             models.Index(fields=["category", "lat", "lng"], name="case_category_lat_lng_idx"),
             models.Index(fields=["status", "lat"], name="case_status_lat_idx"),  # the command map's viewport
+            # The evaluation's recurrence: the same category in the same grid in the days before.
+            models.Index(fields=["area", "category", "created_at"], name="case_area_category_created_idx"),
         ]
 
     def __str__(self):

@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import BooleanField, Max, Value, When
+from django.db.models import Case as When_
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,18 +156,34 @@ def compute_report(scheme: Scheme, period: Period, user=None, as_of=None) -> Rep
 
 
 def frozen_case_ids(subject_type: str, ctx) -> dict[tuple[str, str], dict[str, list[int]]]:
-    """{(subject, slice): {measure: case ids}} for every counted measure, one query per measure."""
+    """{(subject, slice): {measure: case ids}} for every counted measure: one query per source, its
+    rows with a flag per measure (the measure's filter), so the period's rows are read once, not once
+    per measure."""
     out: dict[tuple[str, str], dict[str, set[int]]] = {}
     for source in SOURCES[subject_type]:
         if not source.links_cases:
             continue
-        for measure in source.measures(ctx):
-            if not measure.counts_cases:
-                continue
-            rows = source.rows(ctx).filter(measure.filter).values(*source.group_fields, source.case_field)
-            for group in rows.order_by().distinct():
-                for target in source.subjects_of(group, ctx):
-                    out.setdefault(target, {}).setdefault(measure.code, set()).add(group[source.case_field])
+        measures = [m for m in source.measures(ctx) if m.counts_cases]
+        flags = {
+            f"counts_{n}": When_(When(m.filter, then=Value(True)), default=Value(False), output_field=BooleanField())
+            if m.filter
+            else Value(True, output_field=BooleanField())
+            for n, m in enumerate(measures)
+        }
+        fields = (*source.group_fields, source.case_field)
+        width = len(fields)
+        targets_of: dict[tuple, list] = {}
+        for row in source.rows(ctx).values_list(*fields).annotate(**flags).order_by().iterator(chunk_size=5000):
+            group = row[: width - 1]
+            targets = targets_of.get(group)
+            if targets is None:
+                named = dict(zip(source.group_fields, group, strict=True))
+                targets = targets_of[group] = source.subjects_of(named, ctx)
+            case_id = row[width - 1]
+            for n, measure in enumerate(measures):
+                if row[width + n]:
+                    for target in targets:
+                        out.setdefault(target, {}).setdefault(measure.code, set()).add(case_id)
     return {t: {m: sorted(ids) for m, ids in by_measure.items()} for t, by_measure in out.items()}
 
 

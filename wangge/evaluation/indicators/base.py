@@ -81,7 +81,9 @@ class Source:
             elif m.total_of:
                 out[m.code] = Sum(m.total_of, filter=m.filter)
             else:
-                out[m.code] = Count(self.case_field, filter=m.filter, distinct=True)
+                # Rows counted by their own pk are one per object (the sources filter with Exists and
+                # group by their own columns, never join to many): no DISTINCT to keep per group.
+                out[m.code] = Count(self.case_field, filter=m.filter, distinct=self.case_field != "pk")
         return out
 
     def grouped(self, ctx: Context) -> dict[tuple[str, str], dict[str, float]]:

@@ -152,7 +152,9 @@ class Assignments(Source):
         ]
 
     def subjects_of(self, group, ctx):
-        codes = ctx.cache.setdefault("department_codes", {pk: code for code, pk in department_ids().items()})
+        if "department_codes" not in ctx.cache:  # once per computation, not once per group
+            ctx.cache["department_codes"] = {pk: code for code, pk in department_ids().items()}
+        codes = ctx.cache["department_codes"]
         code = codes.get(group["subject"], str(group["subject"]))
         return [(code, ""), (code, group["town"])]
 
