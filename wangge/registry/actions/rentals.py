@@ -167,7 +167,9 @@ def review_declaration(user, declaration: TenantDeclaration, decision: str, note
     if decision not in ("confirm", "reject"):
         raise ValidationError({"decision": _("Confirm or reject.")})
     declaration = (
-        TenantDeclaration.objects.select_for_update().select_related("person", "room__building").get(pk=declaration.pk)
+        TenantDeclaration.objects.select_for_update(of=("self",))
+        .select_related("person", "room__building")
+        .get(pk=declaration.pk)
     )
     if declaration.status != DeclarationStatus.PENDING:
         raise ValidationError({"decision": _("This declaration has been answered already.")})
