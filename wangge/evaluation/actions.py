@@ -21,7 +21,7 @@ from wangge.history.models import ChangeAction
 
 from . import notices
 from .compute import compute, context
-from .indicators import SOURCES, measures_for
+from .indicators import SOURCES
 from .models import Report, ReportRow, ReportStatus, Scheme, SchemeVersion, SubjectType
 from .period import Period
 from .scoring import check_body, score
@@ -235,8 +235,3 @@ def report_url(report: Report) -> str:
 
 def appeal_deadline(period: Period):
     return period.end + timedelta(days=settings.EVALUATION_APPEAL_DAYS)
-
-
-def measures_of(report: Report):
-    period = Period(report.period_key, report.period_start, report.period_end)
-    return measures_for(report.scheme.subject_type, context(report.scheme.subject_type, period, report.as_of))

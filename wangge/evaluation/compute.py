@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wangge.accounts.models import Department, Membership, Role, User
+from wangge.accounts.models import Department, Membership, Role
 from wangge.areas.models import Area, Level
 from wangge.cases.models import Case
 
@@ -64,12 +64,12 @@ def subjects(subject_type: str) -> dict[str, Subject]:
         desks = Membership.objects.filter(role__in=DESK_ROLES.values(), area__isnull=False)
         for role, code, name, path in desks.values_list("role", "area__code", "area__name", "area__path"):
             level = next(lv for lv, r in DESK_ROLES.items() if r == role)
-            out[f"{level}:{code}"] = Subject(f"{level}:{code}", desk_label(name, level), path)
+            out[f"{level}:{code}"] = Subject(f"{level}:{code}", desk_label(name), path)
         return out
     raise ValueError(subject_type)
 
 
-def desk_label(area_name: str, level: str) -> str:
+def desk_label(area_name: str) -> str:
     return _("%(area)s command center") % {"area": area_name}
 
 
@@ -132,7 +132,3 @@ def is_counted(subject_type: str, period: Period, subject_key: str, case_id: int
             if rows.filter(**{source.case_field: case_id}).exists():
                 return True
     return False
-
-
-def user_label(user: User) -> str:
-    return user.full_name or user.username

@@ -109,10 +109,6 @@ class Report(models.Model):
     def __str__(self):
         return f"{self.scheme} {self.period_key}"
 
-    @property
-    def is_frozen(self) -> bool:
-        return self.status != ReportStatus.DRAFT
-
 
 class ReportRow(models.Model):
     """One subject's result in a report. `slice_path` is "" for the subject's whole figures, or a

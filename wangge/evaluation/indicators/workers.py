@@ -95,12 +95,22 @@ class Reports(Source):
         return Q(reporter_id=int(subject_key))
 
 
-class Verifications(Source):
-    """Cases that came back for verification on site (all departments reported back) in the period."""
+class InManagersGrids(Source):
+    """Rows counted for every grid manager of the grid they lie in."""
 
     subject_type = "grid_manager"
     case_field = "pk"
     group_fields = ("area_path",)
+
+    def subjects_of(self, group, ctx):
+        return [(str(user_id), "") for user_id in managers_by_path(group["area_path"], ctx)]
+
+    def subject_filter(self, subject_key, slice_path, ctx):
+        return in_grids_of(subject_key, ctx, "area_path")
+
+
+class Verifications(InManagersGrids):
+    """Cases that came back for verification on site (all departments reported back) in the period."""
 
     def rows(self, ctx):
         asked = CaseEvent.objects.filter(
@@ -150,19 +160,10 @@ class Verifications(Source):
             ),
         ]
 
-    def subjects_of(self, group, ctx):
-        return [(str(user_id), "") for user_id in managers_by_path(group["area_path"], ctx)]
 
-    def subject_filter(self, subject_key, slice_path, ctx):
-        return in_grids_of(subject_key, ctx, "area_path")
-
-
-class Inspections(Source):
+class Inspections(InManagersGrids):
     """Inspection tasks due in the period in the manager's grids (not cases: no case list)."""
 
-    subject_type = "grid_manager"
-    case_field = "pk"
-    group_fields = ("area_path",)
     links_cases = False
 
     def rows(self, ctx):
@@ -187,12 +188,6 @@ class Inspections(Source):
                 done & Q(done_at__date__lte=F("due_date")),
             ),
         ]
-
-    def subjects_of(self, group, ctx):
-        return [(str(user_id), "") for user_id in managers_by_path(group["area_path"], ctx)]
-
-    def subject_filter(self, subject_key, slice_path, ctx):
-        return in_grids_of(subject_key, ctx, "area_path")
 
 
 class Tracks(Source):
