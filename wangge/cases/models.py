@@ -360,6 +360,10 @@ ACTION_LABELS = {
 }
 
 
+# Actors that are not a role: the system (deadlines, sensors), the public (anonymous reports), the reporter.
+ACTOR_KINDS = {"system": _("System"), "public": _("Public"), "reporter": _("Reporter"), "admin": _("Administrator")}
+
+
 class CaseEvent(models.Model):
     """One step of the trail. Appended by the actions layer, never changed afterwards."""
 
@@ -395,6 +399,15 @@ class CaseEvent(models.Model):
     @property
     def label(self):
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def actor_role_label(self):
+        """The actor's role as users call it (the column keeps the code: a Role value, or system/public)."""
+        from wangge.accounts.models import Role
+
+        return ACTOR_KINDS.get(self.actor_role) or (
+            Role(self.actor_role).label if self.actor_role in Role.values else self.actor_role
+        )
 
     @property
     def from_label(self):

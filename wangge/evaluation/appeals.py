@@ -12,7 +12,7 @@ from wangge.accounts.models import DEPARTMENT_ROLES, Role
 from wangge.accounts.resolve import resolve_by, resolve_one
 from wangge.accounts.scope import is_admin, restrict
 from wangge.cases import roles as case_roles
-from wangge.cases.actions.common import _append_event
+from wangge.cases.actions.common import _actor_role, _append_event
 from wangge.cases.actions.errors import NotPermitted
 from wangge.cases.models import CasePhoto
 from wangge.cases.photos import resolve_for_action
@@ -99,7 +99,7 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
                 case.status,
                 case.status,
                 user,
-                subject_type,
+                _actor_role(user),
                 note=text[:1000],
                 data={"appeal": appeal.pk, "period": period.key, "subject": str(subject_key)},
                 public=False,
@@ -152,7 +152,7 @@ def decide_appeal(user, appeal_id, *, accept, note, reattribute_to=None) -> Appe
             case.status,
             case.status,
             user,
-            "dispatcher",
+            _actor_role(user),
             note=text[:1000],
             data={"appeal": appeal.pk, "accepted": bool(accept), "reattribute_to": target.code if target else None},
             public=False,

@@ -147,3 +147,17 @@ def test_department_queue(client_as, new_case):
     act(case, "village_dispatcher", "dispatch", departments=["fire"])
     page = client_as("fire_handler").get("/cases/department/").content.decode()
     assert case.number in page
+
+
+def test_the_timeline_names_roles_as_users_call_them(client_as, new_case):
+    case = new_case()
+    act(case, "village_dispatcher", "register")
+    page = client_as("village_dispatcher").get(f"/cases/{case.pk}/").content.decode()
+    assert "(village_dispatcher)" not in page and "(grid_manager)" not in page
+    from django.utils import translation
+
+    from wangge.accounts.models import Role
+
+    with translation.override("zh-hans"):
+        label = str(Role.VILLAGE_DISPATCHER.label)
+    assert f"({label})" in page
