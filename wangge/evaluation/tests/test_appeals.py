@@ -194,3 +194,19 @@ def test_another_cases_photo_cannot_be_brought_to_an_appeal(new_case, photo_of):
     with pytest.raises(ValidationError) as exc:
         file(case, current_month(), photo_ids=[evidence.pk])
     assert set(exc.value.message_dict) == {"photo_ids"}
+
+
+def test_ids_from_another_jurisdiction_are_field_errors(new_case):
+    """A grid manager names another grid's case (his own subject, not his case); a decider counts the
+    case for a department code that does not serve it: field errors, nothing written."""
+    others = dispatched(new_case)  # in grid_manager's grid, not grid_manager2's
+    with pytest.raises(ValidationError) as exc:
+        appeals.file_appeal(u("grid_manager2"), subject_type="grid_manager", subject_key=str(u("grid_manager2").pk),
+                            case_id=others.pk, period_key=current_month().key, reason="不是我的")  # fmt: skip
+    assert set(exc.value.message_dict) == {"case"}
+    appeal = file(others, current_month())
+    with pytest.raises(ValidationError) as exc:
+        appeals.decide_appeal(u("village_dispatcher"), appeal.pk, accept=True, note="改计", reattribute_to="nowhere")
+    assert set(exc.value.message_dict) == {"reattribute_to"}
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.PENDING
