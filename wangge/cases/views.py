@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.accounts.models import Department
@@ -91,7 +91,7 @@ DEPARTMENT_TABS = {
     "pending": gettext_lazy("To accept"),
     "due_today": gettext_lazy("Due today"),
     "overdue": gettext_lazy("Overdue"),
-    "rework": gettext_lazy("Rework"),
+    "rework": pgettext_lazy("department queue", "Rework"),
 }
 
 

@@ -15,6 +15,7 @@ from django.db.models import Count, IntegerField, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Role
 from wangge.cases import queries as case_queries
@@ -147,7 +148,7 @@ def dispatcher(user) -> Panel:
     tiles, querysets = _case_tiles(user, specs)
     return Panel(
         "dispatcher",
-        _("Dispatch"),
+        pgettext_lazy("workbench", "Dispatch"),
         tiles,
         case_rows(_urgent_first(querysets)),
         more_url=queue_url({"status": "open", **mine}),
@@ -279,7 +280,7 @@ def month_figures(user) -> list[Panel]:
         rows = [
             Row(stats, str(_("Closure rate")), _percent(s["closure_rate"])),
             Row(stats, str(_("On-time rate")), _percent(s["on_time_rate"])),
-            Row(stats, str(_("Satisfied")), _percent(s["satisfied_rate"])),
+            Row(stats, str(_("Satisfied rate")), _percent(s["satisfied_rate"])),
         ]
         title = _("This month: %(area)s") % {"area": area.name}
         panels.append(Panel(f"figures-{area.code}", title, tiles, rows, more_url=stats))
@@ -326,7 +327,14 @@ def administrator(user) -> Panel:
             )
             for j in querysets["jobs"].order_by("-created_at")[:ROWS]
         ]
-    return Panel("admin", _("System"), tiles, rows, more_url=links.get("jobs", ""), empty=_("Nothing failed recently."))
+    return Panel(
+        "admin",
+        pgettext_lazy("workbench", "System"),
+        tiles,
+        rows,
+        more_url=links.get("jobs", ""),
+        empty=_("Nothing failed recently."),
+    )
 
 
 def _silent_sensors(user):

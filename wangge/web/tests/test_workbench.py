@@ -234,3 +234,34 @@ def test_month_figures_are_one_query_per_area(work, django_assert_max_num_querie
     with django_assert_max_num_queries(1):
         (panel,) = workbench.month_figures(user)
     assert panel.tiles[0].url.startswith("/cases/?area=441900122")
+
+
+def test_the_administrator_sees_what_failed_and_each_count_is_its_list(work, client_as, user):
+    from wangge.jobs.models import Job
+    from wangge.notify.models import Notification
+
+    admin = user("admin")
+    Job.objects.create(kind="import", register="people", owner=admin, state="failed", message="第 3 行:身份证号有误")
+    Job.objects.create(kind="export", register="cases", owner=admin, state="done")
+    Notification.objects.create(channel="sms", subject="超期提醒", status="failed", last_error="timeout")
+    Notification.objects.create(channel="inapp", recipient=admin, subject="新案件", status="sent")
+    tiles = tiles_of("admin")["admin"]
+    assert tiles["jobs"].count == Job.objects.filter(state="failed").count() >= 1
+    assert tiles["notifications"].count == Notification.objects.filter(status="failed").count() >= 1
+    assert "sensors" in tiles  # the sensors list's silent tab (the test city's sensors have no readings)
+    client = client_as("admin")
+    for tile in tiles.values():
+        assert listed(client, tile.url) == tile.count, tile.url
+    page = client.get("/").content.decode()
+    assert "失败的后台任务" in page and "第 3 行" in page
+
+
+@pytest.mark.parametrize("username", ["village_dispatcher", "fire_handler", "grid_manager", "leader", "admin"])
+def test_no_english_on_the_workbench(work, username):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        for panel in workbench.panels_for(User.objects.get(username=username)):
+            words = [str(panel.title), str(panel.empty)] + [str(t.label) for t in panel.tiles]
+            words += [r.title for r in panel.rows if not r.title[:1].isdigit()]
+            assert not [w for w in words if re.search("[A-Za-z]", w)], panel.key
