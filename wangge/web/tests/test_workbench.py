@@ -265,3 +265,32 @@ def test_no_english_on_the_workbench(work, username):
             words = [str(panel.title), str(panel.empty)] + [str(t.label) for t in panel.tiles]
             words += [r.title for r in panel.rows if not r.title[:1].isdigit()]
             assert not [w for w in words if re.search("[A-Za-z]", w)], panel.key
+
+
+def test_the_workbench_listens_by_polling_and_takes_no_held_stream(client_as, settings):
+    """Home pages are many: they read the live events in polling mode (?poll=1), so the command
+    center keeps its held streams; a department handler gets its department's cases' events."""
+    from wangge.insight import live
+    from wangge.insight import views as insight_views
+
+    settings.LIVE_BROKER = "memory"
+    settings.LIVE_STREAM_SECONDS = 30
+    live.broker.cache_clear()
+    try:
+        broker = live.broker()
+        fire = User.objects.get(username="fire_handler").memberships.get().department_id
+        broker.publish({"type": "case.changed", "id": 7, "area_path": "441900/441900111/", "departments": [fire]})
+        broker.publish({"type": "case.changed", "id": 8, "area_path": "441900/441900111/", "departments": []})
+        after = str(int(broker.head()) - 2)
+        page = client_as("fire_handler").get("/").content.decode()
+        assert 'data-live="/command/live/?poll=1"' in page
+        response = client_as("fire_handler").get("/command/live/?poll=1", headers={"Last-Event-ID": after})
+        body = b"".join(response.streaming_content).decode()  # at once: no slot taken, nothing held
+        assert body.startswith(f"retry: {settings.LIVE_POLL_RETRY_MS}")
+        assert '"id": 7' in body and '"id": 8' not in body
+        held = [insight_views._stream_slots.acquire(blocking=False) for _ in range(settings.LIVE_MAX_STREAMS)]
+        assert all(held)  # every slot was still free
+        for _ in held:
+            insight_views._stream_slots.release()
+    finally:
+        live.broker.cache_clear()
