@@ -36,6 +36,11 @@ def _memberships(user):
     return cached
 
 
+def memberships_of(user) -> list[tuple[str, str, int | None]]:
+    """(role, area path or "", department id) of each membership; cached on the user object."""
+    return _memberships(user)
+
+
 def actor_kinds(user, case: Case) -> set[str]:
     """What this user is on this case: dispatcher, grid manager, handler of an assignment, reporter."""
     if user is None or not user.is_authenticated:

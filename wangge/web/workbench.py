@@ -43,6 +43,7 @@ class Row:
     text: str = ""
     meta: str = ""
     alert: bool = False
+    urgent: bool = False
 
 
 @dataclass
@@ -75,13 +76,13 @@ def count_each(querysets: dict) -> dict[str, int]:
 
 def is_personal_only(user) -> bool:
     """Only personal roles (a landlord, a citizen): they get their portal, not the workbench."""
-    roles = {role for role, _path, _department in case_roles._memberships(user)}
+    roles = {role for role, _path, _department in case_roles.memberships_of(user)}
     return not user.is_superuser and bool(roles) and roles <= PERSONAL_ROLES
 
 
 def panels_for(user) -> list[Panel]:
     """The panels of each role the user holds, in the order of the working day's chain."""
-    roles = {role for role, _path, _department in case_roles._memberships(user)}
+    roles = {role for role, _path, _department in case_roles.memberships_of(user)}
     panels = []
     if roles & set(case_roles.DISPATCHER_LEVELS):
         panels.append(dispatcher(user))
@@ -112,6 +113,7 @@ def case_rows(cases) -> list[Row]:
             text=c.description[:40],
             meta=f"{c.get_status_display()} · {c.area.name} · {timezone.localtime(c.created_at):%m-%d %H:%M}",
             alert=c.is_overdue,
+            urgent=c.severity == Severity.URGENT,
         )
         for c in cases
     ]
@@ -175,7 +177,7 @@ def leader(user) -> Panel:
 def _grid_params(user) -> dict:
     """A grid manager who also holds a wider role (a village dispatcher, say) sees more cases than
     their grid: the queue is narrowed to the grid then (one area, else the whole jurisdiction)."""
-    roles = case_roles._memberships(user)
+    roles = case_roles.memberships_of(user)
     grids = {path for role, path, _d in roles if role == Role.GRID_MANAGER and path}
     wider = any(role != Role.GRID_MANAGER and path for role, path, _d in roles) or user.is_superuser
     if wider and len(grids) == 1:

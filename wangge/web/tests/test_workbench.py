@@ -42,18 +42,22 @@ def act(case, username, action, **params):
 
 @pytest.fixture
 def work(db):
+    return make_work()
+
+
+def make_work():
     """One case in every state of the chain, in village A unless said otherwise."""
     cases = {
-        "reported": report(),
-        "town_reported": report(grid=VILLAGE_B_GRID),
-        "registered": report(),
-        "late": report(),
-        "urgent": report(),
-        "dispatched": report(),
-        "returned": report(),
-        "extension": report(),
-        "verifying": report(),
-        "rework": report(),
+        "reported": report(description="小区门口垃圾满溢,无人清运"),
+        "town_reported": report(grid=VILLAGE_B_GRID, description="路面坑洼积水"),
+        "registered": report(description="小区门口垃圾满溢"),
+        "late": report(description="人行道井盖缺失,有安全隐患"),
+        "urgent": report(description="燃气管道疑似泄漏,有异味"),
+        "dispatched": report(description="商铺占道经营"),
+        "returned": report(description="广告牌松动"),
+        "extension": report(description="违章搭建彩钢棚"),
+        "verifying": report(description="消防通道被杂物堵塞"),
+        "rework": report(description="楼道堆放杂物"),
     }
     for key in ("registered", "late"):
         act(cases[key], "village_dispatcher", "register")
@@ -205,7 +209,7 @@ def test_the_export_follows_the_new_filters(work, user):
 
 def _warm(user):
     """What every request reads once about its user (memberships, scope, command areas)."""
-    case_roles._memberships(user)
+    case_roles.memberships_of(user)
     scope_for(user)
     access.command_areas(user)
 
