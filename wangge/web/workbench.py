@@ -219,12 +219,19 @@ def department(user) -> Panel:
             url=reverse("case_detail", args=[a.case_id]),
             title=a.case.number or "",
             text=a.case.description[:40],
-            meta=f"{a.get_status_display()} · {a.department.name} · {timezone.localtime(a.deadline):%m-%d %H:%M}",
+            meta=_assignment_meta(a),
             alert=a.overdue_at is not None,
         )
         for a in base[:ROWS]
     ]
     return Panel("department", _("My department's tasks"), tiles, rows, more_url=url, empty=_("Nothing waiting."))
+
+
+def _assignment_meta(a) -> str:
+    meta = (
+        f"{a.get_status_display()} · {a.department.name} · {_('Deadline')} {timezone.localtime(a.deadline):%m-%d %H:%M}"
+    )
+    return f"{meta} · {_('rework')} {a.rework_count}" if a.rework_count else meta
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,11 +48,11 @@ def work(db):
 def make_work():
     """One case in every state of the chain, in village A unless said otherwise."""
     cases = {
-        "reported": report(description="小区门口垃圾满溢,无人清运"),
+        "reported": report(description="小区门口垃圾满溢，无人清运"),
         "town_reported": report(grid=VILLAGE_B_GRID, description="路面坑洼积水"),
         "registered": report(description="小区门口垃圾满溢"),
-        "late": report(description="人行道井盖缺失,有安全隐患"),
-        "urgent": report(description="燃气管道疑似泄漏,有异味"),
+        "late": report(description="人行道井盖缺失，有安全隐患"),
+        "urgent": report(description="燃气管道疑似泄漏，有异味"),
         "dispatched": report(description="商铺占道经营"),
         "returned": report(description="广告牌松动"),
         "extension": report(description="违章搭建彩钢棚"),
