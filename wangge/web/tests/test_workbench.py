@@ -298,3 +298,28 @@ def test_the_workbench_listens_by_polling_and_takes_no_held_stream(client_as, se
             insight_views._stream_slots.release()
     finally:
         live.broker.cache_clear()
+
+
+def test_todays_inspections_are_the_task_lists_due_today_filter(client_as, user):
+    from datetime import timedelta
+
+    from wangge.patrol import actions as patrol_actions
+    from wangge.patrol.models import InspectionTask
+    from wangge.registry.tests.conftest import new_building
+
+    for name in ("一号楼", "二号楼", "三号楼"):
+        new_building(user("admin"), VILLAGE_A_GRID, name)
+    new_building(user("admin"), VILLAGE_B_GRID, "邻村楼")
+    patrol_actions.plan_inspections()
+    today = timezone.localdate()
+    mine = InspectionTask.objects.filter(area_path__startswith=Area.objects.get(code=VILLAGE_A_GRID).path)
+    first, second, third = mine.order_by("pk")[:3]
+    InspectionTask.objects.filter(pk=first.pk).update(due_date=today - timedelta(days=2))  # late: still today's
+    InspectionTask.objects.filter(pk=second.pk).update(due_date=today)
+    InspectionTask.objects.filter(pk=third.pk).update(due_date=today + timedelta(days=3))
+    InspectionTask.objects.exclude(pk__in=[first.pk, second.pk, third.pk]).update(due_date=today)  # the next village
+    panel = workbench.inspections_today(user("grid_manager"))
+    assert panel.tiles[0].count == 2
+    assert [row.alert for row in panel.rows] == [True, False]  # the late one first, marked
+    assert listed(client_as("grid_manager"), panel.tiles[0].url) == 2
+    assert workbench.inspections_today(user("grid_manager2")).tiles[0].count == 1
