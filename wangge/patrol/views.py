@@ -142,7 +142,7 @@ TASK_LIST_LIMIT = 500  # rows on the page; the counts above the list are of all 
 
 @login_required
 def task_list(request):
-    """Inspection tasks of the user's areas: overdue first; supervisors see their workers' backlog."""
+    """Inspection tasks of the user's areas, the highest risk class first; supervisors see their workers' backlog."""
     today = timezone.localdate()
     all_tasks = tasks_for(request.user)
     tasks = list(all_tasks[:TASK_LIST_LIMIT])
