@@ -44,6 +44,7 @@ PII_KEY = secret_from_env_or_file("WANGGE_PII_KEY", "pii.key", generate_fernet_k
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_FAILURE_VIEW = "wangge.web.errors.csrf_failure"  # the site's page (JSON under /api/)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
