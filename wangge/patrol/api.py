@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from wangge.areas.coords import distance_m
 from wangge.core.apitypes import Days, Id, errors
 from wangge.registry import queries as registry_queries
-from wangge.registry.models import RiskClass
 
 from . import actions, tracks
 from .models import (
@@ -26,7 +25,7 @@ from .models import (
     TrackDay,
     WorkerPosition,
 )
-from .queries import inspections_for, tasks_for, visible_workers, worker_areas
+from .queries import checklist_names, inspections_for, tasks_for, visible_workers, worker_areas
 
 router = Router(tags=["field work"])
 
@@ -275,15 +274,11 @@ def task_out(task: InspectionTask, today: date, checklist_names: dict, near: tup
         "due_date": task.due_date,
         "overdue": task.due_date < today,
         "risk_class": task.risk_class,
-        "risk_label": risk_label(task.risk_class),
+        "risk_label": task.get_risk_class_display(),
         "lat": lat,
         "lng": lng,
         "distance_m": round(float(distance_m(near[1], near[0], lng, lat)), 1) if near and lat is not None else None,
     }
-
-
-def risk_label(risk_class: int) -> str:
-    return str(RiskClass(risk_class).label) if risk_class in RiskClass.values else str(risk_class)
 
 
 @router.get("/tasks", response=list[TaskOut])
@@ -298,7 +293,7 @@ def my_tasks(
     then (with lat/lng) the nearest first."""
     today = timezone.localdate()
     tasks = tasks_for(request.user).filter(due_date__lte=today + timedelta(days=due_within_days))
-    names = dict(Checklist.objects.filter(is_current=True).values_list("code", "name"))
+    names = checklist_names()
     near = (lat, lng) if lat is not None and lng is not None else None
     rows = [task_out(t, today, names, near) for t in tasks]
     if near:

@@ -163,6 +163,13 @@ def tasks_for(user, *, include_done: bool = False):
     return tasks.select_related("building", "rental__building", "place").order_by("-risk_class", "due_date", "pk")
 
 
+def checklist_names() -> dict[str, str]:
+    """Checklist code → the current version's name: tasks and rules name a checklist by its code."""
+    from .models import Checklist
+
+    return dict(Checklist.objects.filter(is_current=True).values_list("code", "name"))
+
+
 def inspections_for(user):
     from .models import Inspection
 

@@ -39,7 +39,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="inspectiontask",
             name="risk_class",
-            field=models.PositiveSmallIntegerField(default=1, verbose_name="risk class"),
+            field=models.PositiveSmallIntegerField(
+                choices=[(1, "Class 1 (low)"), (2, "Class 2 (medium)"), (3, "Class 3 (high)")],
+                default=1,
+                verbose_name="risk class",
+            ),
         ),
         migrations.RunPython(turn_round, turn_back),
     ]

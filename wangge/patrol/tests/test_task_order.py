@@ -113,3 +113,11 @@ def test_a_position_out_of_range_is_a_field_error(api_as):
     response = api_as("grid_manager").get("/api/v1/patrol/tasks?lat=91&lng=113")
     assert response.status_code in (400, 422)
     assert "lat" in response.text
+
+
+@pytest.mark.django_db
+def test_the_task_page_names_risk_class_and_checklist(three_tasks, client_as):
+    html = client_as("grid_manager").get("/patrol/tasks/").content.decode()
+    assert "三级（高）" in html and "楼栋走访及信息采集" in html
+    assert "building_visit" not in html.split("<main>")[1]
+    assert html.index("高风险") < html.index("低风险楼")  # the highest risk class first
