@@ -46,5 +46,9 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
 
+# Error pages in the site's layout and language, JSON under /api/ (wangge/web/errors.py).
+handler400 = "wangge.web.errors.bad_request"
+handler403 = "wangge.web.errors.permission_denied"
+handler404 = "wangge.web.errors.page_not_found"
 # Unhandled exceptions: JSON for the API, 503 + Retry-After for a busy database or a full/read-only file store.
 handler500 = "wangge.core.faults.server_error"
