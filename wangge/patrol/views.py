@@ -29,7 +29,15 @@ from . import kpi
 from .api import figures_of
 from .mobile_text import mobile_texts
 from .models import InspectionAnswer, TrackDay, WorkerPosition
-from .queries import checklist_names, filter_tasks, inspections_for, sees_tracks, tasks_for, visible_workers, worker_areas
+from .queries import (
+    checklist_names,
+    filter_tasks,
+    inspections_for,
+    sees_tracks,
+    tasks_for,
+    visible_workers,
+    worker_areas,
+)
 
 
 def _day(value: str | None) -> date:
