@@ -3,6 +3,7 @@ land back on the form's fields."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.web.pickers import picker
 
@@ -93,7 +94,9 @@ class MoveForm(forms.Form):
 
 
 class RentalForm(forms.Form):
-    building = forms.CharField(label=_("Building"), max_length=40, widget=building_input())
+    building = forms.CharField(
+        label=pgettext_lazy("a register's building", "Building"), max_length=40, widget=building_input()
+    )
     rooms = forms.MultipleChoiceField(
         label=_("Rooms rented out (none: the whole building)"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -122,7 +125,9 @@ class PlaceForm(forms.Form):
         label=_("Licence expires"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     address = forms.CharField(label=_("Standard address"), max_length=40, widget=address_input())
-    building = forms.CharField(label=_("Building"), required=False, max_length=40, widget=building_input())
+    building = forms.CharField(
+        label=pgettext_lazy("a register's building", "Building"), required=False, max_length=40, widget=building_input()
+    )
     contact_name = forms.CharField(label=_("Contact"), required=False, max_length=50)
     contact_phone = forms.CharField(
         label=_("Contact phone"), required=False, max_length=20, help_text=_("Blank keeps the stored one.")
