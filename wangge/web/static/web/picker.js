@@ -125,6 +125,10 @@
         });
         line.prepend(toggle);
         li.append(sub);
+      } else if (data.results.some((r) => r.children)) {
+        const spacer = document.createElement("span"); // keeps the names of a level in line
+        spacer.className = "spacer";
+        line.prepend(spacer);
       }
       return li;
     }
