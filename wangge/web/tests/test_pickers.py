@@ -133,3 +133,15 @@ def test_staff_form_refuses_an_area_outside_the_jurisdiction(client_as):
          "category": "part:0305"},
     )  # fmt: skip
     assert response.status_code == 302
+
+
+def test_other_area_filters_use_the_picker(client_as):
+    from django.urls import reverse
+
+    for username, url in [
+        ("town_dispatcher", reverse("dashboard")),
+        ("town_dispatcher", reverse("sensors:list")),
+        ("grid_manager", reverse("registry:building_list")),
+    ]:
+        page = client_as(username).get(url).content.decode()
+        assert 'name="area"' in page and 'data-picker="/pick/areas/"' in page, url
