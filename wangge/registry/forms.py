@@ -72,14 +72,26 @@ class PersonForm(forms.Form):
     nationality = forms.CharField(label=_("Nationality"), required=False, max_length=40)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
     tags = forms.MultipleChoiceField(label=_("Tags"), required=False, widget=forms.CheckboxSelectMultiple)
-    room = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # A new person's residence: a room picked by its building's address (its id), or for someone
+    # without a registered residence, the area they live in.
+    room = forms.IntegerField(
+        label=_("Residence (search the building by address, then its room)"),
+        required=False,
+        widget=forms.TextInput(attrs=picker("registry:pick_buildings", SEARCH_BUILDING, "?rooms=pk")),
+    )
+    area_code = forms.CharField(
+        label=_("Or the area (no registered residence)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs=picker("pick_areas", _("Search an area: name or pinyin initials"))),
+    )
     moved_in = forms.DateField(label=_("Moved in on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].choices = tag_choices(TagKind.PERSON)
         if editing:
-            for f in ("room", "moved_in"):
+            for f in ("room", "area_code", "moved_in"):
                 del self.fields[f]
             for f in ("id_number", "passport", "phone"):
                 self.fields[f].help_text = _("Blank keeps the stored number.")

@@ -38,16 +38,23 @@ def _room_label(room) -> str:
 @login_required
 def buildings(request):
     """Buildings by address, name or code; with ?rooms=1 each opens to its rooms, and a room's
-    row fills the form's room field too (the building code stays the value)."""
+    row fills the form's room field too (the building code stays the value); with ?rooms=pk the
+    rooms are what is picked, by id (a new person's residence)."""
     get = request.GET
-    with_rooms = get.get("rooms") == "1"
+    rooms_mode = get.get("rooms", "")  # "1": a room fills `room` (move-in); "pk": a room's id is the value
+    with_rooms = rooms_mode in ("1", "pk")
     qs = queries.buildings(request.user)
     if with_rooms and get.get("parent"):
         building = qs.filter(code=get["parent"].strip()).first()
         rooms = building.rooms.order_by("unit", "number") if building else []
+        if rooms_mode == "pk":
+            return answer([_row(str(r.pk), _room_label(r), building.name) for r in rooms])
         return answer(
             [_row(building.code, _room_label(r), building.name, fill={"room": _room_label(r)}) for r in rooms]
         )
+    if rooms_mode == "pk" and get.get("value"):
+        room = queries.rooms(request.user).filter(pk=get["value"]).first() if get["value"].isdigit() else None
+        return answer([_row(str(room.pk), f"{room.building.name} {_room_label(room)}")] if room else [])
     if get.get("value"):
         qs = qs.filter(code=get["value"].strip())
     elif get.get("q", "").strip():
@@ -60,6 +67,5 @@ def buildings(request):
     else:
         return answer([])
     qs = qs.annotate(room_count=Count("rooms")).order_by("code")[:LIMIT]
-    return answer(
-        [_row(b.code, b.name, b.address.full_text, with_rooms and b.room_count > 0) for b in qs],
-    )
+    pick = rooms_mode != "pk"  # picking a residence: a building only opens to its rooms
+    return answer([_row(b.code, b.name, b.address.full_text, with_rooms and b.room_count > 0, pick) for b in qs])

@@ -66,3 +66,33 @@ def test_move_in_form_uses_the_picker_and_still_checks_the_jurisdiction(make_per
     )
     assert response.status_code == 302
     assert Tenancy.objects.get(person=person, moved_out__isnull=True).room.building == here
+
+
+def test_new_person_picks_a_room_by_id_or_an_area(make_building, client_as):
+    from wangge.registry.models import Person
+
+    from .conftest import GRID_A, ID_B
+
+    building = make_building()
+    client = client_as("grid_manager")
+    found = results(client.get("/registry/pick/buildings/", {"q": "莞太", "rooms": "pk"}))
+    assert found[0]["pick"] is False and found[0]["children"]  # a building opens; its rooms are picked
+    rooms = results(client.get("/registry/pick/buildings/", {"parent": building.code, "rooms": "pk"}))
+    room = building.rooms.get(number="102")
+    assert {"value": str(room.pk), "label": "102"}.items() <= rooms[1].items()
+    assert results(client.get("/registry/pick/buildings/", {"value": str(room.pk), "rooms": "pk"}))[0]["label"] == (
+        "测试楼 102"
+    )
+    assert results(client_as("grid_manager2").get("/registry/pick/buildings/", {"value": room.pk, "rooms": "pk"})) == []
+
+    page = client.get("/registry/people/new/").content.decode()
+    assert 'data-picker="/registry/pick/buildings/?rooms=pk"' in page and 'data-picker="/pick/areas/"' in page
+    other = make_building(GRID_B, name="邻村楼").rooms.first()
+    refused = client.post("/registry/people/new/", {"name": "赵六", "person_type": "floating", "room": other.pk})
+    assert refused.status_code == 400 and refused.context["form"].errors["room"]  # on the field, not a 404
+    refused = client.post("/registry/people/new/", {"name": "赵六", "person_type": "floating", "area_code": GRID_B})
+    assert refused.status_code == 400 and refused.context["form"].errors["area_code"]
+    assert not Person.objects.filter(name="赵六").exists()
+    ok = client.post("/registry/people/new/", {"name": "赵六", "person_type": "floating", "id_number": ID_B,
+                                               "area_code": GRID_A})  # fmt: skip
+    assert ok.status_code == 302 and Person.objects.get(name="赵六").area.code == GRID_A
