@@ -530,6 +530,8 @@ def rental_edit(request, pk=None):
         )
     rooms = Room.objects.filter(building=building) if building else []
     form = RentalForm(request.POST or None, initial=initial, rooms=rooms)
+    if rental is None:  # a picked building reloads the page with it, to offer its rooms (picker.js)
+        form.fields["building"].widget.attrs["data-picker-reload"] = ""
     version = _posted_version(request)
 
     def save(data):

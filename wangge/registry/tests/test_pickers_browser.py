@@ -39,3 +39,16 @@ def test_move_in_picks_the_building_by_address_and_its_room(page):
     page.wait_for_url(f"**/registry/people/{person.pk}/")
     current = Tenancy.objects.get(person=person, moved_out__isnull=True)
     assert current.room == second.rooms.get(number="102")
+
+
+def test_new_rental_picks_the_building_then_offers_its_rooms(page):
+    building = new_building(User.objects.get(username="admin"), name="出租楼")
+    log_in(page, "grid_manager")
+    page.goto(f"{page.base_url}/registry/rentals/new/")
+    page.fill(BUILDING_BOX, "出租")
+    row = page.locator(f".picker-row[data-value='{building.code}']")
+    row.wait_for()
+    row.dispatch_event("mousedown")
+    page.wait_for_url(f"**building={building.code}")  # reloaded with it: its rooms are offered
+    assert page.locator("input[name=rooms]").count() == 2
+    assert page.input_value(BUILDING_BOX) == "出租楼"

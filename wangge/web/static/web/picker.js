@@ -5,7 +5,8 @@
 // takes its place: typing asks <url>?q=… (names and pinyin initials, matched on the server), an
 // empty box shows the top of the tree (<url>), a row with children opens with ▸ (<url>?parent=…),
 // and a field that already holds a value shows its label (<url>?value=…). Picking a row writes its
-// value into the field (and its `fill` into other fields of the same form). Answers are
+// value into the field (and its `fill` into other fields of the same form); a field marked
+// data-picker-reload then reloads the page with ?<name>=<value>. Answers are
 // {"results": [{value, label, hint, children, pick, fill}], "empty": "…"} (web/pickers.py).
 // Text is only ever set with textContent: nothing from the server is parsed as HTML.
 (function () {
@@ -77,6 +78,12 @@
       box.value = shown = row.label;
       open(false);
       field.dispatchEvent(new Event("change", { bubbles: true }));
+      if ("pickerReload" in field.dataset) {
+        // The page offers more once it knows the value (a rental's rooms): load it with the value.
+        const url = new URL(window.location.href);
+        url.searchParams.set(field.name, row.value);
+        window.location.assign(url);
+      }
     }
 
     // One row: its label and hint; ▸ opens its children below it; a click picks it.
