@@ -2,6 +2,7 @@
 opened with ▸, and one of its rooms picked; no code typed."""
 
 import pytest
+from playwright.sync_api import expect
 
 from wangge.accounts.models import User
 from wangge.browser_testing import SCREENSHOTS, log_in
@@ -51,4 +52,4 @@ def test_new_rental_picks_the_building_then_offers_its_rooms(page):
     row.dispatch_event("mousedown")
     page.wait_for_url(f"**building={building.code}")  # reloaded with it: its rooms are offered
     assert page.locator("input[name=rooms]").count() == 2
-    assert page.input_value(BUILDING_BOX) == "出租楼"
+    expect(page.locator(BUILDING_BOX)).to_have_value("出租楼")

@@ -4,6 +4,7 @@ by pinyin initials; the report form's category by pinyin initials ("ljx" → 垃
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from wangge.areas.models import Area
 from wangge.browser_testing import SCREENSHOTS, log_in
@@ -39,7 +40,7 @@ def test_area_picker_on_the_case_queue(page):
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**area=*")
     assert parse_qs(urlparse(page.url).query)["area"] == [village.code]
-    assert page.input_value(AREA_BOX) == village.name  # shown by its name again after the reload
+    expect(page.locator(AREA_BOX)).to_have_value(village.name)  # by its name again after the reload
 
     # Another town is not offered, whatever one types.
     page.fill(AREA_BOX, "寮步")
@@ -60,3 +61,16 @@ def test_category_picker_with_pinyin_initials_on_the_report_form(page):
     assert page.input_value("select[name=category]") == "part:0305"
     assert page.input_value(CATEGORY_BOX) == "市容环境 / 垃圾箱"
     assert page.url.endswith("/report/")
+
+    # Or browse: an empty box lists the major classes; a major class opens (→) to its minor classes.
+    page.fill(CATEGORY_BOX, "")
+    page.keyboard.press("ArrowDown")
+    group = page.locator(".picker-list > li > .picker-row.group[data-value='part:03']")
+    group.wait_for()
+    group.dispatch_event("mousedown")  # a group opens instead of being picked
+    minor = page.locator(".picker-list ul .picker-row[data-value='part:0301']")
+    minor.wait_for()
+    page.keyboard.press("ArrowDown")  # the first row: 部件 · 公用设施 …
+    assert page.get_attribute(CATEGORY_BOX, "aria-activedescendant")
+    minor.dispatch_event("mousedown")
+    assert page.input_value("select[name=category]") == "part:0301"

@@ -86,11 +86,13 @@
       }
     }
 
-    // One row: its label and hint; ▸ opens its children below it; a click picks it.
+    // One row: its label and hint; ▸ (or → on the keyboard) opens its children below it; a click
+    // (or Enter) picks it, or opens it when it only groups others.
     function item(row, data) {
       const li = document.createElement("li");
       const line = document.createElement("div");
       line.className = "picker-row";
+      line.id = id + "-" + ++counter;
       line.setAttribute("role", "option");
       line.dataset.value = row.value;
       const text = document.createElement("span");
@@ -102,14 +104,9 @@
         line.append(" ", hint);
       }
       if (row.pick === false) line.classList.add("group");
-      line.addEventListener("mousedown", function (event) {
-        event.preventDefault(); // keep the focus in the box
-        if (row.pick === false) toggle.click();
-        else choose(row);
-      });
       li.append(line);
-      const toggle = document.createElement("button");
       if (row.children) {
+        const toggle = document.createElement("button");
         toggle.type = "button";
         toggle.className = "toggle";
         toggle.textContent = "▸";
@@ -117,18 +114,18 @@
         toggle.setAttribute("aria-expanded", "false");
         toggle.setAttribute("aria-label", data.expand || "");
         const sub = document.createElement("ul");
+        line.flip = function (show) {
+          const shown = toggle.getAttribute("aria-expanded") === "true";
+          if (show === shown) return;
+          toggle.setAttribute("aria-expanded", shown ? "false" : "true");
+          toggle.textContent = shown ? "▸" : "▾";
+          if (shown) sub.replaceChildren();
+          else ask(base, { parent: row.value }).then((d) => fill(sub, d));
+        };
         toggle.addEventListener("mousedown", function (event) {
-          event.preventDefault();
+          event.preventDefault(); // keep the focus in the box
           event.stopPropagation();
-          if (toggle.getAttribute("aria-expanded") === "true") {
-            sub.replaceChildren();
-            toggle.setAttribute("aria-expanded", "false");
-            toggle.textContent = "▸";
-            return;
-          }
-          toggle.setAttribute("aria-expanded", "true");
-          toggle.textContent = "▾";
-          ask(base, { parent: row.value }).then((d) => fill(sub, d));
+          line.flip();
         });
         line.prepend(toggle);
         li.append(sub);
@@ -137,6 +134,11 @@
         spacer.className = "spacer";
         line.prepend(spacer);
       }
+      line.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+        if (row.pick !== false) choose(row);
+        else if (line.flip) line.flip();
+      });
       return li;
     }
 
@@ -157,6 +159,7 @@
       const mine = ++asked; // answers arriving late for an older query are dropped
       ask(base, q && q !== shown ? { q: q } : {}).then(function (data) {
         if (mine !== asked) return;
+        box.removeAttribute("aria-activedescendant");
         fill(list, data);
         open(true);
       });
@@ -173,8 +176,9 @@
       if (box.value.trim() && box.value !== shown) box.value = shown; // typed but not picked
     });
     box.addEventListener("keydown", function (event) {
-      const rows = [...list.querySelectorAll(".picker-row:not(.group)")];
+      const rows = [...list.querySelectorAll(".picker-row")];
       const at = rows.findIndex((r) => r.classList.contains("active"));
+      const active = rows[at];
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
         if (list.hidden) return search();
@@ -183,10 +187,14 @@
         if (next) {
           next.classList.add("active");
           next.scrollIntoView({ block: "nearest" });
+          box.setAttribute("aria-activedescendant", next.id);
         }
+      } else if ((event.key === "ArrowRight" || event.key === "ArrowLeft") && active && active.flip) {
+        event.preventDefault();
+        active.flip(event.key === "ArrowRight");
       } else if (event.key === "Enter" && !list.hidden) {
         event.preventDefault(); // pick, do not send the form
-        const pick = rows[at >= 0 ? at : 0];
+        const pick = active || rows.find((r) => !r.classList.contains("group"));
         if (pick) pick.dispatchEvent(new MouseEvent("mousedown"));
       } else if (event.key === "Escape") {
         open(false);
