@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/v1/", unknown_path),  # any other path under it (a newline too): JSON 404
     path("", views.home, name="home"),
+    path("workbench/panels/", views.workbench_panels, name="workbench_panels"),
     path("login/", login_views.login, name="login"),
     path("login/code/", login_views.login_code, name="login_code"),
     path("login/unlock/", login_views.login_unlock, name="login_unlock"),

@@ -9,6 +9,7 @@ import shapely
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from wangge.accounts.models import Membership, Role, User
 from wangge.accounts.scope import scope_for
@@ -161,6 +162,13 @@ def tasks_for(user, *, include_done: bool = False):
     if not include_done:
         tasks = tasks.filter(status=TaskStatus.OPEN)
     return tasks.select_related("building", "rental__building", "place").order_by("due_date", "risk_class")
+
+
+def filter_tasks(tasks, due="", today=None):
+    """The task list's ?due=today: open tasks due today or before (what today's round should do)."""
+    if due == "today":
+        tasks = tasks.filter(due_date__lte=today or timezone.localdate())
+    return tasks
 
 
 def inspections_for(user):

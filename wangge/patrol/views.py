@@ -29,7 +29,7 @@ from . import kpi
 from .api import figures_of
 from .mobile_text import mobile_texts
 from .models import InspectionAnswer, TrackDay, WorkerPosition
-from .queries import inspections_for, sees_tracks, tasks_for, visible_workers, worker_areas
+from .queries import filter_tasks, inspections_for, sees_tracks, tasks_for, visible_workers, worker_areas
 
 
 def _day(value: str | None) -> date:
@@ -144,10 +144,11 @@ TASK_LIST_LIMIT = 500  # rows on the page; the counts above the list are of all 
 def task_list(request):
     """Inspection tasks of the user's areas: overdue first; supervisors see their workers' backlog."""
     today = timezone.localdate()
-    all_tasks = tasks_for(request.user)
+    due = "today" if request.GET.get("due") == "today" else ""
+    all_tasks = filter_tasks(tasks_for(request.user), due, today)
     tasks = list(all_tasks[:TASK_LIST_LIMIT])
     counts = all_tasks.order_by().aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
-    return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, **counts})
+    return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, "due": due, **counts})
 
 
 @login_required
