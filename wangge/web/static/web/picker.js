@@ -56,10 +56,10 @@
     } else if (field.value) {
       box.value = field.value;
       ask(base, { value: field.value }).then(function (data) {
-        if (data.results.length) box.value = data.results[0].label;
+        if (data.results.length && box.value === shown) box.value = shown = data.results[0].label;
       });
     }
-    let shown = box.value;
+    let shown = box.value; // the label of the field's value: what the box shows when not searching
 
     function open(show) {
       list.hidden = !show;
