@@ -160,4 +160,10 @@ def matter_items(request):
         items = [m for m in items if m.code == value]
     elif get.get("q", "").strip():
         items = pinyin.best(get["q"], items, names=lambda m: (m.name, m.category.name if m.category else ""))
-    return answer([_row(m.code, m.name, m.category.name if m.category else "") for m in items[:100]])
+    return answer([_row(m.code, m.name, _category_hint(m)) for m in items[:100]])
+
+
+def _category_hint(item) -> str:
+    """The matter item's category, when it says more than the item's own name."""
+    name = item.category.name if item.category else ""
+    return name if name != item.name else ""
