@@ -5,29 +5,29 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.web.pickers import picker
 
-from . import channels
-from .models import Category, Channel, MatterItem, Severity
+from . import channels, refs
+from .models import Channel, MatterItem, Severity
 
 SEARCH_CATEGORY = _("Search: name or pinyin initials, e.g. ljx")
 
 
 def category_choices(majors: bool = False):
     """(kind:code, label) of the minor classes, or with majors=True of every class, each minor class
-    after its major class (the queue's filter takes either); the kind (部件/事件) names the list."""
+    after its major class (the queue's filter takes either; the kind, 部件/事件, names the list).
+    From the per-process reference rows (cases.refs): no query per page."""
+    categories = refs.get().categories  # (kind, code) → Category, in that order
+    by_id = {c.pk: c for c in categories.values()}
     if majors:
-        rows = Category.objects.filter(is_active=True).select_related("parent").order_by("kind", "code")
-        return [
-            (
-                f"{c.kind}:{c.code}",
-                f"{c.get_kind_display()} · {c.parent.name} / {c.name}"
-                if c.parent
-                else f"{c.get_kind_display()} · {c.name}",
-            )
-            for c in rows
-        ]
+        choices = []
+        for c in categories.values():
+            parent = by_id.get(c.parent_id)
+            name = f"{parent.name} / {c.name}" if parent else c.name
+            choices.append((f"{c.kind}:{c.code}", f"{c.get_kind_display()} · {name}"))
+        return choices
     choices = [("", _("— not sure —"))]
-    for c in Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent"):
-        choices.append((f"{c.kind}:{c.code}", f"{c.parent.name} / {c.name}"))
+    for c in categories.values():
+        if c.parent_id in by_id:
+            choices.append((f"{c.kind}:{c.code}", f"{by_id[c.parent_id].name} / {c.name}"))
     return choices
 
 
