@@ -187,7 +187,8 @@ def address_edit(request, pk=None):
 
 @login_required
 def building_list(request):
-    qs = queries.buildings(request.user).annotate(room_count=Count("rooms"))
+    # The room count's GROUP BY drops Meta.ordering: order explicitly so pages never repeat rows.
+    qs = queries.buildings(request.user).annotate(room_count=Count("rooms")).order_by("code")
     q = request.GET.get("q", "").strip()
     qs = queries.search_text_fields(qs, q, "code", "name", "address__full_text")
     if request.GET.get("use"):
