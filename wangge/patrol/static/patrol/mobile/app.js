@@ -33,11 +33,12 @@
 
   // An item: where to POST, the JSON body, and photos to upload first, each put into the body at
   // its path (e.g. ["photo_ids", 0] or ["answers", 3, "photo_id"]) once the server has given its id.
+  // extra: what else the item keeps, e.g. its own url, and `what` it is for the outbox's list.
   const URLS = { case: "/api/v1/cases", positions: "/api/v1/patrol/positions", inspection: "/api/v1/patrol/inspections",
                   resident: "/api/v1/patrol/residents" };
-  async function enqueue(kind, body, photos) {
+  async function enqueue(kind, body, photos, extra) {
     const item = { key: crypto.randomUUID(), kind, body, photos: (photos || []).map((p) => ({ blob: p.blob, path: p.path, id: null })),
-                   username: config.username, created: new Date().toISOString(), error: null };
+                   username: config.username, created: new Date().toISOString(), error: null, ...(extra || {}) };
     item.seq = await putItem(item);
     await refreshOutbox();
     return item;
@@ -73,7 +74,7 @@
   let flushing = null;
   function flush() {
     if (!navigator.onLine) return Promise.resolve();
-    flushing = flushing || sendAll().finally(() => { flushing = null; refreshOutbox(); });
+    flushing = flushing || sendAll().finally(() => { flushing = null; refreshOutbox(); app.hooks.flushed.forEach((f) => f()); });
     return flushing;
   }
   async function sendAll() {
@@ -95,7 +96,7 @@
       }
       const body = JSON.parse(JSON.stringify(item.body));
       (item.photos || []).forEach((photo) => setPath(body, photo.path, photo.id));
-      const response = await post(URLS[item.kind], JSON.stringify(body),
+      const response = await post(item.url || URLS[item.kind], JSON.stringify(body),
                                   { "Content-Type": "application/json", "Idempotency-Key": item.key });
       if (!response.ok) return refused(item, response);
       sent[item.key] = await response.json();
@@ -110,28 +111,57 @@
       if (response.status < 500) showState(T.loginAgain);
       return "stop"; // not this item's fault: keep it and everything after it
     }
+    const copy = response.clone();
     item.errors = await fieldErrors(response);
     item.error = Object.entries(item.errors).map(([field, text]) => (T.fields[field] || field) + ": " + text).join("；")
                  || String(response.status);
+    if (app.hooks.refused[item.kind]) await app.hooks.refused[item.kind](item, copy);
     await putItem(item); // refused for good: kept visible with the reason, the rest goes on
     refusedNow[item.key] = item;
     return "next";
   }
 
+  // ---- the outbox's list: when each item was made (local time) and what it is, in words ----
+  const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (all, name) => (name in values ? values[name] : all));
+  const clock = new Intl.DateTimeFormat(config.locale, { timeZone: config.timeZone, hour: "2-digit", minute: "2-digit", hour12: false });
+  const dayAndClock = new Intl.DateTimeFormat(config.locale, { timeZone: config.timeZone, month: "long", day: "numeric",
+                                                               hour: "2-digit", minute: "2-digit", hour12: false });
+  const dayOf = (date) => new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(date);
+  function localTime(iso) {
+    const at = new Date(iso);
+    return (dayOf(at) === dayOf(new Date()) ? clock : dayAndClock).format(at);
+  }
+  function describe(item) {
+    const what = item.what || {};
+    if (app.hooks.describe[item.kind]) return app.hooks.describe[item.kind](item);
+    if (item.kind === "case") return fmt(T.outbox.case, { text: (item.body.description || "").slice(0, 30) });
+    if (item.kind === "inspection") {
+      const target = what.target || item.label || "";
+      return what.checklist ? fmt(T.outbox.inspectionWith, { target, checklist: what.checklist }) : fmt(T.outbox.inspection, { target });
+    }
+    if (item.kind === "resident") return fmt(T.outbox.resident, { name: item.body.name, room: item.label || "" });
+    return fmt(T.outbox.positions, { n: item.body.points.length });
+  }
   async function refreshOutbox() {
     const items = (await allItems()).filter((i) => i.username === config.username);
     $("#outbox-count").textContent = items.length;
     $("#outbox").replaceChildren(...items.map((item) => {
-      const li = document.createElement("li");
-      const what = item.kind === "case" ? T.caseKind + ": " + (item.body.description || "").slice(0, 30)
-                 : item.kind === "inspection" ? T.inspectionKind + ": " + (item.label || "")
-                 : item.kind === "resident" ? T.residentKind + ": " + item.body.name + " · " + (item.label || "")
-                 : T.positionsKind + " × " + item.body.points.length;
-      li.textContent = item.created.slice(11, 16) + " " + what + (item.error ? " — " + T.failed + " " + item.error : "");
-      if (item.error) li.className = "error";
-      if (item.error && item.kind === "resident") li.append(" ", el("a", { href: "#register/fix/" + item.seq, textContent: T.fix }));
+      const li = el("li", { className: item.error ? "error" : "" },
+        el("time", { className: "when", dateTime: item.created, textContent: localTime(item.created) }), " ",
+        el("span", { className: "what", textContent: describe(item) }));
+      if (item.photos && item.photos.length) li.append(" ", el("span", { className: "hint", textContent: fmt(T.outbox.photos, { n: item.photos.length }) }));
+      if (!item.error) return li;
+      li.append(el("span", { className: "reason", textContent: T.failed + " " + item.error }));
+      if (item.kind === "resident") li.append(" ", el("a", { href: "#register/fix/" + item.seq, textContent: T.fix }));
+      (app.hooks.refusedLinks[item.kind] || (() => []))(item).forEach((link) => li.append(" ", link));
+      li.append(" ", el("button", { type: "button", className: "discard", textContent: T.discard, onclick: async () => {
+        if (!window.confirm(T.discardConfirm)) return;
+        await deleteItem(item.seq);
+        refreshOutbox();
+      } }));
       return li;
     }));
+    app.hooks.outbox.forEach((f) => f(items));
   }
   function showState(text) { $("#gps-state").textContent = text; }
 
@@ -189,12 +219,12 @@
     const [name, ...args] = (location.hash || "#home").slice(1).split("/");
     document.querySelectorAll(".page").forEach((page) => { page.hidden = page.id !== "page-" + name; });
     const page = document.getElementById("page-" + name);
-    if (page) page.dataset.ready = ["tasks", "cases", "figures"].includes(name) ? "" : "1";
+    if (page) page.dataset.ready = ["tasks", "cases", "case", "figures"].includes(name) ? "" : "1";
+    if (app.pages[name]) app.pages[name](args);
     if (name === "tasks") loadTasks();
     if (name === "register") openRegister(args);
     if (name === "inspect") openInspection(args[0], +args[1], args[2], decodeURIComponent(args[3] || ""));
     if (name === "scan") startScan();
-    if (name === "cases") loadCases();
     if (name === "figures") loadFigures();
     if (name === "report") { startWatching(); showReportLocation(); }
   }
@@ -230,7 +260,7 @@
     }).catch(() => null);
     const tasks = await keep(TASKS_URL);
     [...new Set(((tasks && tasks.items) || []).map((t) => t.checklist))].forEach((code) => keep(CHECKLIST_URL + code));
-    keep(CASES_URL);
+    keep(CASES_URL).then((data) => app.hooks.prefetched.forEach((f) => f(CASES_URL, data)));
     keep(trackUrl());
   }
 
@@ -260,34 +290,6 @@
     done.textContent = sent[item.key] ? done.dataset.sent + " " + (sent[item.key].number || sent[item.key].tracking_number) : done.dataset.queued;
   });
 
-  const CASES_URL = "/api/v1/cases?status=open";
-  async function loadCases() {
-    const list = $("#cases");
-    $("#cases-state").textContent = navigator.onLine ? "" : T.cachedCopy;
-    try {
-      const fresh = await getJSON(CASES_URL, (data) => renderCases(list, data));
-      if (!fresh) $("#cases-state").textContent = T.cachedCopy;
-    } catch (e) {
-      $("#cases-state").textContent = T.cachedCopy;
-      ready("cases");
-    }
-  }
-  function renderCases(list, data) {
-    {
-      const cases = data.items || [];
-      list.replaceChildren(...cases.map((c) => {
-        const li = document.createElement("li");
-        const a = document.createElement("a");
-        a.href = "/cases/" + c.id + "/";
-        a.textContent = (c.number || c.tracking_number) + " · " + c.description.slice(0, 40);
-        li.append(a);
-        li.dataset.status = c.status;
-        return li;
-      }));
-      if (!cases.length) $("#cases-state").textContent = T.noCases;
-      ready("cases");
-    }
-  }
   function trackUrl() {
     const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
     return "/api/v1/patrol/tracks/" + encodeURIComponent(config.username) + "/" + today;
@@ -540,9 +542,8 @@
                    version: inspection.checklist.version, answers, started_at: inspection.started,
                    finished_at: new Date().toISOString() };
     if (lastFix) Object.assign(body, { lat: lastFix.lat, lng: lastFix.lng, accuracy_m: lastFix.accuracy_m });
-    const item = await enqueue("inspection", body, photos);
-    item.label = inspection.label;
-    await putItem(item);
+    const item = await enqueue("inspection", body, photos,
+                               { label: inspection.label, what: { target: inspection.label, checklist: inspection.checklist.name } });
     inspection = null;
     await flush();
     form.hidden = true;
@@ -655,10 +656,23 @@
     f.room.value = "";
   });
 
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope });
-  if (onDuty()) startWatching();
-  showNetwork();
-  showDuty();
-  route();
-  refreshOutbox().then(flush).then(prefetch);
+  // What the other scripts of the app (cases.js) use; they add their pages and hooks before start.
+  const CASES_URL = "/api/v1/patrol/cases";
+  const app = window.wanggeField = {
+    config, T, $, el, fmt, localTime, enqueue, flush, allItems, getJSON, dataCache, ready, sent, startWatching,
+    CASES_URL, lastFix: () => lastFix,
+    pages: {},
+    hooks: { describe: {}, refused: {}, refusedLinks: {}, outbox: [], flushed: [], prefetched: [] },
+  };
+
+  function start() {
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope });
+    if (onDuty()) startWatching();
+    showNetwork();
+    showDuty();
+    route();
+    refreshOutbox().then(flush).then(prefetch);
+  }
+  // Deferred scripts all run before DOMContentLoaded: every part of the app is in place by then.
+  document.addEventListener("DOMContentLoaded", start);
 })();
