@@ -62,7 +62,7 @@ def mobile_texts():
             "photo": _("Photo"),
             "waiting": _("waiting to be sent"),
             "gone": _("This case is no longer on your list."),
-            "feedback": _("The department reported:"),
+            "feedback": _("The department reported: %(text)s"),
             "howHandled": _("How was it handled?"),
             "whatIsWrong": _("If not fixed: what is still wrong?"),
             "photoNeeded": _("Photo (needed as proof)"),

@@ -72,6 +72,8 @@ def test_verify_and_handle_offline_then_each_sent_once(new_page, user):
     assert "井盖松动，有异响" in page.inner_text("#cases-handle")
     # The photos' thumbnails, from the phone's copy (they show offline too).
     page.wait_for_function("() => document.querySelectorAll('#cases-verify img.thumb[src^=\"blob:\"]').length > 0")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "field-app-cases.png"), full_page=True)
 
     page.context.set_offline(True)
     page.wait_for_function("() => !navigator.onLine")
@@ -81,6 +83,7 @@ def test_verify_and_handle_offline_then_each_sent_once(new_page, user):
     page.wait_for_selector('#page-case[data-ready="1"]')
     assert "杂物已清走" in page.inner_text("#case-detail")  # what the department reported
     assert page.is_hidden("button[data-action=handle_on_site]")
+    page.screenshot(path=str(SCREENSHOTS / "field-app-case-verify.png"), full_page=True)
     page.click("button[data-action=verify_pass]")
     page.wait_for_selector("#case-done:not([hidden])")
     assert "有信号时自动发送" in page.inner_text("#case-done")
@@ -105,7 +108,6 @@ def test_verify_and_handle_offline_then_each_sent_once(new_page, user):
     times = page.eval_on_selector_all("#outbox time", "nodes => nodes.map(n => n.textContent)")
     assert len(times) == 2 and all(t in shanghai_clock_now() for t in times), times
     assert not re.search(r"\d{4}-\d\d-\d\dT|Z\b|verify_pass|handle_on_site", outbox)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "field-app-outbox-case-actions.png"), full_page=True)
     assert not CaseEvent.objects.filter(action__in=["verify_pass", "handle_on_site"]).exists()
 

@@ -101,7 +101,7 @@
       el("p", { className: "hint", textContent: c.status_label + " · " + app.localTime(c.created_at) + (c.category ? " · " + c.category : "") }),
       el("p", { className: "description", textContent: c.description }),
       el("p", { className: "place", textContent: placeOf(c) }),
-      ...(c.feedback ? [el("p", { className: "feedback", textContent: T.cases.feedback + " " + c.feedback })] : []),
+      ...(c.feedback ? [el("p", { className: "feedback", textContent: fmt(T.cases.feedback, { text: c.feedback }) })] : []),
       el("div", { className: "thumbs" }, ...c.photos.map((p) => el("a", { href: p.full, target: "_blank" }, thumbnail(p)))));
     if (waiting[c.id]) { $("#case-waiting").hidden = false; return; }
     if (!c.actions.length) return;
