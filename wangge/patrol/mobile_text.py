@@ -77,5 +77,6 @@ def mobile_texts():
                 " not applied."
             ),
             "open": _("Open the case"),
+            "web": _("The case in the full web version"),
         },
     }

@@ -74,7 +74,13 @@
   let flushing = null;
   function flush() {
     if (!navigator.onLine) return Promise.resolve();
-    flushing = flushing || sendAll().finally(() => { flushing = null; refreshOutbox(); app.hooks.flushed.forEach((f) => f()); });
+    const before = Object.keys(sent).length;
+    flushing = flushing || sendAll().finally(() => {
+      flushing = null;
+      refreshOutbox();
+      const count = Object.keys(sent).length - before; // items the server took this time
+      app.hooks.flushed.forEach((f) => f(count));
+    });
     return flushing;
   }
   async function sendAll() {

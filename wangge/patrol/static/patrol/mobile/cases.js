@@ -28,9 +28,16 @@
     keptPhoto(photo.thumbnail).then((src) => { img.src = src; }).catch(() => { img.classList.add("missing"); });
     return img;
   }
-  // The cases the grid manager acts on are kept with their thumbnails as soon as the list arrives.
-  function keepPhotos(data) {
+  // The cases the grid manager acts on are kept with their thumbnails as soon as the list arrives;
+  // the copies of photos no longer on the list are let go.
+  async function keepPhotos(data) {
+    const listed = new Set();
+    (data || []).forEach((c) => c.photos.forEach((p) => listed.add(p.thumbnail)));
     (data || []).filter((c) => c.actions.length).forEach((c) => c.photos.forEach((p) => keptPhoto(p.thumbnail).catch(() => {})));
+    const cache = await app.dataCache();
+    (await cache.keys()).map((request) => new URL(request.url).pathname)
+      .filter((path) => path.startsWith("/cases/photos/") && !listed.has(path))
+      .forEach((path) => cache.delete(path));
   }
   app.hooks.prefetched.push((url, data) => { if (url === app.CASES_URL) keepPhotos(data); });
 
@@ -85,6 +92,7 @@
   let current = null;
   async function openCase(args) {
     const id = Number(args[0]);
+    app.startWatching(); // an action made here carries where it was made
     const form = $("#case-form");
     ["#case-error", "#case-done", "#case-waiting"].forEach((s) => { $(s).hidden = true; });
     form.hidden = true;
@@ -102,7 +110,8 @@
       el("p", { className: "description", textContent: c.description }),
       el("p", { className: "place", textContent: placeOf(c) }),
       ...(c.feedback ? [el("p", { className: "feedback", textContent: fmt(T.cases.feedback, { text: c.feedback }) })] : []),
-      el("div", { className: "thumbs" }, ...c.photos.map((p) => el("a", { href: p.full, target: "_blank" }, thumbnail(p)))));
+      el("div", { className: "thumbs" }, ...c.photos.map((p) => el("a", { href: p.full, target: "_blank" }, thumbnail(p)))),
+      el("p", {}, el("a", { href: "/cases/" + c.id + "/", textContent: T.cases.web })));
     if (waiting[c.id]) { $("#case-waiting").hidden = false; return; }
     if (!c.actions.length) return;
     form.reset();
@@ -159,8 +168,8 @@
   };
   app.hooks.refusedLinks[ACTION_KIND] = (item) => [el("a", { href: "#case/" + item.caseId, textContent: T.cases.open })];
   // Sent: the list is fetched again (a verified or handled case leaves it).
-  app.hooks.flushed.push(() => {
-    if (location.hash.startsWith("#cases")) loadCases();
+  app.hooks.flushed.push((count) => {
+    if (count && location.hash.startsWith("#cases")) loadCases();
   });
 
   app.pages.cases = loadCases;
