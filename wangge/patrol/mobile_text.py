@@ -2,6 +2,7 @@
 block (json_script): the page carries no inline script, which the Content-Security-Policy forbids."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wangge.cases.models import ACTION_LABELS
 
@@ -10,7 +11,8 @@ from .field_cases import FIELD_ACTIONS
 
 def mobile_texts():
     return {
-        "failed": _("Refused"),
+        # Not "Refused" (不同意, a decision's word in the project catalogue): the server did not take it.
+        "failed": pgettext("field app outbox", "Not accepted:"),
         "loginAgain": _("Please log in again; nothing was lost."),
         "noCases": _("No open cases in your grid."),
         "cachedCopy": _("Offline: showing the last copy."),

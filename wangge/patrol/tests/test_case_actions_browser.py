@@ -143,7 +143,9 @@ def test_a_case_changed_meanwhile_is_refused_once_and_said_clearly(new_page, use
     page.click("a.outbox")
     page.wait_for_selector("#outbox li.error .reason")
     reason = page.inner_text("#outbox li.error")
-    assert "已被他人处理" in reason and "已结案" in reason and f"案件 {case.number}：核查不通过" in reason
+    assert f"案件 {case.number}：核查不通过" in reason
+    assert "未被受理：您离线期间此案件已被他人处理（现为「已结案」），您的操作未生效。" in reason
+    page.screenshot(path=str(SCREENSHOTS / "field-app-outbox-conflict.png"), full_page=True)
     page.click("#sync-now")  # not retried: the refusal is final
     page.wait_for_timeout(500)
     assert len(transitions) == 1

@@ -157,7 +157,7 @@
         el("span", { className: "what", textContent: describe(item) }));
       if (item.photos && item.photos.length) li.append(" ", el("span", { className: "hint", textContent: fmt(T.outbox.photos, { n: item.photos.length }) }));
       if (!item.error) return li;
-      li.append(el("span", { className: "reason", textContent: T.failed + " " + item.error }));
+      li.append(el("span", { className: "reason", textContent: T.failed + item.error }));
       if (item.kind === "resident") li.append(" ", el("a", { href: "#register/fix/" + item.seq, textContent: T.fix }));
       (app.hooks.refusedLinks[item.kind] || (() => []))(item).forEach((link) => li.append(" ", link));
       li.append(" ", el("button", { type: "button", className: "discard", textContent: T.discard, onclick: async () => {
@@ -167,7 +167,6 @@
       } }));
       return li;
     }));
-    app.hooks.outbox.forEach((f) => f(items));
   }
   function showState(text) { $("#gps-state").textContent = text; }
 
@@ -665,10 +664,10 @@
   // What the other scripts of the app (cases.js) use; they add their pages and hooks before start.
   const CASES_URL = "/api/v1/patrol/cases";
   const app = window.wanggeField = {
-    config, T, $, el, fmt, localTime, enqueue, flush, allItems, getJSON, dataCache, ready, sent, startWatching,
+    config, T, $, el, fmt, localTime, enqueue, flush, allItems, getJSON, dataCache, ready, sent, refusedNow, startWatching,
     CASES_URL, lastFix: () => lastFix,
     pages: {},
-    hooks: { describe: {}, refused: {}, refusedLinks: {}, outbox: [], flushed: [], prefetched: [] },
+    hooks: { describe: {}, refused: {}, refusedLinks: {}, flushed: [], prefetched: [] },
   };
 
   function start() {

@@ -146,6 +146,8 @@
     });
     form.hidden = true;
     await app.flush();
+    const refused = app.refusedNow[item.key];
+    if (refused) { error.hidden = false; error.textContent = refused.error; return; } // kept in the outbox too
     const done = $("#case-done");
     done.hidden = false;
     done.textContent = app.sent[item.key] ? fmt(T.cases.sent, { number: c.number, status: statusLabel(app.sent[item.key].status) })
