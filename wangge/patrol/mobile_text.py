@@ -45,6 +45,8 @@ def mobile_texts():
             "person_type": _("Type"),
             "moved_in": _("Moved in"),
             "detail": _("Reason"),
+            "note": _("Note"),
+            "photo_ids": _("Photo"),
         },
         "results": {"passed": _("Passed"), "corrected": _("Corrected on site"), "cases": _("Cases reported")},
         # The outbox's list: what each waiting item is.
@@ -79,6 +81,7 @@ def mobile_texts():
                 " not applied."
             ),
             "open": _("Open the case"),
+            "notFound": _("This case is no longer in your jurisdiction; your action was not applied."),
             "web": _("The case in the full web version"),
         },
     }

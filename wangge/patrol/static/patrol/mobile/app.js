@@ -112,6 +112,7 @@
       return "stop"; // no signal: the same item goes first next time
     }
   }
+  const WHOLE = ["detail", "__all__"]; // errors of the whole request, not of one field
   async function refused(item, response) {
     if (response.status === 401 || response.status === 403 || response.status >= 500) {
       if (response.status < 500) showState(T.loginAgain);
@@ -119,8 +120,8 @@
     }
     const copy = response.clone();
     item.errors = await fieldErrors(response);
-    item.error = Object.entries(item.errors).map(([field, text]) => (T.fields[field] || field) + ": " + text).join("；")
-                 || String(response.status);
+    item.error = Object.entries(item.errors).map(([field, text]) => (WHOLE.includes(field) ? "" : (T.fields[field] || field) + ": ") + text)
+                 .join("；") || String(response.status);
     if (app.hooks.refused[item.kind]) await app.hooks.refused[item.kind](item, copy);
     await putItem(item); // refused for good: kept visible with the reason, the rest goes on
     refusedNow[item.key] = item;

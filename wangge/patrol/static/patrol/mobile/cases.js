@@ -158,6 +158,7 @@
   // ---- the outbox: what a case action is; a change made meanwhile by someone else ----
   app.hooks.describe[ACTION_KIND] = (item) => fmt(T.outbox.caseAction, { number: item.what.number, action: T.cases.actions[item.what.action] });
   app.hooks.refused[ACTION_KIND] = async (item, response) => {
+    if (response.status === 404) { item.error = T.cases.notFound; return; } // out of the user's reach now
     const answer = response.status === 409 ? await response.json().catch(() => ({})) : {};
     if (!("version" in answer)) return; // not a stale version: the server's own words stand
     // The case moved on while the phone was offline: say to what; the item stays until removed.
