@@ -70,7 +70,13 @@ def track_playback(request, username: str, day: str):
 
 
 # The mobile app (PWA) for field workers: one shell page, its service worker and manifest.
-MOBILE_ASSETS = ["patrol/mobile/app.js", "patrol/mobile/cases.js", "patrol/mobile/app.css", "patrol/mobile/icon.svg"]
+MOBILE_ASSETS = [
+    "patrol/mobile/app.js",
+    "patrol/mobile/outbox.js",
+    "patrol/mobile/cases.js",
+    "patrol/mobile/app.css",
+    "patrol/mobile/icon.svg",
+]
 # The task map's files: not part of the first load (fetched when the map is first opened), but kept
 # by the service worker with the shell, so the map opens at once and offline.
 MAP_ASSETS = ["vendor/leaflet/leaflet.css", "vendor/leaflet/leaflet.js", "web/geo.js"]

@@ -128,47 +128,8 @@
     return "next";
   }
 
-  // ---- the outbox's list: when each item was made (local time) and what it is, in words ----
-  const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (all, name) => (name in values ? values[name] : all));
-  const clock = new Intl.DateTimeFormat(config.locale, { timeZone: config.timeZone, hour: "2-digit", minute: "2-digit", hour12: false });
-  const dayAndClock = new Intl.DateTimeFormat(config.locale, { timeZone: config.timeZone, month: "long", day: "numeric",
-                                                               hour: "2-digit", minute: "2-digit", hour12: false });
-  const dayOf = (date) => new Intl.DateTimeFormat("en-CA", { timeZone: config.timeZone }).format(date);
-  function localTime(iso) {
-    const at = new Date(iso);
-    return (dayOf(at) === dayOf(new Date()) ? clock : dayAndClock).format(at);
-  }
-  function describe(item) {
-    const what = item.what || {};
-    if (app.hooks.describe[item.kind]) return app.hooks.describe[item.kind](item);
-    if (item.kind === "case") return fmt(T.outbox.case, { text: (item.body.description || "").slice(0, 30) });
-    if (item.kind === "inspection") {
-      const target = what.target || item.label || "";
-      return what.checklist ? fmt(T.outbox.inspectionWith, { target, checklist: what.checklist }) : fmt(T.outbox.inspection, { target });
-    }
-    if (item.kind === "resident") return fmt(T.outbox.resident, { name: item.body.name, room: item.label || "" });
-    return fmt(T.outbox.positions, { n: item.body.points.length });
-  }
-  async function refreshOutbox() {
-    const items = (await allItems()).filter((i) => i.username === config.username);
-    $("#outbox-count").textContent = items.length;
-    $("#outbox").replaceChildren(...items.map((item) => {
-      const li = el("li", { className: item.error ? "error" : "" },
-        el("time", { className: "when", dateTime: item.created, textContent: localTime(item.created) }), " ",
-        el("span", { className: "what", textContent: describe(item) }));
-      if (item.photos && item.photos.length) li.append(" ", el("span", { className: "hint", textContent: fmt(T.outbox.photos, { n: item.photos.length }) }));
-      if (!item.error) return li;
-      li.append(el("span", { className: "reason", textContent: T.failed + item.error }));
-      if (item.kind === "resident") li.append(" ", el("a", { href: "#register/fix/" + item.seq, textContent: T.fix }));
-      (app.hooks.refusedLinks[item.kind] || (() => []))(item).forEach((link) => li.append(" ", link));
-      li.append(" ", el("button", { type: "button", className: "discard", textContent: T.discard, onclick: async () => {
-        if (!window.confirm(T.discardConfirm)) return;
-        await deleteItem(item.seq);
-        refreshOutbox();
-      } }));
-      return li;
-    }));
-  }
+  // The outbox's list is drawn by outbox.js (loaded next); nothing to draw before it is in place.
+  const refreshOutbox = () => (app.refreshOutbox ? app.refreshOutbox() : Promise.resolve());
   function showState(text) { $("#gps-state").textContent = text; }
 
   // ---- network state ----
@@ -662,10 +623,10 @@
     f.room.value = "";
   });
 
-  // What the other scripts of the app (cases.js) use; they add their pages and hooks before start.
+  // What the other scripts of the app (outbox.js, cases.js) use; they add their parts before start.
   const CASES_URL = "/api/v1/patrol/cases";
   const app = window.wanggeField = {
-    config, T, $, el, fmt, localTime, enqueue, flush, allItems, getJSON, dataCache, ready, sent, refusedNow, startWatching,
+    config, T, $, el, enqueue, flush, allItems, deleteItem, getJSON, dataCache, ready, sent, refusedNow, startWatching,
     CASES_URL, lastFix: () => lastFix,
     pages: {},
     hooks: { describe: {}, refused: {}, refusedLinks: {}, flushed: [], prefetched: [] },
