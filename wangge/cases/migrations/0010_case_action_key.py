@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0008_case_recurrence_index"),
+        ("cases", "0009_taxonomy_name_corrections"),
     ]
 
     operations = [
