@@ -47,12 +47,12 @@ def cases_kept(page):
     page.wait_for_function(
         "() => caches.open('wangge-data-grid_manager').then(c => c.match('/api/v1/patrol/cases')).then(Boolean)",
         polling=200,
-        timeout=15000,
+        timeout=30000,  # fetched ahead after the tasks; slow on a busy machine
     )
 
 
 def wait_outbox(page, count):
-    page.wait_for_function(f"() => document.querySelector('#outbox-count').textContent === '{count}'", timeout=15000)
+    page.wait_for_function(f"() => document.querySelector('#outbox-count').textContent === '{count}'", timeout=30000)
 
 
 def shanghai_clock_now():
@@ -141,7 +141,7 @@ def test_a_case_changed_meanwhile_is_refused_once_and_said_clearly(new_page, use
     page.on("request", lambda r: transitions.append(r.url) if r.url.endswith("/transitions") else None)
     page.context.set_offline(False)
     page.click("a.outbox")
-    page.wait_for_selector("#outbox li.error .reason")
+    page.wait_for_selector("#outbox li.error .reason", timeout=30000)
     reason = page.inner_text("#outbox li.error")
     assert f"案件 {case.number}：核查不通过" in reason
     assert "未被受理：您离线期间此案件已被他人处理（现为「已结案」），您的操作未生效。" in reason
