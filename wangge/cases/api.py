@@ -295,13 +295,18 @@ def case_events(request, case_id: int):
 @router.post(
     "/{int:case_id}/transitions",
     response={200: CaseDetailOut, **errors(400, 403, 404, 409)},
-    summary="Act on a case: 400 not allowed now, 403 not your role, 409 stale version",
+    summary="Act on a case: 400 not allowed now, 403 not your role, 409 stale version (or an Idempotency-Key"
+    " reused for another request); the same request sent again with its Idempotency-Key answers with the case"
+    " and acts no second time",
 )
 def transition_case(request, case_id: int, payload: TransitionIn):
     get_object_or_404(queries.case_list(request.user), pk=case_id)
     params = payload.dict(exclude={"action", "version"})
     params = {k: v for k, v in params.items() if v not in (None, "", [])}
-    case = actions.transition(case_id, request.user, payload.action, version=payload.version, **params)
+    key = request.headers.get("Idempotency-Key", "")
+    case = actions.transition(
+        case_id, request.user, payload.action, version=payload.version, idempotency_key=key, **params
+    )
     return case_detail_out(case, request.user)
 
 

@@ -442,3 +442,17 @@ class CasePhoto(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class CaseActionKey(models.Model):
+    """An action taken under a client's idempotency key (the field app's outbox sends every action
+    with one): the same request sent again answers with the case instead of acting twice."""
+
+    key = models.CharField(max_length=200, unique=True)  # in the client's space: "u<user id>:<key>"
+    digest = models.CharField(max_length=64)  # of the request (case, action, version, parameters)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    event = models.OneToOneField(CaseEvent, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.key

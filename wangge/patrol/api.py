@@ -15,6 +15,7 @@ from wangge.core.apitypes import Days, Id, errors
 from wangge.registry import queries as registry_queries
 
 from . import actions, tracks
+from .field_cases import field_case_out, field_cases
 from .models import (
     Checklist,
     Inspection,
@@ -452,3 +453,33 @@ def register_resident(request, payload: ResidentIn):
         "moved": registration.moved,
     }
     return Status(201 if created else 200, body)
+
+
+class FieldPhotoOut(Schema):
+    thumbnail: str
+    full: str
+
+
+class FieldCaseOut(Schema):
+    id: int
+    number: str
+    version: int = Field(description="send it with the action (POST /cases/{id}/transitions): 409 if stale")
+    status: str
+    status_label: str
+    description: str
+    address: str
+    area_name: str
+    category: str
+    lat: float | None
+    lng: float | None
+    created_at: datetime
+    feedback: str = Field(description="what the departments reported back (a case to verify)")
+    photos: list[FieldPhotoOut]
+    actions: list[str] = Field(description="verify_pass, verify_fail (a case to verify), handle_on_site")
+
+
+@router.get("/cases", response=list[FieldCaseOut])
+def my_field_cases(request):
+    """The open cases of the grid manager's grids, for the phone: to verify first, then to handle on
+    site, then those with departments; each with its photos and the actions the phone offers."""
+    return [field_case_out(c) for c in field_cases(request.user)]

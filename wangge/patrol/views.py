@@ -17,12 +17,14 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from wangge.accounts.models import Membership, Role
 from wangge.areas.models import Level
 from wangge.cases.models import MatterItem
+from wangge.cases.models import Status as CaseStatus
 from wangge.registry.models import PersonType
 
 from . import kpi
@@ -76,7 +78,13 @@ def track_playback(request, username: str, day: str):
 
 
 # The mobile app (PWA) for field workers: one shell page, its service worker and manifest.
-MOBILE_ASSETS = ["patrol/mobile/app.js", "patrol/mobile/app.css", "patrol/mobile/icon.svg"]
+MOBILE_ASSETS = [
+    "patrol/mobile/app.js",
+    "patrol/mobile/outbox.js",
+    "patrol/mobile/cases.js",
+    "patrol/mobile/app.css",
+    "patrol/mobile/icon.svg",
+]
 # The task map's files: not part of the first load (fetched when the map is first opened), but kept
 # by the service worker with the shell, so the map opens at once and offline.
 MAP_ASSETS = ["vendor/leaflet/leaflet.css", "vendor/leaflet/leaflet.js", "web/geo.js"]
@@ -106,6 +114,10 @@ def mobile_app(request):
         "positionIntervalSeconds": settings.PATROL_POSITION_INTERVAL_SECONDS,
         "matterItems": list(matter_items),
         "personTypes": [list(choice) for choice in PersonType.choices],
+        # The outbox shows when each item was made in the user's language and the city's time.
+        "locale": "zh-CN" if get_language().startswith("zh") else get_language(),
+        "timeZone": settings.TIME_ZONE,
+        "caseStatuses": dict(CaseStatus.choices),
         "map": {
             "css": static(MAP_ASSETS[0]),
             "scripts": [static(a) for a in MAP_ASSETS[1:]],

@@ -1,9 +1,11 @@
 """The transition table (action → from states → actor kinds) and transition(), which runs one."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,7 @@ from ..models import (
     RETURN_WAITING,
     AssignmentStatus,
     Case,
+    CaseActionKey,
     CasePhoto,
     ExtensionStatus,
     Status,
@@ -27,7 +30,7 @@ from ..models import (
 from ..photos import resolve_for_action
 from .closing import _check_reopen, _step_close, _step_evaluate, _step_reopen, _step_verify_fail, _step_verify_pass
 from .common import _actor_role, _append_event, case_payload
-from .errors import NotPermitted, StaleVersion, TransitionNotAllowed
+from .errors import IdempotencyConflict, NotPermitted, StaleVersion, TransitionNotAllowed
 from .handling import (
     _step_accept,
     _step_decide_extension,
@@ -96,14 +99,51 @@ def allowed_actions(user, case: Case) -> list[Transition]:
     return result
 
 
-def transition(case: Case | int, user, action: str, *, version: int | None, **params) -> Case:
-    """Carry out one action of the table. version: what the user saw; None only for the system."""
+def transition(
+    case: Case | int, user, action: str, *, version: int | None, idempotency_key: str = "", **params
+) -> Case:
+    """Carry out one action of the table. version: what the user saw; None only for the system.
+    idempotency_key: the client's key for this request; the same request sent again (its answer was
+    lost) answers with the case and acts no second time, even though the version has moved since."""
     transition_ = TRANSITIONS.get(action)
     if transition_ is None:
         raise ValidationError({"action": _("Unknown action %(a)s.") % {"a": action}})
+    case_id = case.pk if isinstance(case, Case) else case
+    key = _scoped_key(user, idempotency_key)
+    digest = _request_digest(case_id, action, version, params) if key else ""
+    try:
+        return _transition(case_id, user, transition_, version, key, digest, params)
+    except IntegrityError:
+        # The key was taken meanwhile (the row lock is per case: the same key on another case).
+        if key and CaseActionKey.objects.filter(key=key).exists():
+            raise IdempotencyConflict() from None
+        raise
+
+
+def _scoped_key(user, key: str) -> str:
+    """Keys are per client, like those of reports: an account's own, or the system's."""
+    if not key:
+        return ""
+    if len(key) > 150:
+        raise ValidationError({"idempotency_key": _("At most 150 characters.")})
+    return f"u{user.pk}:{key}" if user is not None else f"system:{key}"
+
+
+def _request_digest(case_id, action, version, params) -> str:
+    """A fingerprint of the request: a key sent again must come with the same one."""
+    fields = {**params, "photo_ids": sorted(str(i) for i in params.get("photo_ids") or [])}
+    request = {"case": case_id, "action": action, "version": version, "params": fields}
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _transition(case_id, user, transition_, version, key, digest, params) -> Case:
+    action = transition_.action
     with transaction.atomic():
-        case_id = case.pk if isinstance(case, Case) else case
         case = Case.objects.select_for_update().get(pk=case_id)
+        if key and (done := CaseActionKey.objects.filter(key=key).first()):
+            if (done.case_id, done.digest) != (case.pk, digest):
+                raise IdempotencyConflict()
+            return case  # done already: the same answer, no second event
         if version is not None and case.version != version:
             raise StaleVersion(case.version)
         kinds = {R.SYSTEM} if user is None else R.actor_kinds(user, case)
@@ -147,6 +187,8 @@ def transition(case: Case | int, user, action: str, *, version: int | None, **pa
         )
         if photos:
             CasePhoto.objects.filter(pk__in=[p.pk for p in photos]).update(case=case, event=event)
+        if key:
+            CaseActionKey.objects.create(key=key, digest=digest, case=case, event=event)
         case.refresh_from_db()
         for callback in step.notifications:
             callback(case)

@@ -38,8 +38,14 @@ def test_inspection_with_a_failed_item_creates_a_case(new_page, user):
     page.fill("fieldset[data-code=exit_clear] input[name$='-note']", "楼梯间堆放纸箱")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "field-app-inspection.png"), full_page=True)
+    page.context.set_offline(True)  # no signal at the door: it waits in the outbox, said in words
     page.click("#inspect-form button[type=submit]")
     page.wait_for_selector("#inspect-done:not([hidden])")
+    checklist = page.inner_text("#inspect-checklist").rsplit(" v", 1)[0]
+    page.click("a.outbox")
+    assert f"巡查：{rental}（{checklist}）" in page.inner_text("#outbox")
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.querySelector('#outbox-count').textContent === '0'", timeout=15000)
     inspection = Inspection.objects.get(rental=rental)
     assert inspection.result == "cases" and inspection.gps == "missing"  # no GPS permission given: not invented
     case = inspection.answers.get(item__code="exit_clear").case

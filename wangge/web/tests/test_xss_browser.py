@@ -285,6 +285,9 @@ def test_planted_scripts_run_nowhere(new_page, planted):
     phone = Visitor(new_page, "grid_manager", {"width": 390, "height": 844})
     phone.visit("/patrol/m/#cases", '#page-cases[data-ready="1"]', hover=False)
     assert PAYLOADS[0] in phone.page.inner_text("#page-cases")
+    phone.page.evaluate(f"location.hash = '#case/{cases[1].pk}'")  # a new case: the on-site handling form
+    phone.page.wait_for_selector('#page-case[data-ready="1"]')
+    assert PAYLOADS[0] in phone.page.inner_text("#case-detail")
     phone.page.evaluate("location.hash = '#tasks'")
     phone.page.wait_for_selector('#page-tasks[data-ready="1"]')
     phone.page.click('#tasks-view button[data-view="map"]')

@@ -33,11 +33,12 @@
 
   // An item: where to POST, the JSON body, and photos to upload first, each put into the body at
   // its path (e.g. ["photo_ids", 0] or ["answers", 3, "photo_id"]) once the server has given its id.
+  // extra: what else the item keeps, e.g. its own url, and `what` it is for the outbox's list.
   const URLS = { case: "/api/v1/cases", positions: "/api/v1/patrol/positions", inspection: "/api/v1/patrol/inspections",
                   resident: "/api/v1/patrol/residents" };
-  async function enqueue(kind, body, photos) {
+  async function enqueue(kind, body, photos, extra) {
     const item = { key: crypto.randomUUID(), kind, body, photos: (photos || []).map((p) => ({ blob: p.blob, path: p.path, id: null })),
-                   username: config.username, created: new Date().toISOString(), error: null };
+                   username: config.username, created: new Date().toISOString(), error: null, ...(extra || {}) };
     item.seq = await putItem(item);
     await refreshOutbox();
     return item;
@@ -73,7 +74,13 @@
   let flushing = null;
   function flush() {
     if (!navigator.onLine) return Promise.resolve();
-    flushing = flushing || sendAll().finally(() => { flushing = null; refreshOutbox(); });
+    const before = Object.keys(sent).length;
+    flushing = flushing || sendAll().finally(() => {
+      flushing = null;
+      refreshOutbox();
+      const count = Object.keys(sent).length - before; // items the server took this time
+      app.hooks.flushed.forEach((f) => f(count));
+    });
     return flushing;
   }
   async function sendAll() {
@@ -95,7 +102,7 @@
       }
       const body = JSON.parse(JSON.stringify(item.body));
       (item.photos || []).forEach((photo) => setPath(body, photo.path, photo.id));
-      const response = await post(URLS[item.kind], JSON.stringify(body),
+      const response = await post(item.url || URLS[item.kind], JSON.stringify(body),
                                   { "Content-Type": "application/json", "Idempotency-Key": item.key });
       if (!response.ok) return refused(item, response);
       sent[item.key] = await response.json();
@@ -105,34 +112,24 @@
       return "stop"; // no signal: the same item goes first next time
     }
   }
+  const WHOLE = ["detail", "__all__"]; // errors of the whole request, not of one field
   async function refused(item, response) {
     if (response.status === 401 || response.status === 403 || response.status >= 500) {
       if (response.status < 500) showState(T.loginAgain);
       return "stop"; // not this item's fault: keep it and everything after it
     }
+    const copy = response.clone();
     item.errors = await fieldErrors(response);
-    item.error = Object.entries(item.errors).map(([field, text]) => (T.fields[field] || field) + ": " + text).join("；")
-                 || String(response.status);
+    item.error = Object.entries(item.errors).map(([field, text]) => (WHOLE.includes(field) ? "" : (T.fields[field] || field) + ": ") + text)
+                 .join("；") || String(response.status);
+    if (app.hooks.refused[item.kind]) await app.hooks.refused[item.kind](item, copy);
     await putItem(item); // refused for good: kept visible with the reason, the rest goes on
     refusedNow[item.key] = item;
     return "next";
   }
 
-  async function refreshOutbox() {
-    const items = (await allItems()).filter((i) => i.username === config.username);
-    $("#outbox-count").textContent = items.length;
-    $("#outbox").replaceChildren(...items.map((item) => {
-      const li = document.createElement("li");
-      const what = item.kind === "case" ? T.caseKind + ": " + (item.body.description || "").slice(0, 30)
-                 : item.kind === "inspection" ? T.inspectionKind + ": " + (item.label || "")
-                 : item.kind === "resident" ? T.residentKind + ": " + item.body.name + " · " + (item.label || "")
-                 : T.positionsKind + " × " + item.body.points.length;
-      li.textContent = item.created.slice(11, 16) + " " + what + (item.error ? " — " + T.failed + " " + item.error : "");
-      if (item.error) li.className = "error";
-      if (item.error && item.kind === "resident") li.append(" ", el("a", { href: "#register/fix/" + item.seq, textContent: T.fix }));
-      return li;
-    }));
-  }
+  // The outbox's list is drawn by outbox.js (loaded next); nothing to draw before it is in place.
+  const refreshOutbox = () => (app.refreshOutbox ? app.refreshOutbox() : Promise.resolve());
   function showState(text) { $("#gps-state").textContent = text; }
 
   // ---- network state ----
@@ -190,12 +187,12 @@
     const [name, ...args] = (location.hash || "#home").slice(1).split("/");
     document.querySelectorAll(".page").forEach((page) => { page.hidden = page.id !== "page-" + name; });
     const page = document.getElementById("page-" + name);
-    if (page) page.dataset.ready = ["tasks", "cases", "figures"].includes(name) ? "" : "1";
+    if (page) page.dataset.ready = ["tasks", "cases", "case", "figures"].includes(name) ? "" : "1";
+    if (app.pages[name]) app.pages[name](args);
     if (name === "tasks") loadTasks();
     if (name === "register") openRegister(args);
     if (name === "inspect") openInspection(args[0], +args[1], args[2], decodeURIComponent(args[3] || ""));
     if (name === "scan") startScan();
-    if (name === "cases") loadCases();
     if (name === "figures") loadFigures();
     if (name === "report") { startWatching(); showReportLocation(); }
   }
@@ -231,7 +228,7 @@
     }).catch(() => null);
     const tasks = await keep(TASKS_URL);
     [...new Set(((tasks && tasks.items) || []).map((t) => t.checklist))].forEach((code) => keep(CHECKLIST_URL + code));
-    keep(CASES_URL);
+    keep(CASES_URL).then((data) => app.hooks.prefetched.forEach((f) => f(CASES_URL, data)));
     keep(trackUrl());
   }
 
@@ -261,34 +258,6 @@
     done.textContent = sent[item.key] ? done.dataset.sent + " " + (sent[item.key].number || sent[item.key].tracking_number) : done.dataset.queued;
   });
 
-  const CASES_URL = "/api/v1/cases?status=open";
-  async function loadCases() {
-    const list = $("#cases");
-    $("#cases-state").textContent = navigator.onLine ? "" : T.cachedCopy;
-    try {
-      const fresh = await getJSON(CASES_URL, (data) => renderCases(list, data));
-      if (!fresh) $("#cases-state").textContent = T.cachedCopy;
-    } catch (e) {
-      $("#cases-state").textContent = T.cachedCopy;
-      ready("cases");
-    }
-  }
-  function renderCases(list, data) {
-    {
-      const cases = data.items || [];
-      list.replaceChildren(...cases.map((c) => {
-        const li = document.createElement("li");
-        const a = document.createElement("a");
-        a.href = "/cases/" + c.id + "/";
-        a.textContent = (c.number || c.tracking_number) + " · " + c.description.slice(0, 40);
-        li.append(a);
-        li.dataset.status = c.status;
-        return li;
-      }));
-      if (!cases.length) $("#cases-state").textContent = T.noCases;
-      ready("cases");
-    }
-  }
   function trackUrl() {
     const today = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
     return "/api/v1/patrol/tracks/" + encodeURIComponent(config.username) + "/" + today;
@@ -562,9 +531,8 @@
                    version: inspection.checklist.version, answers, started_at: inspection.started,
                    finished_at: new Date().toISOString() };
     if (lastFix) Object.assign(body, { lat: lastFix.lat, lng: lastFix.lng, accuracy_m: lastFix.accuracy_m });
-    const item = await enqueue("inspection", body, photos);
-    item.label = inspection.label;
-    await putItem(item);
+    const item = await enqueue("inspection", body, photos,
+                               { label: inspection.label, what: { target: inspection.label, checklist: inspection.checklist.name } });
     inspection = null;
     await flush();
     form.hidden = true;
@@ -677,10 +645,23 @@
     f.room.value = "";
   });
 
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope });
-  if (onDuty()) startWatching();
-  showNetwork();
-  showDuty();
-  route();
-  refreshOutbox().then(flush).then(prefetch);
+  // What the other scripts of the app (outbox.js, cases.js) use; they add their parts before start.
+  const CASES_URL = "/api/v1/patrol/cases";
+  const app = window.wanggeField = {
+    config, T, $, el, enqueue, flush, allItems, deleteItem, getJSON, dataCache, ready, sent, refusedNow, startWatching,
+    CASES_URL, lastFix: () => lastFix,
+    pages: {},
+    hooks: { describe: {}, refused: {}, refusedLinks: {}, flushed: [], prefetched: [] },
+  };
+
+  function start() {
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope });
+    if (onDuty()) startWatching();
+    showNetwork();
+    showDuty();
+    route();
+    refreshOutbox().then(flush).then(prefetch);
+  }
+  // Deferred scripts all run before DOMContentLoaded: every part of the app is in place by then.
+  document.addEventListener("DOMContentLoaded", start);
 })();
