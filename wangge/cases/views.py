@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level
 
-from . import actions, channels, queries, roles
+from . import actions, channels, nextstep, queries, roles
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
 from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
 from .photos import store_photo_or_none
@@ -104,9 +104,12 @@ def department_queue(request):
     return render(request, "cases/department_queue.html", {"assignments": assignments})
 
 
-def _case_context(request, case, error=None):
+def _case_context(request, case, error=None, notice=None):
     allowed = actions.allowed_actions(request.user, case)
     assignments = list(case.assignments.select_related("department"))
+    # The likely next step first; irreversible actions apart, each behind a confirmation with a reason.
+    first = nextstep.primary_action({t.action for t in allowed}, case.status)
+    ordered = [(t.action, t) for t in allowed]
     item = case.matter_item
     default_departments = {item.department.code} if item and item.department_id else set()
     return {
@@ -115,7 +118,11 @@ def _case_context(request, case, error=None):
         "events": case.events.prefetch_related("photos"),
         "photos": case.photos.all(),
         "allowed": {t.action: t for t in allowed},
+        "primary": [(n, t) for n, t in ordered if n == first],
+        "others": [(n, t) for n, t in ordered if n != first and n not in nextstep.CONFIRMED],
+        "irreversible": [(n, t) for n, t in ordered if n in nextstep.CONFIRMED],
         "error": error,
+        "notice": notice,
         "departments": roles.dispatchable_departments(case),
         "busy_departments": {a.department.code for a in assignments if a.status in ACTIVE_ASSIGNMENT},
         "returns_to_decide": [a for a in assignments if a.waits_for_return_decision],
@@ -161,20 +168,51 @@ def case_act(request, pk):
             stored = [store_photo_or_none(request, f, user=request.user) for f in request.FILES.getlist("photo")]
             params["photo_ids"] = [photo.pk for photo in stored if photo is not None]
         case = actions.transition(case, request.user, action, version=version, **params)
-        messages.success(request, _("Done: %(a)s.") % {"a": actions.TRANSITIONS[action].label})
         error = None
     except actions.TransitionRefused as exc:
         error, status = str(exc), exc.status
     except ValidationError as exc:
-        error, status = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), 400
+        error, status = _field_errors(exc), 400
     except ValueError:
         error, status = _("Check the numbers you entered."), 400
     case.refresh_from_db()
+    # What happened and whose move it is, from the case as it is now (not from the button pressed).
+    notice = None if error else nextstep.state_summary(case)
     if not request.headers.get("HX-Request"):
         if error:
             messages.error(request, error)
+        else:
+            messages.success(request, notice)
         return redirect("case_detail", pk=case.pk)
-    return render(request, "cases/_case_body.html", _case_context(request, case, error), status=status)
+    return render(request, "cases/_case_body.html", _case_context(request, case, error, notice), status=status)
+
+
+def _field_labels():
+    return {
+        "note": pgettext("action field", "Reason"),
+        "into": _("Merge into case number"),
+        "departments": _("Departments"),
+        "hours": pgettext("action field", "Hours"),
+        "outcome": _("Outcome"),
+        "matter_item": _("Matter item"),
+        "category": _("Category"),
+        "severity": _("Severity"),
+        "photo_ids": _("Photo"),
+        "assignment": _("Department"),
+        "satisfaction": _("Satisfaction"),
+        "rating": pgettext("action field", "Rating"),
+    }
+
+
+def _field_errors(exc):
+    """A refused action's errors, each named by the field's label as the form shows it (never a code)."""
+    labels = _field_labels()
+    parts = []
+    for field, errors in exc.message_dict.items():
+        label = labels.get(field)
+        text = " ".join(errors)
+        parts.append(_("%(field)s: %(errors)s") % {"field": label, "errors": text} if label else text)
+    return " ".join(parts)
 
 
 def _case_id(user, value):

@@ -1,0 +1,15 @@
+// The case page's irreversible actions: the button opens the form's dialog, which asks for the
+// reason (required) before anything is sent. Delegated, so it keeps working after htmx swaps.
+(function () {
+  document.addEventListener("click", (e) => {
+    const open = e.target.closest("[data-open-confirm]");
+    if (open) {
+      const dialog = open.closest("form").querySelector("dialog.confirm-dialog");
+      dialog.showModal();
+      dialog.querySelector("textarea").focus();
+      return;
+    }
+    const close = e.target.closest("[data-close-confirm]");
+    if (close) close.closest("dialog").close();
+  });
+})();
