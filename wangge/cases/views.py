@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,9 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level
 
-from . import actions, channels, nextstep, queries, roles
+from . import actions, channels, nextstep, public_map, queries, roles
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
-from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
+from .models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Case, CasePhoto, Channel, MatterItem, Severity, Status
 from .photos import store_photo_or_none
 
 STATUS_TABS = [
@@ -132,7 +133,47 @@ def _case_context(request, case, error=None, notice=None):
         "matter_items": MatterItem.objects.filter(is_active=True),
         "merged": Case.objects.filter(merged_into=case),
         "point": json.dumps([case.lat, case.lng]) if case.lat is not None else "",
+        "case_map": _case_map(request.user, case),
     }
+
+
+NEARBY_DEGREES = 0.005  # about 500 m: the open cases the case page's map shows around the case
+
+
+def _case_map(user, case):
+    """The case page's map: the point, the grid's boundary (simplified) and this user's open cases nearby."""
+    area = case.area
+    grid = None
+    if area.boundary:
+        grid = {
+            "name": area.name,
+            "label": [area.centroid_lat, area.centroid_lng],
+            "geometry": public_map.simplified(area.pk, area.updated_at, area.level),
+        }
+    nearby = []
+    lat, lng = (case.lat, case.lng) if case.lat is not None else (area.centroid_lat, area.centroid_lng)
+    if lat is not None:
+        around = (
+            queries.case_list(user)
+            .filter(status__in=OPEN_STATUSES, lat__range=(lat - NEARBY_DEGREES, lat + NEARBY_DEGREES))
+            .filter(lng__range=(lng - NEARBY_DEGREES, lng + NEARBY_DEGREES))
+            .exclude(pk=case.pk)
+            .select_related("category")
+            .order_by("-created_at")[:30]
+        )
+        nearby = [
+            {
+                "number": c.number,
+                "status": str(c.get_status_display()),
+                "category": c.category.name if c.category_id else "",
+                "lat": c.lat,
+                "lng": c.lng,
+                "url": reverse("case_detail", args=[c.pk]),
+            }
+            for c in around
+        ]
+    point = [case.lat, case.lng] if case.lat is not None else None
+    return {"point": point, "grid": grid, "nearby": nearby}
 
 
 @login_required
@@ -317,19 +358,23 @@ def public_track(request, tracking_number=None):
 
 
 def city_outline(request):
-    """The city and its towns as GeoJSON for the public report map (official divisions: public)."""
+    """The city and its towns as GeoJSON for the public report map (official divisions: public),
+    boundaries simplified for display, with a label point each."""
     features = []
-    for area in Area.objects.filter(level__in=[Level.CITY, Level.TOWN], boundary__isnull=False).only(
-        "code", "name", "level", "boundary"
-    ):
+    rows = Area.objects.filter(level__in=[Level.CITY, Level.TOWN], boundary__isnull=False).values_list(
+        "pk", "code", "name", "level", "updated_at", "centroid_lat", "centroid_lng"
+    )
+    for pk, code, name, level, updated_at, lat, lng in rows:
         features.append(
             {
                 "type": "Feature",
-                "properties": {"code": area.code, "name": area.name, "self": area.level == Level.CITY},
-                "geometry": area.boundary,
+                "properties": {"code": code, "name": name, "self": level == Level.CITY, "label": [lat, lng]},
+                "geometry": public_map.simplified(pk, updated_at, level),
             }
         )
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    answer = JsonResponse({"type": "FeatureCollection", "features": features})
+    answer["Cache-Control"] = "public, max-age=300"
+    return answer
 
 
 @login_required

@@ -21,7 +21,7 @@
         },
       }).addTo(map);
       if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
-      else map.setView([23.02, 113.75], 10);
+      else m.home(); // the city's own extent
       el.dataset.loaded = String(data.features.length);
     });
 
