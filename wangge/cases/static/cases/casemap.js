@@ -17,14 +17,16 @@
     show.dataset.ready = "1";
     const data = JSON.parse(source.textContent);
     const m = wanggeMap.create(show);
-    let bounds = null;
-    if (data.grid) {
-      const grid = L.geoJSON(data.grid.geometry, {
-        coordsToLatLng: m.coords, interactive: false,
-        style: { color: "#2563eb", weight: 2, fillOpacity: 0.05 },
-      }).addTo(m.map);
-      bounds = grid.getBounds();
-      grid.bindTooltip(wanggeMap.text(data.grid.name));
+    const grid = data.grid ? L.geoJSON(data.grid.geometry, {
+      coordsToLatLng: m.coords, interactive: false, style: { color: "#2563eb", weight: 2, fillOpacity: 0.05 },
+    }) : null;
+    // The view first: Leaflet places labels only on a map that has one.
+    const at = data.point ? m.toMap(data.point[1], data.point[0]) : null;
+    if (at) m.map.setView(at, 16);
+    else if (grid && grid.getBounds().isValid()) m.map.fitBounds(grid.getBounds(), { padding: [10, 10] });
+    else m.home();
+    if (grid) {
+      grid.addTo(m.map);
       if (data.grid.label && data.grid.label[0] != null) {
         L.tooltip({ permanent: true, direction: "center", className: "area-label grid", interactive: false })
           .setLatLng(m.toMap(data.grid.label[1], data.grid.label[0])).setContent(wanggeMap.text(data.grid.name)).addTo(m.map);
@@ -37,14 +39,9 @@
         .bindTooltip(wanggeMap.text(c.number + " · " + c.status))
         .addTo(m.map);
     });
-    if (data.point) {
-      const at = m.toMap(data.point[1], data.point[0]);
+    if (at) {
       L.circleMarker(at, { radius: 9, color: "#c0392b", fillOpacity: 0.8, className: "this-case" }).addTo(m.map);
-      m.map.setView(at, 16);
-    } else if (bounds && bounds.isValid()) {
-      m.map.fitBounds(bounds, { padding: [10, 10] });
-    } else {
-      m.home();
+      show.dataset.drawnAt = at.lat + "," + at.lng; // where it was drawn (GCJ-02 on GCJ tiles): for tests
     }
     show.dataset.nearby = String((data.nearby || []).length);
   }
