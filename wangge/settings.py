@@ -348,7 +348,7 @@ if PRODUCTION:
 # script or event handlers, map tiles from MAP_TILE_URL's host (wangge/web/csp.py).
 from wangge.web.csp import policy as _csp_policy  # noqa: E402
 
-SECURE_CSP = _csp_policy(MAP_TILE_URL)
+SECURE_CSP = _csp_policy(MAP_TILE_URL, MAP_TILE_OVERLAY_URL)
 INSTALLED_APPS.append("ninja")  # the API docs from ninja's own static files: no CDN, no inline script
 
 # Numbers registered outside the importer's jurisdiction that people imports may report per hour
