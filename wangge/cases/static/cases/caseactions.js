@@ -4,7 +4,11 @@
   document.addEventListener("click", (e) => {
     const open = e.target.closest("[data-open-confirm]");
     if (open) {
-      const dialog = open.closest("form").querySelector("dialog.confirm-dialog");
+      const form = open.closest("form");
+      const dialog = form.querySelector("dialog.confirm-dialog");
+      // The action's own fields first (say, the case to merge into): the dialog only asks why.
+      const invalid = [...form.elements].find((f) => !dialog.contains(f) && f.willValidate && !f.checkValidity());
+      if (invalid) { invalid.reportValidity(); return; }
       dialog.showModal();
       dialog.querySelector("textarea").focus();
       return;
