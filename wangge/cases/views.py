@@ -111,6 +111,7 @@ def _case_context(request, case, error=None, notice=None):
     # The likely next step first; irreversible actions apart, each behind a confirmation with a reason.
     first = nextstep.primary_action({t.action for t in allowed}, case.status)
     ordered = [(t.action, t) for t in allowed]
+    case_map = _case_map(request.user, case)
     item = case.matter_item
     default_departments = {item.department.code} if item and item.department_id else set()
     return {
@@ -133,7 +134,9 @@ def _case_context(request, case, error=None, notice=None):
         "matter_items": MatterItem.objects.filter(is_active=True),
         "merged": Case.objects.filter(merged_into=case),
         "point": json.dumps([case.lat, case.lng]) if case.lat is not None else "",
-        "case_map": _case_map(request.user, case),
+        "case_map": case_map,
+        # In an attribute, not a json_script: htmx drops script elements from swapped content.
+        "case_map_json": json.dumps(case_map, ensure_ascii=False),
     }
 
 

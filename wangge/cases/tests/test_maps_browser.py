@@ -39,7 +39,7 @@ def _watch_hosts(page):
 
 def test_reject_asks_for_the_reason_in_a_dialog(page):
     case = _report()
-    _report(description="附近另一处堆放", dlat=0.0008)
+    other = _report(description="附近另一处堆放", dlat=0.0008)
     outside = _watch_hosts(page)
     log_in(page, "village_dispatcher")
     page.goto(f"{page.base_url}/cases/{case.pk}/")
@@ -70,6 +70,18 @@ def test_reject_asks_for_the_reason_in_a_dialog(page):
     notice = page.text_content(".next-notice")
     assert "不予立案：不属于受理范围" in notice and "已告知反映人" in notice
     assert Case.objects.get(pk=case.pk).status == Status.REJECTED
+
+    # The next case: 立案 first, then 派遣 becomes the primary button; the page says who is next.
+    page.goto(f"{page.base_url}/cases/{other.pk}/")
+    page.click(".next-step form[data-action=register] button.primary")
+    page.wait_for_selector("#case-body[data-status=registered]")
+    assert "已立案，等待村(社区)调度员派遣" in page.text_content(".next-notice")
+    page.check(".next-step form[data-action=dispatch] input[value=fire]")
+    page.click(".next-step form[data-action=dispatch] button.primary")
+    page.wait_for_selector("#case-body[data-status=handling]")
+    assert "已派遣至消防救援支队，等待其签收（期限" in page.text_content(".next-notice")
+    page.wait_for_selector("#casemap[data-drawn-at]")  # the swapped-in map is drawn again
+    page.locator("#case-body").screenshot(path=str(SCREENSHOTS / "case-after-dispatch.png"))
     assert outside == []
 
 

@@ -4,6 +4,7 @@ boundary, open cases nearby, in the user's jurisdiction), tile presets and the c
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,7 @@ def test_case_page_map_has_the_grid_and_open_cases_nearby_in_reach(client_as, ne
     near = new_case(description="旁边的问题")
     theirs = new_case(reporter="grid_manager2", grid=VILLAGE_B_GRID)
     html = client_as("village_dispatcher").get(f"/cases/{case.pk}/").content.decode()
-    data = json.loads(re.search(r'<script id="case-map" type="application/json">(.*?)</script>', html, re.S).group(1))
+    data = json.loads(unescape(re.search(r'<div id="casemap" [^>]*data-map="([^"]*)"', html).group(1)))
     assert data["point"] == [case.lat, case.lng]
     assert data["grid"]["name"] == case.area.name and data["grid"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     numbers = {c["number"] for c in data["nearby"]}

@@ -1,4 +1,4 @@
-// Case maps. On the case page: the case's point, its grid's boundary and the open cases nearby.
+// Case maps. On the case page (data in the map's data-map): the case's point, its grid's boundary and the open cases nearby.
 // On report forms: find the place by searching an address or building, by "use my location", or
 // by clicking the map; towns, villages and grids are named as the user zooms in (no tiles needed).
 (function () {
@@ -12,10 +12,9 @@
 
   function showCase() {
     const show = document.getElementById("casemap");
-    const source = document.getElementById("case-map");
-    if (!show || !source || show.dataset.ready) return;
+    if (!show || !show.dataset.map || show.dataset.ready) return;
     show.dataset.ready = "1";
-    const data = JSON.parse(source.textContent);
+    const data = JSON.parse(show.dataset.map);
     const m = wanggeMap.create(show);
     const grid = data.grid ? L.geoJSON(data.grid.geometry, {
       coordsToLatLng: m.coords, interactive: false, style: { color: "#2563eb", weight: 2, fillOpacity: 0.05 },
@@ -46,7 +45,7 @@
     show.dataset.nearby = String((data.nearby || []).length);
   }
   showCase();
-  document.addEventListener("htmx:afterSwap", showCase); // the case body is swapped after an action
+  document.addEventListener("htmx:afterSettle", showCase); // the case body is swapped after an action
 
   const pick = document.getElementById("pickmap");
   if (!pick) return;
