@@ -61,7 +61,7 @@ def state_summary(case, assignments=None):
         return _with_deadline(text, case.dispatch_deadline)
     if s == Status.REGISTERED:
         text = _("Registered; waiting for %(desk)s to dispatch it") % {"desk": _desk(case)}
-        return _with_deadline(text, None if case.dispatched_at else case.dispatch_deadline)
+        return _with_deadline(text, case.dispatch_deadline)  # a fresh one when the case came back to the desk
     if s == Status.HANDLING:
         return _handling(case, assignments)
     if s == Status.VERIFYING:
