@@ -60,6 +60,9 @@ def state_summary(case, assignments=None):
         text = _("Reported; waiting for %(desk)s to register it") % {"desk": _desk(case)}
         return _with_deadline(text, case.dispatch_deadline)
     if s == Status.REGISTERED:
+        returned = [a for a in assignments if a.waits_for_return_decision]
+        if returned:  # every department sent it back: the desk decides on the returns first
+            return _returned(case, returned)
         text = _("Registered; waiting for %(desk)s to dispatch it") % {"desk": _desk(case)}
         return _with_deadline(text, case.dispatch_deadline)  # a fresh one when the case came back to the desk
     if s == Status.HANDLING:
@@ -106,10 +109,14 @@ def _handling(case, assignments):
             % {"departments": _names(extension), "desk": _desk(case)}
         )
     if returned:
-        parts.append(
-            _("%(departments)s returned it; waiting for %(desk)s to decide on the return.")
-            % {"departments": _names(returned), "desk": _desk(case)}
-        )
+        parts.append(_returned(case, returned))
     if not parts:
         parts.append(_("Waiting for %(desk)s to dispatch it again.") % {"desk": _desk(case)})
     return " ".join(parts)
+
+
+def _returned(case, returned):
+    return _("%(departments)s returned it; waiting for %(desk)s to decide on the return.") % {
+        "departments": _names(returned),
+        "desk": _desk(case),
+    }

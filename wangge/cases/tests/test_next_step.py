@@ -117,3 +117,20 @@ def test_summary_per_state(new_case, user):
     rejected.refresh_from_db()
     assert "不属于受理范围" in state_summary(rejected)
     assert timezone.now()  # the module formats deadlines in local time
+
+
+def test_a_decision_someone_waits_for_comes_first(client_as, new_case):
+    case = new_case()
+    act(case, "village_dispatcher", "dispatch", departments=["fire"])
+    act(case, "fire_handler", "accept")
+    act(case, "fire_handler", "request_extension", hours=24, note="需要采购配件")
+    case.refresh_from_db()
+    assert "申请延期，等待村(社区)调度员审批" in state_summary(case)
+    assert _primary(_page(client_as("village_dispatcher"), case)) == "decide_extension"
+    other = new_case(description="另一件")
+    act(other, "village_dispatcher", "dispatch", departments=["fire"])
+    act(other, "fire_handler", "return", note="不属于消防职责")
+    other.refresh_from_db()
+    assert "申请退回，等待村(社区)调度员审核" in state_summary(other)
+    html = _page(client_as("village_dispatcher"), other)
+    assert re.search(r'<div class="action-forms next-step">\s*<form class="action" data-action="decide_return"', html)
