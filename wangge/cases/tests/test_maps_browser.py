@@ -151,6 +151,12 @@ def test_amap_preset_draws_points_shifted_to_gcj02(page, settings):
     gcj_lng, gcj_lat = wgs84_to_gcj02(case.lng, case.lat)
     assert abs(lat - gcj_lat) < 1e-7 and abs(lng - gcj_lng) < 1e-7
     assert abs(lat - case.lat) > 1e-4  # the shift is real (hundreds of metres in Dongguan)
+    # Boundaries go through the same function as points: it matches areas/coords.py across the city.
+    root = Area.objects.get(parent__isnull=True)
+    for p_lat, p_lng in [(root.min_lat, root.min_lng), (root.max_lat, root.max_lng), (case.lat, case.lng)]:
+        js = page.evaluate("([lng, lat]) => wanggeMap.toGcj(lng, lat)", [p_lng, p_lat])
+        py = wgs84_to_gcj02(p_lng, p_lat)
+        assert abs(js[0] - py[0]) < 1e-9 and abs(js[1] - py[1]) < 1e-9
     page.wait_for_timeout(300)
     assert tiles and all("is.autonavi.com" in t for t in tiles)
     assert {t.split("//")[1].split(".")[0] for t in tiles} <= {"webrd01", "webrd02", "webrd03", "webrd04"}
