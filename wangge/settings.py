@@ -232,30 +232,20 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
-# Map base tiles. Empty: no tiles, boundaries and points on a plain background (offline networks).
-# Example: "https://tile.openstreetmap.org/{z}/{x}/{y}.png"; MAP_TILE_CRS "gcj02" for AMap tiles.
-MAP_TILE_URL = os.environ.get("WANGGE_MAP_TILE_URL", "")
-MAP_TILE_ATTRIBUTION = os.environ.get("WANGGE_MAP_TILE_ATTRIBUTION", "")
-MAP_TILE_CRS = os.environ.get("WANGGE_MAP_TILE_CRS", "wgs84")
-# Or a preset by name (WANGGE_MAP_TILES): osm, tianditu (needs WANGGE_TIANDITU_KEY), amap (GCJ-02).
-MAP_TILE_PRESETS = {
-    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "wgs84", "© OpenStreetMap contributors"),
-    "tianditu": (
-        "https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec&STYLE=default"
-        "&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk="
-        + os.environ.get("WANGGE_TIANDITU_KEY", ""),
-        "wgs84",  # CGCS2000: within centimetres of WGS-84
-        "© 天地图",
-    ),
-    "amap": (
-        "https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-        "gcj02",
-        "© 高德地图",
-    ),
-}
-if os.environ.get("WANGGE_MAP_TILES") and not MAP_TILE_URL:
-    MAP_TILE_URL, MAP_TILE_CRS, _attribution = MAP_TILE_PRESETS[os.environ["WANGGE_MAP_TILES"]]
-    MAP_TILE_ATTRIBUTION = MAP_TILE_ATTRIBUTION or _attribution
+# Map base tiles (wangge/web/maptiles.py, docs/operations.md "Base maps"). None by default: boundaries
+# and points on a plain background, no request to any tile server (offline government networks).
+# WANGGE_MAP_TILES=tianditu (with WANGGE_TIANDITU_KEY) or amap (GCJ-02: points shifted for display),
+# or WANGGE_MAP_TILE_URL (+ _CRS wgs84|gcj02, _ATTRIBUTION, _SUBDOMAINS, _OVERLAY_URL).
+from wangge.web.maptiles import tiles_from_env as _tiles_from_env  # noqa: E402
+
+_tiles = _tiles_from_env(os.environ)
+MAP_TILE_URL = _tiles["url"]
+MAP_TILE_ATTRIBUTION = _tiles["attribution"]
+MAP_TILE_CRS = _tiles["crs"]
+MAP_TILE_SUBDOMAINS = _tiles["subdomains"]
+MAP_TILE_OVERLAY_URL = _tiles["overlay"]
+# The citizen report page's place search (public): searches per client address and minute.
+PUBLIC_PLACE_SEARCH_PER_MINUTE = int(os.environ.get("WANGGE_PUBLIC_PLACE_SEARCH_PER_MINUTE", "30"))
 
 NINJA_PAGINATION_PER_PAGE = 100
 
@@ -378,7 +368,7 @@ if PRODUCTION:
 # script or event handlers, map tiles from MAP_TILE_URL's host (wangge/web/csp.py).
 from wangge.web.csp import policy as _csp_policy  # noqa: E402
 
-SECURE_CSP = _csp_policy(MAP_TILE_URL)
+SECURE_CSP = _csp_policy(MAP_TILE_URL, MAP_TILE_OVERLAY_URL)
 INSTALLED_APPS.append("ninja")  # the API docs from ninja's own static files: no CDN, no inline script
 
 # Numbers registered outside the importer's jurisdiction that people imports may report per hour

@@ -107,7 +107,7 @@ class TransitionIn(Schema):
     note: str = Field(
         "",
         description="what the action needs said: required for return, reject, feedback, verify_fail, reopen,"
-        " close, request_extension, and decide_return when overruling (why the department must handle it)",
+        " close, merge, request_extension, and decide_return when overruling (why the department must handle it)",
     )
     reason: str = ""
     departments: list[str] = []

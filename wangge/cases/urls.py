@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_map, views
 
 urlpatterns = [
     path("cases/", views.queue, name="case_queue"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("cases/photos/<str:token>.jpg", views.photo, name="case_photo"),
     path("report/", views.public_report, name="public_report"),
     path("report/outline.geojson", views.city_outline, name="public_outline"),
+    path("report/areas.geojson", public_map.areas_geojson, name="public_areas"),
+    path("report/places/", public_map.place_search, name="public_places"),
     path("track/", views.public_track, name="public_track_form"),
     path("track/<str:tracking_number>/", views.public_track, name="public_track"),
 ]

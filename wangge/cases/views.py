@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,9 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level
 
-from . import actions, channels, queries, roles
+from . import actions, channels, nextstep, public_map, queries, roles
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm, category_choices
-from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
+from .models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, Case, CasePhoto, Channel, MatterItem, Severity, Status
 from .photos import store_photo_or_none
 
 STATUS_TABS = [
@@ -96,9 +97,13 @@ DEPARTMENT_TABS = {
 }
 
 
-def _case_context(request, case, error=None):
+def _case_context(request, case, error=None, notice=None):
     allowed = actions.allowed_actions(request.user, case)
     assignments = list(case.assignments.select_related("department"))
+    # The likely next step first; irreversible actions apart, each behind a confirmation with a reason.
+    first = nextstep.primary_action({t.action for t in allowed}, case.status)
+    ordered = [(t.action, t) for t in allowed]
+    case_map = _case_map(request.user, case)
     item = case.matter_item
     default_departments = {item.department.code} if item and item.department_id else set()
     return {
@@ -107,7 +112,11 @@ def _case_context(request, case, error=None):
         "events": case.events.prefetch_related("photos"),
         "photos": case.photos.all(),
         "allowed": {t.action: t for t in allowed},
+        "primary": [(n, t) for n, t in ordered if n == first],
+        "others": [(n, t) for n, t in ordered if n != first and n not in nextstep.CONFIRMED],
+        "irreversible": [(n, t) for n, t in ordered if n in nextstep.CONFIRMED],
         "error": error,
+        "notice": notice,
         "departments": roles.dispatchable_departments(case),
         "busy_departments": {a.department.code for a in assignments if a.status in ACTIVE_ASSIGNMENT},
         "returns_to_decide": [a for a in assignments if a.waits_for_return_decision],
@@ -117,7 +126,49 @@ def _case_context(request, case, error=None):
         "matter_items": MatterItem.objects.filter(is_active=True),
         "merged": Case.objects.filter(merged_into=case),
         "point": json.dumps([case.lat, case.lng]) if case.lat is not None else "",
+        "case_map": case_map,
+        # In an attribute, not a json_script: htmx drops script elements from swapped content.
+        "case_map_json": json.dumps(case_map, ensure_ascii=False),
     }
+
+
+NEARBY_DEGREES = 0.005  # about 500 m: the open cases the case page's map shows around the case
+
+
+def _case_map(user, case):
+    """The case page's map: the point, the grid's boundary (simplified) and this user's open cases nearby."""
+    area = case.area
+    grid = None
+    if area.boundary:
+        grid = {
+            "name": area.name,
+            "label": [area.centroid_lat, area.centroid_lng],
+            "geometry": public_map.simplified(area.pk, area.updated_at, area.level),
+        }
+    nearby = []
+    lat, lng = (case.lat, case.lng) if case.lat is not None else (area.centroid_lat, area.centroid_lng)
+    if lat is not None:
+        around = (
+            queries.case_list(user)
+            .filter(status__in=OPEN_STATUSES, lat__range=(lat - NEARBY_DEGREES, lat + NEARBY_DEGREES))
+            .filter(lng__range=(lng - NEARBY_DEGREES, lng + NEARBY_DEGREES))
+            .exclude(pk=case.pk)
+            .select_related("category")
+            .order_by("-created_at")[:30]
+        )
+        nearby = [
+            {
+                "number": c.number,
+                "status": str(c.get_status_display()),
+                "category": c.category.name if c.category_id else "",
+                "lat": c.lat,
+                "lng": c.lng,
+                "url": reverse("case_detail", args=[c.pk]),
+            }
+            for c in around
+        ]
+    point = [case.lat, case.lng] if case.lat is not None else None
+    return {"point": point, "grid": grid, "nearby": nearby}
 
 
 @login_required
@@ -153,20 +204,51 @@ def case_act(request, pk):
             stored = [store_photo_or_none(request, f, user=request.user) for f in request.FILES.getlist("photo")]
             params["photo_ids"] = [photo.pk for photo in stored if photo is not None]
         case = actions.transition(case, request.user, action, version=version, **params)
-        messages.success(request, _("Done: %(a)s.") % {"a": actions.TRANSITIONS[action].label})
         error = None
     except actions.TransitionRefused as exc:
         error, status = str(exc), exc.status
     except ValidationError as exc:
-        error, status = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), 400
+        error, status = _field_errors(exc), 400
     except ValueError:
         error, status = _("Check the numbers you entered."), 400
     case.refresh_from_db()
+    # What happened and whose move it is, from the case as it is now (not from the button pressed).
+    notice = None if error else nextstep.state_summary(case)
     if not request.headers.get("HX-Request"):
         if error:
             messages.error(request, error)
+        else:
+            messages.success(request, notice)
         return redirect("case_detail", pk=case.pk)
-    return render(request, "cases/_case_body.html", _case_context(request, case, error), status=status)
+    return render(request, "cases/_case_body.html", _case_context(request, case, error, notice), status=status)
+
+
+def _field_labels():
+    return {
+        "note": pgettext("action field", "Reason"),
+        "into": _("Merge into case number"),
+        "departments": _("Departments"),
+        "hours": pgettext("action field", "Hours"),
+        "outcome": _("Outcome"),
+        "matter_item": _("Matter item"),
+        "category": _("Category"),
+        "severity": _("Severity"),
+        "photo_ids": _("Photo"),
+        "assignment": _("Department"),
+        "satisfaction": _("Satisfaction"),
+        "rating": pgettext("action field", "Rating"),
+    }
+
+
+def _field_errors(exc):
+    """A refused action's errors, each named by the field's label as the form shows it (never a code)."""
+    labels = _field_labels()
+    parts = []
+    for field, errors in exc.message_dict.items():
+        label = labels.get(field)
+        text = " ".join(errors)
+        parts.append(_("%(field)s: %(errors)s") % {"field": label, "errors": text} if label else text)
+    return " ".join(parts)
 
 
 def _case_id(user, value):
@@ -271,19 +353,23 @@ def public_track(request, tracking_number=None):
 
 
 def city_outline(request):
-    """The city and its towns as GeoJSON for the public report map (official divisions: public)."""
+    """The city and its towns as GeoJSON for the public report map (official divisions: public),
+    boundaries simplified for display, with a label point each."""
     features = []
-    for area in Area.objects.filter(level__in=[Level.CITY, Level.TOWN], boundary__isnull=False).only(
-        "code", "name", "level", "boundary"
-    ):
+    rows = Area.objects.filter(level__in=[Level.CITY, Level.TOWN], boundary__isnull=False).values_list(
+        "pk", "code", "name", "level", "updated_at", "centroid_lat", "centroid_lng"
+    )
+    for pk, code, name, level, updated_at, lat, lng in rows:
         features.append(
             {
                 "type": "Feature",
-                "properties": {"code": area.code, "name": area.name, "self": area.level == Level.CITY},
-                "geometry": area.boundary,
+                "properties": {"code": code, "name": name, "self": level == Level.CITY, "label": [lat, lng]},
+                "geometry": public_map.simplified(pk, updated_at, level),
             }
         )
-    return JsonResponse({"type": "FeatureCollection", "features": features})
+    answer = JsonResponse({"type": "FeatureCollection", "features": features})
+    answer["Cache-Control"] = "public, max-age=300"
+    return answer
 
 
 @login_required

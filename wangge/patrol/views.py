@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from wangge.accounts.models import Membership, Role
+from wangge.areas.home import city_home
 from wangge.areas.models import Level
 from wangge.cases.models import MatterItem
 from wangge.cases.models import Status as CaseStatus
@@ -124,6 +125,7 @@ def mobile_app(request):
             "tileUrl": settings.MAP_TILE_URL,
             "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
             "tileCrs": settings.MAP_TILE_CRS,
+            "home": city_home(),  # the city's own extent when there is nothing else to fit
         },
         "serviceWorker": reverse("patrol:mobile_service_worker"),
         "scope": reverse("patrol:mobile_app"),

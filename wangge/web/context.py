@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from wangge.accounts.models import Role
+from wangge.areas.home import city_home
 from wangge.evaluation.queries import may_use as may_use_evaluation
 from wangge.patrol.queries import sees_tracks
 
@@ -13,6 +14,19 @@ def reads_api_docs(user) -> bool:
     return user.is_superuser or user.is_staff or user.has_role(Role.ADMIN)
 
 
+def map_config():
+    """What every map script reads (base.html's json_script "wangge-map-config"): the tiles, if any,
+    and the city's own extent for a map with nothing else to fit."""
+    return {
+        "url": settings.MAP_TILE_URL,
+        "crs": settings.MAP_TILE_CRS,
+        "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "subdomains": settings.MAP_TILE_SUBDOMAINS,
+        "overlay": settings.MAP_TILE_OVERLAY_URL,
+        "home": city_home(),
+    }
+
+
 def site(request):
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
@@ -22,6 +36,7 @@ def site(request):
             "attribution": settings.MAP_TILE_ATTRIBUTION,
             "crs": settings.MAP_TILE_CRS,
         },
+        "map_config": map_config,  # a callable: computed only by pages that render it
         # Which optional entries of the main menu this user gets.
         "nav": {
             "tracks": signed_in and sees_tracks(user),

@@ -19,16 +19,16 @@ def tile_source(url):
     return f"{parts.scheme}://{host}"
 
 
-def policy(tile_url=""):
+def policy(tile_url="", overlay_url=""):
     """script-src is this site only: no inline script, no event-handler attributes, no eval (htmx is
     configured without eval in the base template). style-src keeps 'unsafe-inline' for the
     templates' style attributes and the styles Leaflet and ECharts set; styles cannot run script."""
-    tiles = tile_source(tile_url)
+    tiles = [t for t in dict.fromkeys([tile_source(tile_url), tile_source(overlay_url)]) if t]
     return {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, UNSAFE_INLINE],
-        "img-src": [SELF, "data:", "blob:"] + ([tiles] if tiles else []),
+        "img-src": [SELF, "data:", "blob:"] + tiles,
         "connect-src": [SELF],
         "font-src": [SELF],
         "worker-src": [SELF],

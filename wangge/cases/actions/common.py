@@ -29,7 +29,7 @@ class Step:
 
 
 def _require(value, field_name, message):
-    if value in (None, "", [], ()):
+    if value in (None, "", [], ()) or (isinstance(value, str) and not value.strip()):
         raise ValidationError({field_name: message})
     return value
 

@@ -78,6 +78,9 @@ def _step_merge(case, user, *, into=None, note="", **_params):
     candidates = R.visible_cases(user).filter(status__in=OPEN_STATUSES).exclude(pk=case.pk)
     message = _("No open case %(id)s to merge into.") % {"id": target_id}
     target = resolve_one(candidates, target_id, "into", message=message)
+    # Irreversible: like a rejection, the reason is kept on the trail (after the target check, so
+    # a case out of reach is still named as such first).
+    text = _require(note, "note", _("Say why the cases are the same."))
     case.merged_into_id = target.merged_into_id or target.pk
     case.closed_at = timezone.now()
-    return Step(Status.MERGED, note, {"into": target.number})
+    return Step(Status.MERGED, text, {"into": target.number})

@@ -57,8 +57,9 @@ def test_citizen_report_dispatch_and_conflict(new_page, tmp_path):
     first.wait_for_selector("#case-body[data-status=handling]")  # swapped in place, no reload
     assert "消防" in first.text_content("#case-body")
 
-    second.fill("form[data-action=reject] textarea[name=note]", "重复")
-    second.click("form[data-action=reject] button[type=submit]")
+    second.click("form[data-action=reject] button[data-open-confirm]")  # irreversible: asks for the reason
+    second.fill("form[data-action=reject] dialog textarea[name=note]", "重复")
+    second.click("form[data-action=reject] dialog button[type=submit]")
     second.wait_for_selector("#case-body .message.error")
     assert second.locator("#case-body[data-status=handling]").count() == 1  # shows the current state
     case.refresh_from_db()

@@ -208,7 +208,7 @@ def test_duplicates_are_flagged_and_merged_reporters_get_the_outcome(new_case, u
     assert second.duplicate_of_id == first.pk
     elsewhere = new_case(grid=VILLAGE_B_GRID, category="event:0102")
     assert elsewhere.duplicate_of_id is None
-    act(second, "village_dispatcher", "merge", into=first.pk)
+    act(second, "village_dispatcher", "merge", into=first.pk, note="重复上报")
     second.refresh_from_db()
     assert second.status == Status.MERGED and second.merged_into_id == first.pk
     act(first, "village_dispatcher", "close", outcome="cannot_fix", note="无法处理")

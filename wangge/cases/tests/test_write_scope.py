@@ -81,7 +81,7 @@ ACTIONS = {
     "close": (None, "village_dispatcher", {"outcome": "withdrawn", "note": "撤回"}),
     "evaluate": (_closed, "village_dispatcher", {"rating": 5}),
     "reopen": (_closed, "village_dispatcher", {"note": "复发"}),
-    "merge": ("other_case", "village_dispatcher", {}),
+    "merge": ("other_case", "village_dispatcher", {"note": "重复上报"}),
 }
 
 

@@ -26,7 +26,7 @@ def test_rejected_and_merged_reports_are_never_closed_work(new_case, today):
     merged = new_case()
     target = new_case()
     act(target, "village_dispatcher", "register")
-    act(merged, "village_dispatcher", "merge", into=target.pk)
+    act(merged, "village_dispatcher", "merge", into=target.pk, note="重复")
     for key in (GRID_A, VILLAGE_A):
         m = row("area", today, key).measures
         assert (m["reported"], m["registered"], m["closed"], m["closed_unfixed"]) == (4, 2, 1, 1)

@@ -62,13 +62,13 @@ def test_merge_from_the_board(duplicate_pair, client_as):
     first, second = duplicate_pair
     client = client_as("village_dispatcher")
     url = f"/command/cases/{second.pk}/act/"
-    stale = client.post(url, {"action": "merge", "version": second.version - 1, "into": first.pk})
+    stale = client.post(url, {"action": "merge", "version": second.version - 1, "into": first.pk, "note": "重复"})
     assert stale.status_code == 409
     missing = client.post(url, {"action": "merge", "version": second.version, "into": "20990101999999"})
     assert missing.status_code == 400 and "20990101999999" in missing.content.decode()
     empty = client.post(url, {"action": "merge", "version": second.version, "into": ""})
     assert empty.status_code == 400
-    response = client.post(url, {"action": "merge", "version": second.version, "into": first.pk})
+    response = client.post(url, {"action": "merge", "version": second.version, "into": first.pk, "note": "重复"})
     assert response.status_code == 200 and 'data-status="merged"' in response.content.decode()
     second.refresh_from_db()
     assert second.status == Status.MERGED and second.merged_into_id == first.pk
@@ -87,7 +87,8 @@ def test_merge_by_number_only_into_a_visible_case(new_case, client_as):
     )
     assert refused.status_code == 400
     done = client.post(
-        f"/command/cases/{other.pk}/act/", {"action": "merge", "version": other.version, "into": mine.number}
+        f"/command/cases/{other.pk}/act/",
+        {"action": "merge", "version": other.version, "into": mine.number, "note": "重复"},
     )
     assert done.status_code == 200 and Case.objects.get(pk=other.pk).merged_into_id == mine.pk
 
@@ -110,7 +111,8 @@ def test_board_api(duplicate_pair, api_as, user, new_case):
     assert api_as("grid_manager").get(f"/api/v1/insight/board/{second.pk}").status_code == 404
     assert api.get("/api/v1/insight/board", area="441900122003").status_code == 404
     merged = api.post(
-        f"/api/v1/cases/{second.pk}/transitions", {"action": "merge", "version": second.version, "into": first.pk}
+        f"/api/v1/cases/{second.pk}/transitions",
+        {"action": "merge", "version": second.version, "into": first.pk, "note": "重复"},
     )
     assert merged.status_code == 200 and merged.json()["status"] == "merged"
     assert {c["id"] for c in api.get("/api/v1/insight/board").json()["cases"]} == {first.pk}

@@ -29,7 +29,7 @@ def city(new_case, user, photo_of):
     rejected = new_case(description="不属实的上报")
     act(rejected, "village_dispatcher", "reject", note="不属实")
     kept, merged = new_case(description="保留的一宗"), new_case(description="重复的一宗")
-    act(merged, "village_dispatcher", "merge", into=kept.pk)
+    act(merged, "village_dispatcher", "merge", into=kept.pk, note="重复")
     fire = {}
     for name in ("accepted", "undecided", "overruled", "done"):
         case = new_case(description=f"消防 {name}")

@@ -150,7 +150,7 @@ window.wanggeCommandMap = function (el, options) {
           },
         }).addTo(boundaries);
         if (fit !== false && boundaries.getBounds().isValid()) map.fitBounds(boundaries.getBounds(), { padding: [10, 10] });
-        else if (!boundaries.getBounds().isValid()) map.setView([23.02, 113.75], 10);
+        else if (!boundaries.getBounds().isValid()) m.home(); // the city's own extent
         el.dataset.loaded = code;
         loadCases();
         loadSpots();

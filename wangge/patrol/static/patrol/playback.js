@@ -22,7 +22,7 @@
       // The view first: Leaflet draws paths only on a map that has one.
       const bounds = points.length ? L.latLngBounds(points.map((p) => p.ll)) : grids.getBounds();
       if (bounds.isValid()) m.map.fitBounds(bounds, { padding: [20, 20] });
-      else m.map.setView([23.02, 113.75], 10);
+      else m.home(); // the city's own extent
       grids.addTo(m.map);
       L.polyline(points.filter((p) => p.good).map((p) => p.ll), { color: "#c0392b", weight: 3 }).addTo(m.map);
       points.filter((p) => !p.good).forEach((p) => L.circleMarker(p.ll, { radius: 3, color: "#888" }).addTo(m.map));

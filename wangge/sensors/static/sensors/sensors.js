@@ -16,7 +16,7 @@
     });
     layer.addTo(m.map);
     if (points.length) m.map.fitBounds(layer.getBounds(), { padding: [20, 20], maxZoom: 16 });
-    else m.map.setView([23.02, 113.75], 10);
+    else m.home(); // the city's own extent
     mapEl.dataset.loaded = String(points.length);
     // The area's boundaries under the dots, for orientation (the same GeoJSON as the area page).
     if (mapEl.dataset.geojson) {

@@ -15,13 +15,19 @@
           : { color: "#2563eb", weight: 1, fillOpacity: 0.08, dashArray: f.properties.generated ? "4" : null },
         onEachFeature: (f, l) => {
           if (!f.properties.self) {
-            l.bindTooltip(wanggeMap.text(f.properties.name));
+            // Named on the map itself (no base tiles needed to know where one is); the labels
+            // appear once the map has zoomed in far enough for them not to pile up.
+            l.bindTooltip(wanggeMap.text(f.properties.name), { permanent: true, direction: "center", className: "area-label" });
             l.on("dblclick", () => { window.location = "/areas/" + f.properties.code + "/"; });
           }
         },
       }).addTo(map);
       if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
-      else map.setView([23.02, 113.75], 10);
+      else m.home(); // the city's own extent
+      const children = data.features.filter((f) => !f.properties.self).length;
+      function labels() { el.classList.toggle("labels-hidden", children > 12 && map.getZoom() < 12); }
+      map.on("zoomend", labels);
+      labels();
       el.dataset.loaded = String(data.features.length);
     });
 

@@ -25,26 +25,59 @@ window.wanggeMap = (function () {
     return [lng + dLng, lat + dLat];
   }
 
+  // The site's map settings (base.html: json_script "wangge-map-config"): tiles, if any, and the
+  // city's own extent. A map element's data-tile-* attributes, where set, win.
+  let cached = null;
+  function config() {
+    if (cached) return cached;
+    const node = document.getElementById("wangge-map-config");
+    cached = node ? JSON.parse(node.textContent) : {};
+    return cached;
+  }
+
   function create(el, options) {
-    const gcj = el.dataset.tileCrs === "gcj02";
-    const map = L.map(el, Object.assign({ attributionControl: !!el.dataset.tileUrl }, options || {}));
-    if (el.dataset.tileUrl) {
-      L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
+    const cfg = config();
+    const url = el.dataset.tileUrl !== undefined ? el.dataset.tileUrl : cfg.url || "";
+    const crs = el.dataset.tileCrs || cfg.crs;
+    const gcj = crs === "gcj02";
+    const map = L.map(el, Object.assign({ attributionControl: !!url }, options || {}));
+    if (url) {
+      const tileOptions = { attribution: el.dataset.tileAttribution || cfg.attribution || "", maxZoom: 19 };
+      if (cfg.subdomains) tileOptions.subdomains = cfg.subdomains;
+      L.tileLayer(url, tileOptions).addTo(map);
+      if (cfg.overlay && url === cfg.url) L.tileLayer(cfg.overlay, { subdomains: tileOptions.subdomains, maxZoom: 19 }).addTo(map);
     } else {
       el.classList.add("plain"); // no tile source: boundaries and points on a plain background
     }
+    const toMap = (lng, lat) => { if (gcj) { const p = toGcj(lng, lat); return L.latLng(p[1], p[0]); } return L.latLng(lat, lng); };
     return {
       map: map,
       gcj: gcj,
       // WGS-84 [lng, lat] → the LatLng to draw on this map
-      toMap: (lng, lat) => { if (gcj) { const p = toGcj(lng, lat); return L.latLng(p[1], p[0]); } return L.latLng(lat, lng); },
+      toMap: toMap,
+      // GeoJSON (WGS-84) → this map's LatLng, for L.geoJSON's coordsToLatLng
+      coords: (c) => toMap(c[0], c[1]),
       // a click on this map → WGS-84 {lat, lng} (GCJ shifted back approximately by the local offset)
       fromMap: (latlng) => {
         let lat = latlng.lat, lng = latlng.lng;
         if (gcj) { const p = toGcj(lng, lat); lng -= p[0] - lng; lat -= p[1] - lat; }
         return { lat: lat, lng: lng };
       },
+      // Nothing of its own to show: the city's extent (from its boundary), else the whole world.
+      home: () => home(map, toMap, el),
     };
+  }
+
+  function home(map, toMap, el) {
+    let extent = config().home;
+    if (el && el.dataset.home) extent = JSON.parse(el.dataset.home);
+    toMap = toMap || ((lng, lat) => L.latLng(lat, lng));
+    if (extent && extent.bbox) {
+      const [[s, w], [n, e]] = extent.bbox;
+      map.fitBounds(L.latLngBounds(toMap(w, s), toMap(e, n)));
+    } else {
+      map.fitWorld();
+    }
   }
   // Tooltips and popups render a string as HTML: names typed by users go in as a text node.
   function text(value) { return document.createTextNode(value == null ? "" : String(value)); }
@@ -55,5 +88,5 @@ window.wanggeMap = (function () {
     Object.assign(node.dataset, data || {});
     return node;
   }
-  return { toGcj: toGcj, create: create, text: text, div: div };
+  return { toGcj: toGcj, create: create, config: config, home: home, text: text, div: div };
 })();

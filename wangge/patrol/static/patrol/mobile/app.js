@@ -370,6 +370,7 @@
       box.dataset.tileUrl = config.map.tileUrl;
       box.dataset.tileAttribution = config.map.tileAttribution;
       box.dataset.tileCrs = config.map.tileCrs;
+      if (config.map.home) box.dataset.home = JSON.stringify(config.map.home);
       const made = window.wanggeMap.create(box, { zoomControl: true });
       taskMap = { ...made, layer: L.layerGroup().addTo(made.map), me: L.layerGroup().addTo(made.map) };
     }
@@ -397,7 +398,7 @@
     const me = drawMe();
     if (me) bounds.push(L.latLngBounds([me, me]));
     if (bounds.length) taskMap.map.fitBounds(bounds.reduce((a, b) => a.extend(b)), { padding: [24, 24], maxZoom: 17 });
-    else taskMap.map.setView([23.02, 113.75], 11);
+    else taskMap.home(); // the city's own extent
   }
 
   let scanStream = null;
