@@ -28,6 +28,7 @@ urlpatterns = [
     path("areas/<str:code>/children/", views.area_children, name="area_children"),
     path("areas/<str:code>/geojson/", views.area_geojson, name="area_geojson"),
     path("notifications/", include("wangge.notify.urls")),
+    path("me/", include("wangge.cases.urls_portal")),  # the citizens' and landlords' portal
     path("", include("wangge.cases.urls")),
     path("patrol/", include("wangge.patrol.urls")),
     path("", include("wangge.jobs.urls")),

@@ -18,6 +18,8 @@ from wangge.accounts.scope import restrict, scope_for
 from wangge.areas.models import Area
 from wangge.history.actions import history_for
 
+from . import portal
+
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):
     """The old password is checked through the login throttle (a stolen session cannot guess it)."""
@@ -89,6 +91,8 @@ def visible_roots(user):
 
 @login_required
 def home(request):
+    if request.user.is_personal:  # citizens and landlords: the portal's home
+        return portal.home(request)
     memberships = request.user.memberships.select_related("area", "department")
     return render(request, "web/home.html", {"memberships": memberships, "roots": visible_roots(request.user)})
 
