@@ -76,8 +76,9 @@ def test_staff_pages_refuse_citizens_and_landlords(client_as, username):
     client = client_as(username)
     for url in STAFF_URLS:
         assert client.get(url).status_code == 403, url
-    for url in ["/", "/me/reports/", "/me/report/", "/report/", "/track/", "/notifications/", "/profile/"]:
+    for url in ["/", "/me/reports/", "/me/report/", "/track/", "/notifications/", "/profile/"]:
         assert client.get(url).status_code == 200, url
+    assert client.get("/report/")["Location"] == "/me/report/"  # signed in: the portal's form
 
 
 def test_the_staff_case_page_of_ones_own_report_is_refused(client_as, demo, user):
@@ -93,6 +94,9 @@ def test_the_citizens_home(client_as, demo):
     assert 'id="my-reports"' in html and "楼道堆放杂物" in html and "电动车" in html
     assert 'id="my-rentals"' not in html
     assert "1 件办理中 · 1 件待您评价" in html
+    closed = Case.objects.get(reporter__username="citizen", status=Status.CLOSED)
+    notice = Notification.objects.get(recipient=closed.reporter, channel="inapp")
+    assert notice.url == f"/me/reports/{closed.pk}/"  # the outcome leads to 我的反映
 
 
 def test_the_landlords_home_shows_houses_and_notices(client_as, demo):
@@ -220,7 +224,7 @@ def test_a_landlord_records_a_move_out(client_as, demo, user):
         object_type=ContentType.objects.get_for_model(Tenancy), object_id=str(tenancy.pk)
     )
     assert records.filter(user=landlord, action="update").exists()
-    note = Notification.objects.filter(recipient=user("grid_manager"), subject="房东登记了租客搬离").first()
+    note = Notification.objects.filter(recipient=user("grid_manager"), subject="房东登记了租户搬离").first()
     assert note is not None and person.name in note.body
     assert f'data-tenancy="{tenancy.pk}"' not in client.get(f"/registry/my-rentals/{house.pk}/").content.decode()
 
@@ -236,7 +240,7 @@ def test_a_move_out_of_someone_elses_tenant_is_a_field_error(client_as, demo, us
     assert "tenancy" in caught.value.message_dict
     client = client_as("landlord")
     response = client.post(f"/registry/my-rentals/{mine.pk}/move-outs/", {"tenancy": elsewhere.pk})
-    assert response.status_code == 400 and "请选择本出租屋的在住租客" in response.content.decode()
+    assert response.status_code == 400 and "请选择本出租屋的在住租户" in response.content.decode()
     assert Tenancy.objects.get(pk=elsewhere.pk).moved_out is None
     for bad in ("x", "99999999999999999999999"):
         assert client.post(f"/registry/my-rentals/{mine.pk}/move-outs/", {"tenancy": bad}).status_code == 400
