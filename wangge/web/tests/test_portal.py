@@ -271,3 +271,22 @@ def test_the_room_stays_occupied_while_another_tenant_lives_there(demo, user):
 def test_staff_answers_to_declarations_reach_the_landlord(demo, user):
     notes = Notification.objects.filter(recipient=user("landlord"), channel="inapp")
     assert notes.filter(subject="您的租户申报已确认").exists()
+
+
+def test_the_api_records_a_move_out_of_ones_own_tenant_only(api_as, demo, user):
+    landlord = user("landlord")
+    mine, theirs = (RentalHouse.objects.get(landlord_user=landlord, building__name=n)
+                    for n in ("康乐南路18号出租楼", "双岗路6号出租楼"))  # fmt: skip
+    elsewhere = Tenancy.objects.filter(room__building=theirs.building, moved_out__isnull=True).first()
+    api = api_as("landlord")
+    response = api.post(f"/api/v1/registry/my-rentals/{mine.pk}/move-outs", {"tenancy": elsewhere.pk})
+    assert response.status_code == 400 and "tenancy" in str(response.json())
+    other_landlord()
+    own = Tenancy.objects.filter(room__building=mine.building, moved_out__isnull=True).first()
+    response = api_as("landlord2").post(f"/api/v1/registry/my-rentals/{mine.pk}/move-outs", {"tenancy": own.pk})
+    assert response.status_code == 404
+    assert Tenancy.objects.get(pk=own.pk).moved_out is None
+    response = api.post(f"/api/v1/registry/my-rentals/{mine.pk}/move-outs", {"tenancy": own.pk})
+    assert response.status_code == 200, response.content
+    assert response.json()["moved_out"] == timezone.localdate().isoformat()
+    assert Tenancy.objects.get(pk=own.pk).moved_out == timezone.localdate()
