@@ -9,6 +9,7 @@ report with its internal notes).
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -80,6 +81,7 @@ def home(request):
     from wangge.cases.views_portal import my_cases
     from wangge.notify.actions import inbox
     from wangge.registry import compliance, queries
+    from wangge.registry.models import DeclarationStatus
 
     user = request.user
     cases = my_cases(user)
@@ -88,7 +90,10 @@ def home(request):
         "to_rate": cases.filter(status=Status.CLOSED, satisfaction__isnull=True).count(),
         "all": cases.count(),
     }
-    rentals = list(queries.landlord_rentals(user)) if user.has_role(Role.LANDLORD) else []
+    rentals = []
+    if user.has_role(Role.LANDLORD):
+        waiting = Count("declarations", filter=Q(declarations__status=DeclarationStatus.PENDING))
+        rentals = list(queries.landlord_rentals(user).annotate(waiting=waiting).order_by("building__name"))
     return render(
         request,
         "web/portal_home.html",

@@ -102,8 +102,9 @@ def test_the_citizens_home(client_as, demo):
 def test_the_landlords_home_shows_houses_and_notices(client_as, demo):
     html = client_as("landlord").get("/").content.decode()
     assert 'id="my-rentals"' in html and "康乐南路18号出租楼" in html and "双岗路6号出租楼" in html
-    assert "202室的租客" in html or "202" in html  # what is missing: the undeclared room
+    assert "房间 202 的租住人员" in html  # what is missing: the undeclared room
     assert "您的租户申报已确认" in html  # the notice of the confirmed declaration
+    assert '<span class="badge amber">1</span>' in html  # the declaration still waiting
 
 
 # --- the citizen: report, my reports, rating --------------------------------------------------
