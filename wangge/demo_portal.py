@@ -17,12 +17,12 @@ from wangge.areas.models import Area
 
 LANDLORD_HOUSES = [
     # (road, number, floors, rooms per floor, occupied room numbers, the room declared-but-not-registered)
-    ("康乐南路", "18号", 3, 2, ["101", "102", "201", "301"], None),
-    ("双岗路", "6号", 2, 2, ["101"], "202"),
+    ("湖景路", "18号", 3, 2, ["101", "102", "201", "301"], None),
+    ("新塘路", "6号", 2, 2, ["101"], "202"),
 ]
 CITIZEN_REPORTS = [
-    ("portal-demo-1", "有人在楼道里给电动车充电，存在火灾隐患", "康乐南路18号楼道"),
-    ("portal-demo-2", "楼道堆放杂物，堵塞了消防通道", "双岗路6号一楼"),
+    ("portal-demo-1", "有人在楼道里给电动车充电，存在火灾隐患", "湖景路18号楼道"),
+    ("portal-demo-2", "楼道堆放杂物，堵塞了消防通道", "新塘路6号一楼"),
 ]
 
 

@@ -101,7 +101,7 @@ def test_the_citizens_home(client_as, demo):
 
 def test_the_landlords_home_shows_houses_and_notices(client_as, demo):
     html = client_as("landlord").get("/").content.decode()
-    assert 'id="my-rentals"' in html and "康乐南路18号出租楼" in html and "双岗路6号出租楼" in html
+    assert 'id="my-rentals"' in html and "湖景路18号出租楼" in html and "新塘路6号出租楼" in html
     assert "房间 202 的租住人员" in html  # what is missing: the undeclared room
     assert "您的租户申报已确认" in html  # the notice of the confirmed declaration
     assert '<span class="badge amber">1</span>' in html  # the declaration still waiting
@@ -195,8 +195,8 @@ def test_a_landlord_sees_only_their_own_houses(client_as, demo, user):
     assert houses.count() == 2
     other = other_landlord()
     client = client_as("landlord2")
-    assert "康乐南路" not in client.get("/registry/my-rentals/").content.decode()
-    assert "康乐南路" not in client.get("/").content.decode()
+    assert "湖景路" not in client.get("/registry/my-rentals/").content.decode()
+    assert "湖景路" not in client.get("/").content.decode()
     for house in houses:
         assert client.get(f"/registry/my-rentals/{house.pk}/").status_code == 404
     tenancy = Tenancy.objects.filter(room__building=houses[0].building, moved_out__isnull=True).first()
@@ -208,7 +208,7 @@ def test_a_landlord_sees_only_their_own_houses(client_as, demo, user):
 
 def test_a_landlord_records_a_move_out(client_as, demo, user):
     landlord = user("landlord")
-    house = RentalHouse.objects.get(landlord_user=landlord, building__name="双岗路6号出租楼")
+    house = RentalHouse.objects.get(landlord_user=landlord, building__name="新塘路6号出租楼")
     tenancy = Tenancy.objects.get(room__building=house.building, room__number="101", moved_out__isnull=True)
     person, room = tenancy.person, tenancy.room
     day = timezone.localdate() - datetime.timedelta(days=1)
@@ -233,7 +233,7 @@ def test_a_landlord_records_a_move_out(client_as, demo, user):
 def test_a_move_out_of_someone_elses_tenant_is_a_field_error(client_as, demo, user):
     landlord = user("landlord")
     mine, theirs = (RentalHouse.objects.get(landlord_user=landlord, building__name=n)
-                    for n in ("康乐南路18号出租楼", "双岗路6号出租楼"))  # fmt: skip
+                    for n in ("湖景路18号出租楼", "新塘路6号出租楼"))  # fmt: skip
     # A tenant of the landlord's other house, through this house: not one of this house's tenants.
     elsewhere = Tenancy.objects.filter(room__building=theirs.building, moved_out__isnull=True).first()
     with pytest.raises(ValidationError) as caught:
@@ -259,7 +259,7 @@ def test_a_move_out_of_someone_elses_tenant_is_a_field_error(client_as, demo, us
 
 def test_the_room_stays_occupied_while_another_tenant_lives_there(demo, user):
     landlord = user("landlord")
-    house = RentalHouse.objects.get(landlord_user=landlord, building__name="康乐南路18号出租楼")
+    house = RentalHouse.objects.get(landlord_user=landlord, building__name="湖景路18号出租楼")
     rooms = Room.objects.filter(building=house.building)
     shared = next(r for r in rooms if Tenancy.objects.filter(room=r, moved_out__isnull=True).count() >= 1)
     Room.objects.filter(pk=shared.pk).update(is_occupied=True)
@@ -277,7 +277,7 @@ def test_staff_answers_to_declarations_reach_the_landlord(demo, user):
 def test_the_api_records_a_move_out_of_ones_own_tenant_only(api_as, demo, user):
     landlord = user("landlord")
     mine, theirs = (RentalHouse.objects.get(landlord_user=landlord, building__name=n)
-                    for n in ("康乐南路18号出租楼", "双岗路6号出租楼"))  # fmt: skip
+                    for n in ("湖景路18号出租楼", "新塘路6号出租楼"))  # fmt: skip
     elsewhere = Tenancy.objects.filter(room__building=theirs.building, moved_out__isnull=True).first()
     api = api_as("landlord")
     response = api.post(f"/api/v1/registry/my-rentals/{mine.pk}/move-outs", {"tenancy": elsewhere.pk})
@@ -291,3 +291,15 @@ def test_the_api_records_a_move_out_of_ones_own_tenant_only(api_as, demo, user):
     assert response.status_code == 200, response.content
     assert response.json()["moved_out"] == timezone.localdate().isoformat()
     assert Tenancy.objects.get(pk=own.pk).moved_out == timezone.localdate()
+
+
+def test_the_portal_demo_fits_the_demo_registers_and_is_built_once(db, user):
+    from wangge.registry.demo import seed_registers
+
+    seed_registers("test", log=lambda line: None)  # as in the demo city: other houses in the same grid
+    seed_portal_demo(log=lambda line: None)
+    seed_portal_demo(log=lambda line: None)
+    assert RentalHouse.objects.filter(landlord_user=user("landlord")).count() == 2
+    assert Case.objects.filter(reporter=user("citizen")).count() == 2
+    tenants = Tenancy.objects.filter(room__building__rentals__landlord_user=user("landlord"))
+    assert tenants.filter(moved_out__isnull=True).count() >= 5

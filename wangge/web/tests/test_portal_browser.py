@@ -67,7 +67,7 @@ def test_a_landlord_records_a_move_out_in_the_portal(new_page):
     assert "您的租户申报已确认" in page.text_content("#my-notices")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "portal-landlord.png"), full_page=True)
-    house = RentalHouse.objects.get(landlord_user__username="landlord", building__name="康乐南路18号出租楼")
+    house = RentalHouse.objects.get(landlord_user__username="landlord", building__name="湖景路18号出租楼")
     page.click(f"#my-rentals tr[data-rental='{house.pk}'] a")
     page.wait_for_selector("#rooms-and-tenants")
     tenancy = Tenancy.objects.filter(room__building=house.building, moved_out__isnull=True).first()
