@@ -76,5 +76,7 @@ def report_detail(request, pk):
     else:
         status = 200
     may_rate = case.status == Status.CLOSED and case.satisfaction is None
+    photos = case.photos.filter(uploaded_by=request.user)  # their own; the staff's photos stay internal
     context = {"case": case, "view": queries.public_view(case), "evaluate": evaluate, "may_rate": may_rate}
+    context["photos"] = photos
     return render(request, "cases/portal_report.html", context, status=status)

@@ -117,13 +117,23 @@ def test_a_citizen_files_a_report_that_is_theirs(client_as, user):
     client = client_as("citizen")
     page = client.get("/me/report/")
     assert 'value="13800000011"' in page.content.decode()  # the account's phone, filled in
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wangge.cases.tests.conftest import jpeg_bytes
+
+    photo = SimpleUploadedFile("cover.jpg", jpeg_bytes(), "image/jpeg")
     form = {"description": "井盖松动，踩上去有响声", "lat": grid.centroid_lat, "lng": grid.centroid_lng,
-            "reporter_phone": "13800000011", "idempotency_key": "k1"}  # fmt: skip
+            "reporter_phone": "13800000011", "idempotency_key": "k1", "photo": photo}  # fmt: skip
     response = client.post("/me/report/", form)
     case = Case.objects.get(description="井盖松动，踩上去有响声")
     assert response.status_code == 302 and response.url == f"/me/reports/{case.pk}/"
     assert case.reporter == user("citizen") and case.channel == Channel.CITIZEN_WEB
+    assert case.photos.count() == 1 and case.events.get(action="report").actor_role == "citizen"
     assert "井盖松动" in client.get("/me/reports/").content.decode()
+    detail = client.get(f"/me/reports/{case.pk}/").content.decode()
+    token = case.photos.get().token
+    assert f"/cases/photos/{token}-thumb.jpg" in detail
+    assert client.get(f"/cases/photos/{token}-thumb.jpg").status_code == 200
 
 
 def test_a_landlord_reports_through_the_landlords_channel(client_as):
