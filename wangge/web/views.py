@@ -18,7 +18,7 @@ from wangge.accounts.scope import restrict, scope_for
 from wangge.areas.models import Area
 from wangge.history.actions import history_for
 
-from . import portal
+from . import portal, workbench
 
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):
@@ -91,10 +91,21 @@ def visible_roots(user):
 
 @login_required
 def home(request):
-    if request.user.is_personal:  # citizens and landlords: the portal's home
+    """The workbench (工作台): what waits for this user now, panel by panel (web/workbench.py)."""
+    if request.user.is_personal:  # citizens and landlords: the portal's home (web/portal.py)
         return portal.home(request)
     memberships = request.user.memberships.select_related("area", "department")
-    return render(request, "web/home.html", {"memberships": memberships, "roots": visible_roots(request.user)})
+    context = {"memberships": memberships, "roots": visible_roots(request.user)}
+    return render(
+        request, "web/home.html", {**context, "panels": workbench.panels_for(request.user), "workbench": True}
+    )
+
+
+@login_required
+def workbench_panels(request):
+    """htmx partial: the panels again, when a live event or the clock says they may have moved."""
+    panels = [] if workbench.is_personal_only(request.user) else workbench.panels_for(request.user)
+    return render(request, "web/_workbench.html", {"panels": panels})
 
 
 @login_required
