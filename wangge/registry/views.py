@@ -397,7 +397,9 @@ def person_edit(request, pk=None):
     room = None
     if person is None:
         room_id = request.POST.get("room") or request.GET.get("room")
-        if room_id:
+        if room_id and request.method == "POST":  # a posted one is checked by the action (a field error)
+            room = queries.rooms(request.user).filter(pk=room_id).first() if room_id.isdigit() else None
+        elif room_id:
             room = queries.one(queries.rooms(request.user), room_id, "room")
     initial = {"room": room.pk if room else None}
     if person:
@@ -528,6 +530,8 @@ def rental_edit(request, pk=None):
         )
     rooms = Room.objects.filter(building=building) if building else []
     form = RentalForm(request.POST or None, initial=initial, rooms=rooms)
+    if rental is None:  # a picked building reloads the page with it, to offer its rooms (picker.js)
+        form.fields["building"].widget.attrs["data-picker-reload"] = ""
     version = _posted_version(request)
 
     def save(data):

@@ -35,6 +35,7 @@ PORTAL_VIEWS = {
     "public_track",
     "case_photo",
     "case_photo_thumb",
+    "pick_categories",  # the report form's category picker (the taxonomy is public)
     "notify:list",
     "notify:mark_all_read",
     "notify:open",

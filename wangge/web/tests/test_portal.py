@@ -76,7 +76,7 @@ def test_staff_pages_refuse_citizens_and_landlords(client_as, username):
     client = client_as(username)
     for url in STAFF_URLS:
         assert client.get(url).status_code == 403, url
-    for url in ["/", "/me/reports/", "/me/report/", "/track/", "/notifications/", "/profile/"]:
+    for url in ["/", "/me/reports/", "/me/report/", "/track/", "/notifications/", "/profile/", "/pick/categories/"]:
         assert client.get(url).status_code == 200, url
     assert client.get("/report/")["Location"] == "/me/report/"  # signed in: the portal's form
 
