@@ -130,6 +130,7 @@ def build_users() -> list[DemoUser]:
 def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.cases.seed import seed_cases
     from wangge.demo_history import HISTORY_SCALES, seed_history
+    from wangge.demo_portal import seed_portal_demo
     from wangge.evaluation.demo import seed_evaluation
     from wangge.evaluation.schemes import seed_schemes
     from wangge.patrol.actions import plan_inspections
@@ -153,6 +154,8 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     if scale in HISTORY_SCALES:  # weeks of past cases and field work (not in the test city: too slow)
         seed_history(scale, log)
         seed_evaluation(log)  # last month's evaluation from that history: drafts, two published, appeals
+    if scale != "test":  # the portal's demo (tests that need it call seed_portal_demo themselves)
+        seed_portal_demo(log)
     log(f"inspection tasks: {plan_inspections()} opened")
     seed_demo_tracks()
     return users

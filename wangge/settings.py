@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wangge.history.middleware.ChangeContextMiddleware",
+    "wangge.web.portal.PortalMiddleware",  # citizens and landlords: the portal's pages only
 ]
 
 ROOT_URLCONF = "wangge.urls"

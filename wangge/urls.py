@@ -32,6 +32,7 @@ urlpatterns = [
     path("pick/categories/", pickers.categories, name="pick_categories"),
     path("pick/matter-items/", pickers.matter_items, name="pick_matter_items"),
     path("notifications/", include("wangge.notify.urls")),
+    path("me/", include("wangge.cases.urls_portal")),  # the citizens' and landlords' portal
     path("", include("wangge.cases.urls")),
     path("patrol/", include("wangge.patrol.urls")),
     path("", include("wangge.jobs.urls")),

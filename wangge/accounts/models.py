@@ -76,6 +76,16 @@ class User(AbstractUser):
     def has_role(self, *roles) -> bool:
         return bool(self.roles & set(roles))
 
+    @property
+    def is_personal(self) -> bool:
+        """Only personal roles (citizen, landlord): the user gets the portal, never the staff pages."""
+        cached = getattr(self, "_wangge_personal", None)  # asked by the middleware, the menu and the home page
+        if cached is None:
+            roles = self.roles
+            cached = bool(roles) and roles <= PERSONAL_ROLES and not (self.is_superuser or self.is_staff)
+            self._wangge_personal = cached
+        return cached
+
 
 class DepartmentLevel(models.TextChoices):
     CITY = "city", _("City")

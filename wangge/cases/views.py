@@ -314,6 +314,8 @@ def case_new(request):
 @require_http_methods(["GET", "POST"])
 def public_report(request):
     """A citizen's report, no account needed: the answer is a tracking number."""
+    if request.user.is_authenticated and request.user.is_personal:  # signed in: the portal's form, theirs
+        return redirect("portal:report")
     form = ReportForm(request.POST or None, request.FILES or None, initial=_fresh_key())
     if request.method == "POST" and form.is_valid():
         case = _report_from_form(request, form, channel=Channel.CITIZEN_WEB)

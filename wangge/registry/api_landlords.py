@@ -116,6 +116,25 @@ def declare_tenant(request, pk: int, payload: TenantIn):
     return Status(201, tenant_out(result))
 
 
+class MoveOutIn(Schema):
+    tenancy: Id = Field(description="a current tenancy of this rental house (tenants[].tenancy)")
+    moved_out: date | None = Field(None, description="the day the tenant left (default: today; not in the future)")
+
+
+class MovedOutOut(TenantOut):
+    moved_out: date
+
+
+@router.post("/my-rentals/{pk}/move-outs", response={200: MovedOutOut, **errors(400, 403, 404)})
+def record_move_out(request, pk: int, payload: MoveOutIn):
+    """The landlord records that a tenant of the rental moved out: direct (no staff confirmation),
+    recorded with the landlord as the actor, the grid staff told. 404 for a rental that is not theirs;
+    a tenancy that is not a current one of this rental is a field error (400, `tenancy`)."""
+    rental = queries.one(queries.landlord_rentals(request.user), pk)
+    tenancy = actions.record_move_out(request.user, rental, payload.dict())
+    return {**tenant_out(tenancy), "moved_out": tenancy.moved_out}
+
+
 # --- tenant declarations: verified by the staff of the rental's area --------------------------
 
 

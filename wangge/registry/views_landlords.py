@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,6 +37,7 @@ def _my_rental_context(request, rental, form=None):
         "rooms": [(r, tenants.get(r.pk, [])) for r in rooms],
         "declarations": rental.declarations.filter(status=DeclarationStatus.PENDING).select_related("room"),
         "form": form or TenantForm(rooms=rooms),
+        "today": timezone.localdate(),
     }
 
 
@@ -67,6 +69,25 @@ def my_rental_tenant(request, pk):
         except ValidationError as exc:
             _errors_to_form(form, exc)
     return render(request, "registry/my_rental.html", _my_rental_context(request, rental, form), status=400)
+
+
+@login_required
+@require_POST
+def my_rental_move_out(request, pk):
+    """Record that a tenant of the rental moved out (direct, recorded, the grid staff told)."""
+    rental = queries.one(queries.landlord_rentals(request.user), pk)
+    data = {"tenancy": request.POST.get("tenancy", ""), "moved_out": request.POST.get("moved_out", "")}
+    try:
+        tenancy = actions.record_move_out(request.user, rental, data)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        context = _my_rental_context(request, rental)
+        context["move_out_errors"] = [m for messages_ in exc.message_dict.values() for m in messages_]
+        return render(request, "registry/my_rental.html", context, status=400)
+    messages.success(request, _("%(p)s moved out of room %(r)s on %(d)s.") % {
+        "p": tenancy.person.name, "r": tenancy.room.number, "d": tenancy.moved_out.isoformat()})  # fmt: skip
+    return redirect("registry:my_rental", pk=rental.pk)
 
 
 @login_required

@@ -4,6 +4,7 @@ from wangge.accounts.models import Role
 from wangge.areas.home import city_home
 from wangge.evaluation.queries import may_use as may_use_evaluation
 from wangge.patrol.queries import sees_tracks
+from wangge.web.portal import menu
 
 
 def reads_api_docs(user) -> bool:
@@ -30,6 +31,7 @@ def map_config():
 def site(request):
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
+    portal = signed_in and user.is_personal  # citizens and landlords: the portal's menu (web/portal.py)
     return {
         "map_tiles": {
             "url": settings.MAP_TILE_URL,
@@ -42,6 +44,7 @@ def site(request):
             "tracks": signed_in and sees_tracks(user),
             "field_app": signed_in and user.has_role(Role.GRID_MANAGER),
             "evaluation": signed_in and may_use_evaluation(user),
+            "portal": portal and menu(user),
             "api_docs": signed_in and reads_api_docs(user),
         },
     }

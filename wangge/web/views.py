@@ -18,7 +18,7 @@ from wangge.accounts.scope import restrict, scope_for
 from wangge.areas.models import Area
 from wangge.history.actions import history_for
 
-from . import workbench
+from . import portal, workbench
 
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):
@@ -92,11 +92,10 @@ def visible_roots(user):
 @login_required
 def home(request):
     """The workbench (工作台): what waits for this user now, panel by panel (web/workbench.py)."""
+    if request.user.is_personal:  # citizens and landlords: the portal's home (web/portal.py)
+        return portal.home(request)
     memberships = request.user.memberships.select_related("area", "department")
     context = {"memberships": memberships, "roots": visible_roots(request.user)}
-    if workbench.is_personal_only(request.user):
-        # Landlords and citizens: their own portal (issue #15, the portals helper fills this in).
-        return render(request, "web/home.html", context)
     return render(
         request, "web/home.html", {**context, "panels": workbench.panels_for(request.user), "workbench": True}
     )

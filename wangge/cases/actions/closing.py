@@ -72,7 +72,10 @@ def _step_evaluate(case, user, *, satisfaction=None, rating=None, note="", **_pa
     kinds = R.actor_kinds(user, case)
     data = {}
     if satisfaction is not None and (R.REPORTER in kinds):
-        case.satisfaction = _score(satisfaction, "satisfaction")
+        score = _score(satisfaction, "satisfaction")
+        if case.satisfaction is not None:  # the reporter's word on the outcome is given once
+            raise TransitionNotAllowed(_("This case has already been rated."))
+        case.satisfaction = score
         case.satisfaction_comment = note[:1000]
         data["satisfaction"] = case.satisfaction
     elif rating is not None and R.DISPATCHER in kinds:

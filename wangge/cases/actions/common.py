@@ -117,6 +117,9 @@ def _tell_reporters(case):
     for reported in [case, *Case.objects.filter(merged_into=case)]:
         key = f"case:{reported.pk}:outcome:{case.version}"
         if reported.reporter_id:
-            notify.notify(reported.reporter, text, "", url=f"/track/{reported.tracking_number}/", dedupe_key=key)
+            reporter = reported.reporter
+            # Citizens and landlords follow their reports in the portal (我的反映), others by tracking number.
+            url = f"/me/reports/{reported.pk}/" if reporter.is_personal else f"/track/{reported.tracking_number}/"
+            notify.notify(reporter, text, "", url=url, dedupe_key=key)
         elif reported.reporter_phone_encrypted:
             notify.notify_phone(reported.reporter_phone, text, dedupe_key=key)

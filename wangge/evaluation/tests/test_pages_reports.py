@@ -151,7 +151,7 @@ def test_ranking_area_levels_and_town_slices(client_as, trail):
 def test_no_evaluation_for_landlords_and_citizens(client_as, username):
     client = client_as(username)
     for url in ["/evaluation/", "/evaluation/subjects/cjj-department/fire/", "/evaluation/cases/?scheme=x"]:
-        assert client.get(url).status_code == 404
+        assert client.get(url).status_code == 403  # staff pages: the portal's users get the portal only
     assert 'href="/evaluation/"' not in client.get("/").content.decode()
 
 
@@ -396,7 +396,7 @@ def test_print_page_has_no_menu(client_as, trail):
 def test_report_pages_per_role(client_as, trail):
     period = move_to_last_month(trail.values())
     report = actions.compute_report(Scheme.objects.get(code="cjj-grid-manager"), period)
-    for username, status in [("grid_manager", 200), ("leader", 200), ("citizen", 404), ("landlord", 404)]:
+    for username, status in [("grid_manager", 200), ("leader", 200), ("citizen", 403), ("landlord", 403)]:
         assert client_as(username).get(f"/evaluation/reports/{report.pk}/").status_code == status
         assert client_as(username).get(f"/evaluation/reports/{report.pk}/print/").status_code == status
     html = client_as("grid_manager").get(f"/evaluation/reports/{report.pk}/").content.decode()

@@ -106,12 +106,16 @@ def test_large_export_is_a_background_job_that_only_its_owner_sees(
     flat = str(list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)))
     assert "乙村的暴露垃圾" in flat and PHONE not in flat
     # Nobody else gets the page or the file (404, as for anything not theirs); staff do.
-    for other in ("village_dispatcher", "liaobu_dispatcher", "citizen"):
+    for other in ("village_dispatcher", "liaobu_dispatcher"):
         other_client = client_as(other)
         assert other_client.get(reverse("jobs:detail", args=[job.pk])).status_code == 404
         assert other_client.get(reverse("jobs:status", args=[job.pk])).status_code == 404
         assert other_client.get(reverse("jobs:download", args=[job.pk, "result"])).status_code == 404
         assert job.pk not in [j.pk for j in other_client.get(reverse("jobs:list")).context["jobs"]]
+    citizen = client_as("citizen")  # the portal's users reach no staff page at all
+    for name in ("detail", "status"):
+        assert citizen.get(reverse(f"jobs:{name}", args=[job.pk])).status_code == 403
+    assert citizen.get(reverse("jobs:download", args=[job.pk, "result"])).status_code == 403
     assert client_as("admin").get(reverse("jobs:detail", args=[job.pk])).status_code == 200
     assert client.get(reverse("jobs:download", args=[job.pk, "nothing"])).status_code == 404
     assert job.pk in [j.pk for j in client.get(reverse("jobs:list")).context["jobs"]]

@@ -22,13 +22,14 @@ from .buildings import save_building, save_room
 from .common import EDITOR_ROLES, QR_ALPHABET, DuplicatePerson, StaleVersion, mask_passport, may_edit
 from .people import move_in, move_out, register_person, update_person
 from .places import save_place
-from .rentals import declare_tenant, landlord_rooms, review_declaration, save_rental
+from .rentals import declare_tenant, landlord_rooms, record_move_out, review_declaration, save_rental
 
 __all__ = [
     "ADDRESS_PARTS", "EDITOR_ROLES", "IMPORT_BATCH_ID", "IMPORT_CACHE_KB", "QR_ALPHABET",
     "AddressBulk", "DuplicatePerson", "StaleVersion",
     "declare_tenant", "import_addresses", "imported_in", "landlord_rooms", "mask_passport", "may_edit",
-    "move_in", "move_out", "register_person", "review_declaration", "save_address", "save_building", "save_place",
+    "move_in", "move_out", "record_move_out", "register_person", "review_declaration", "save_address",
+    "save_building", "save_place",
     "save_rental",
     "save_room", "update_person",
 ]  # fmt: skip

@@ -277,6 +277,12 @@ def move_out(user, person: Person, *, moved_out=None, version=None) -> Tenancy:
         errors["moved_out"] = _("The move-out date is before the move-in date (%(d)s).") % {"d": current.moved_in}
     if errors:
         raise ValidationError(errors)
+    _leave(user, person, current, day, version)
+    return current
+
+
+def _leave(user, person: Person, current: Tenancy, day: date, version=None) -> None:
+    """The move-out itself, once checked: the stay ends that day, the person has no residence."""
     before = person.history_snapshot()
     _bump(person, version)
     _end_tenancy(user, current, day)
@@ -284,4 +290,3 @@ def move_out(user, person: Person, *, moved_out=None, version=None) -> Tenancy:
     person.updated_at = timezone.now()
     person.save(update_fields=["residence", "updated_at", "version"])
     _record(person, before, user)
-    return current

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ from .common import (
     _text,
     _visible_by_code,
 )
-from .people import _fill_person, _relocate, _save_person
+from .people import _fill_person, _leave, _relocate, _save_person
 
 
 def landlord_rooms(rental: RentalHouse) -> list[Room]:
@@ -98,6 +99,52 @@ def declare_tenant(user, rental: RentalHouse, data: dict) -> Tenancy | TenantDec
         raise ValidationError({"moved_in": _("The move-in date is before the current residence began (%(d)s).")
                                % {"d": current.moved_in}})  # fmt: skip
     return _relocate(user, existing, room, day, TenancySource.LANDLORD, note, current)
+
+
+@transaction.atomic
+def record_move_out(user, rental: RentalHouse, data: dict) -> Tenancy:
+    """A landlord records that a tenant of their own rental house moved out (no staff confirmation).
+
+    Unlike a declaration (which moves a person, maybe registered elsewhere, into the house and so
+    waits for the grid staff), a move-out only ends a stay in the landlord's own house of a tenant the
+    landlord already sees: it moves nobody anywhere and tells nothing new. Waiting would keep people
+    counted in houses they left. So it is direct, recorded (the landlord as the actor) and the grid
+    staff are told; a wrong one is undone by the staff registering the person again.
+    Only the rental's landlord (anyone else: PermissionDenied, shown as 404); the tenancy is resolved
+    among the current tenancies of the rental's rooms (anyone else's: a field error)."""
+    if not (user.is_authenticated and rental.landlord_user_id == user.pk and rental.status == RentalStatus.ACTIVE):
+        raise PermissionDenied(_("Only the landlord of this rental house may record its tenants' move-outs."))
+    errors = {}
+    current = Tenancy.objects.filter(room__in=[r.pk for r in landlord_rooms(rental)], moved_out__isnull=True)
+    tenancy = None
+    try:
+        tenancy = resolve_one(current.select_related("person", "room__building"), data.get("tenancy"), "tenancy",
+                              message=_("Choose a current tenant of this rental house."))  # fmt: skip
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    day = _date(data, "moved_out", errors) or timezone.localdate()
+    if day > timezone.localdate():
+        errors["moved_out"] = _("The move-out date cannot be in the future.")
+    elif tenancy is not None and day < tenancy.moved_in:
+        errors["moved_out"] = _("The move-out date is before the move-in date (%(d)s).") % {"d": tenancy.moved_in}
+    if errors:
+        raise ValidationError(errors)
+    person, room = tenancy.person, tenancy.room
+    _leave(user, person, tenancy, day)
+    if not Tenancy.objects.filter(room=room, moved_out__isnull=True).exists():
+        # Empty now: the room no longer counts as an occupied room without declared tenants.
+        before = room.history_snapshot()
+        Room.objects.filter(pk=room.pk).update(is_occupied=False, version=F("version") + 1)
+        room.is_occupied = False
+        _record(room, before, user, related=room.building)
+    body = _("%(name)s, room %(room)s of %(building)s, moved out on %(day)s.") % {
+        "name": person.name, "room": room.number, "building": room.building.name, "day": day.isoformat(),
+    }  # fmt: skip
+    url = reverse("registry:rental_detail", args=[rental.pk])
+    for verifier in _verifiers(room.area_path):
+        notify(verifier, _("A landlord recorded a tenant's move-out"), body, url=url,
+               dedupe_key=f"tenancy:{tenancy.pk}:moved_out")  # fmt: skip
+    return tenancy
 
 
 def _pending_declaration(user, rental, room, person, declared_name, day, note, new=False) -> TenantDeclaration:
