@@ -31,6 +31,8 @@ PORTAL_VIEWS = {
     "set_language",
     "public_report",
     "public_outline",
+    "public_areas",  # the report map's area names by zoom
+    "public_places",  # the report map's place search (address text and a point only)
     "public_track_form",
     "public_track",
     "case_photo",

@@ -81,6 +81,21 @@ def test_staff_pages_refuse_citizens_and_landlords(client_as, username):
     assert client.get("/report/")["Location"] == "/me/report/"  # signed in: the portal's form
 
 
+@pytest.mark.parametrize("username", ["citizen", "landlord"])
+def test_every_public_page_stays_open_to_portal_users(client_as, username):
+    """What an anonymous visitor may open (the report map's place search and area names included),
+    a signed-in citizen or landlord may open too: the portal refuses staff pages only."""
+    from django.urls import get_resolver
+
+    from wangge.web.portal import PORTAL_VIEWS
+
+    public = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith("public_")}
+    assert public and public <= PORTAL_VIEWS
+    client = client_as(username)
+    assert client.get("/report/places/", {"q": "厚街"}).status_code == 200
+    assert client.get("/report/areas.geojson", {"level": "town", "bbox": "113.5,22.6,114.3,23.2"}).status_code == 200
+
+
 def test_the_staff_case_page_of_ones_own_report_is_refused(client_as, demo, user):
     case = Case.objects.filter(reporter=user("citizen")).first()
     client = client_as("citizen")
