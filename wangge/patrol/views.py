@@ -28,7 +28,7 @@ from wangge.registry.models import PersonType
 from . import kpi
 from .api import figures_of
 from .mobile_text import mobile_texts
-from .models import InspectionAnswer, TrackDay, WorkerPosition
+from .models import Checklist, InspectionAnswer, TrackDay, WorkerPosition
 from .queries import inspections_for, sees_tracks, tasks_for, visible_workers, worker_areas
 
 
@@ -146,6 +146,9 @@ def task_list(request):
     today = timezone.localdate()
     all_tasks = tasks_for(request.user)
     tasks = list(all_tasks[:TASK_LIST_LIMIT])
+    names = dict(Checklist.objects.filter(is_current=True).values_list("code", "name"))  # a task keeps the code
+    for task in tasks:
+        task.checklist_name = names.get(task.checklist_code, task.checklist_code)
     counts = all_tasks.order_by().aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
     return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, **counts})
 
