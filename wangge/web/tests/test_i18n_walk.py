@@ -27,6 +27,8 @@ from wangge.accounts.models import User
 from wangge.jobs.models import Job
 from wangge.registry.actions import update_person
 from wangge.registry.models import Person, PersonType, Tag, TagKind
+from wangge.watch.actions import add_entries, queue_screening
+from wangge.watch.models import WatchList
 
 pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
@@ -219,6 +221,7 @@ def build_data():
     """Registers, sensors, a few days of cases (timelines, assignments, change records) through
     the real actions, and an import job, in the test city."""
     from wangge.demo_history import Options, seed_history
+    from wangge.evaluation.demo import seed_evaluation
     from wangge.registry.demo import seed_registers
     from wangge.sensors.demo import seed_demo_sensors
 
@@ -232,6 +235,11 @@ def build_data():
     person = Person.objects.filter(person_type=PersonType.FLOATING).exclude(id_number_masked="").first()
     tags = list(Tag.objects.filter(kind=TagKind.PERSON).values_list("code", flat=True)[:2])
     update_person(admin, person, {"name": person.name, "person_type": PersonType.REGISTERED, "tags": tags})
+    # A watch list that finds that person (the review queue), and last month's evaluation reports.
+    watch_list = WatchList.objects.create(name="走查名单")
+    add_entries(watch_list, [{"name": person.name, "id_number": person.id_number}], acting_user=admin)
+    queue_screening(admin, watch_list, inline=True)
+    seed_evaluation(**quiet)
     # Imports: one checked and done, one refused with row errors (previews, counts, errors).
     client = Client()
     client.force_login(admin)
