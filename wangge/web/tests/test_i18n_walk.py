@@ -75,7 +75,10 @@ FRAGMENT = re.compile(r"Polygon|MultiPolygon|\{\s*\"|\"\s*:\s*[\[{\"]|\[\[")
 TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 # data- attributes hold texts for scripts (data-sent="已发送") and data (codes, URLs, JSON).
 DATA_VALUE = re.compile(r"[a-z0-9_:.,/?=&%#-]*|[{\[].*|https?:.*", re.DOTALL)
-JSON_TEXTS = {"app-text"}  # json_script catalogues of texts a script shows (the phone app's)
+# json_script data: every string of a texts catalogue (the phone app's), and in other data the
+# strings a script shows (chart series and axis names, labels); codes and URLs beside them are data.
+JSON_TEXTS = {"app-text"}
+JSON_TEXT_KEYS = {"name", "label", "title", "text", "labels"}
 # Django's bare error pages; the site's own error pages (issue #15 item 3) are walked like any page.
 BARE_ERROR = re.compile(r"<h1>(Not Found|403 Forbidden|Bad Request \(400\)|Server Error \(500\))</h1>")
 
@@ -89,7 +92,7 @@ class VisibleText(HTMLParser):
         self.parts, self.links, self.texts = [], [], []
         self.skip = 0  # inside <script>/<style>
         self.untranslated = None  # [tag, depth] of the translate="no" element we are in
-        self.catalogue = False  # inside the phone app's texts (json_script)
+        self.json = None  # inside a json_script: its id
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -99,7 +102,7 @@ class VisibleText(HTMLParser):
             self.links.append(attrs["hx-get"])
         if tag in ("script", "style"):
             self.skip += 1
-            self.catalogue = attrs.get("id") in JSON_TEXTS
+            self.json = attrs.get("id") if attrs.get("type") == "application/json" else None
             return
         if self.untranslated:
             self.untranslated[1] += tag == self.untranslated[0]
@@ -116,15 +119,15 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self.skip = max(0, self.skip - 1)
-            self.catalogue = False
+            self.json = None
         elif self.untranslated and tag == self.untranslated[0]:
             self.untranslated[1] -= 1
             if not self.untranslated[1]:
                 self.untranslated = None
 
     def handle_data(self, data):
-        if self.catalogue:
-            self.texts.extend(strings_in(json.loads(data)))
+        if self.json:
+            self.texts.extend(strings_in(json.loads(data), everything=self.json in JSON_TEXTS))
         elif not self.skip and not self.untranslated:
             self.parts.append(data)
 
@@ -133,16 +136,17 @@ def is_text(value):
     return not DATA_VALUE.fullmatch(value)
 
 
-def strings_in(value):
-    """Every string in a json_script value (the phone app's texts)."""
+def strings_in(value, everything=False):
+    """The strings of a json_script value a user reads: all of them, or those under JSON_TEXT_KEYS."""
     if isinstance(value, str):
-        yield value
+        if everything:
+            yield value
     elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings_in(item)
+        for key, item in value.items():
+            yield from strings_in(item, everything or key in JSON_TEXT_KEYS)
     elif isinstance(value, list):
         for item in value:
-            yield from strings_in(item)
+            yield from strings_in(item, everything)
 
 
 def problems_in(text, allowed):
