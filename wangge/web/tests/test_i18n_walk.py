@@ -44,7 +44,7 @@ ROLES = [
     "citizen",
     None,  # anonymous
 ]
-START = ["/", "/report/", "/track/", "/patrol/m/"]
+START = ["/", "/report/", "/track/", "/patrol/m/", "/login/unlock/"]  # and the pages no link leads to
 PER_URL_NAME = 3  # pages walked per URL name (a list and its filtered copies, detail pages)
 # Not walked: leaving (logout, language), the Django admin (its own translations), files and streams.
 SKIP_NAMES = {"logout", "set_language", "live_stream", "mobile_service_worker", "mobile_manifest"}
@@ -72,7 +72,7 @@ WORD = re.compile(r"(?<![A-Za-z0-9_.@/-])[A-Za-z][A-Za-z]{2,}(?![A-Za-z0-9_@/-])
 # snake_case: an enum value, a field name or a setting (RECURRENCE_DAYS)
 CODE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 FRAGMENT = re.compile(r"Polygon|MultiPolygon|\{\s*\"|\"\s*:\s*[\[{\"]|\[\[")
-TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
+TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label", "hx-confirm"}
 # data- attributes hold texts for scripts (data-sent="已发送") and data (codes, URLs, JSON).
 DATA_VALUE = re.compile(r"[a-z0-9_:.,/?=&%#-]*|[{\[].*|https?:.*", re.DOTALL)
 # json_script data: every string of a texts catalogue (the phone app's), and in other data the
