@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer, SessionAuth, django_auth
 
 from wangge.accounts.actions import user_for_token
@@ -26,6 +26,9 @@ api = NinjaAPI(
     description="网格化社会治理平台 API. Authenticate with POST /api/v1/auth/token, then "
     "`Authorization: Bearer <token>`; browser sessions work too.",
     auth=[BearerToken(), django_auth],
+    # Swagger UI's files come from ninja's static files ("ninja" in INSTALLED_APPS), so the docs work
+    # offline; no validator badge (it would load an image from validator.swagger.io).
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 faults.install(api)  # every unhandled exception answers JSON (500; 503 + Retry-After for a busy database or store)
 

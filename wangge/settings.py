@@ -44,6 +44,7 @@ PII_KEY = secret_from_env_or_file("WANGGE_PII_KEY", "pii.key", generate_fernet_k
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_FAILURE_VIEW = "wangge.web.errors.csrf_failure"  # the site's page (JSON under /api/)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -113,29 +114,48 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite in WAL mode under ./var by default; DATABASE_URL for PostgreSQL.
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-    # Parameters sent apart from the statement, which psycopg then prepares after a few runs: the
-    # hot statements (intake, positions) are parsed and planned once per connection, not every time.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
-else:
-    DATABASES = {
-        "default": {
-            # Django's SQLite backend with writers queued by a file lock (wangge/core/sqlite/base.py).
-            "ENGINE": "wangge.core.sqlite",
-            "NAME": Path(os.environ.get("WANGGE_SQLITE_PATH", VAR_DIR / "wangge.sqlite3")),
-            "CONN_MAX_AGE": 60,  # a connection per thread kept open (no connect and PRAGMAs per request)
-            # Tests use a file too (not shared-cache memory), so concurrent writers behave as in production.
-            "TEST": {"NAME": str(VAR_DIR / "test_wangge.sqlite3")},
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
-            },
-        }
+# Database: SQLite in WAL mode under ./var by default; DATABASE_URL for PostgreSQL (or another SQLite file).
+
+
+def sqlite_database(name) -> dict:
+    """wangge's SQLite engine and options, for the default file or a DATABASE_URL's sqlite:///path."""
+    return {
+        # Django's SQLite backend with writers queued by a file lock (wangge/core/sqlite/base.py).
+        "ENGINE": "wangge.core.sqlite",
+        "NAME": Path(name),
+        "CONN_MAX_AGE": 60,  # a connection per thread kept open (no connect and PRAGMAs per request)
+        # Tests use a file too (not shared-cache memory), so concurrent writers behave as in production.
+        "TEST": {"NAME": str(VAR_DIR / "test_wangge.sqlite3")},
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        },
     }
+
+
+def database_from_url(url: str) -> dict:
+    parsed = dj_database_url.parse(url, conn_max_age=60)
+    if parsed["ENGINE"] == "django.db.backends.sqlite3":
+        # sqlite:///relative/path or sqlite:////absolute/path: a file (the writer queue locks files
+        # beside it, so an in-memory database is refused rather than half-working).
+        if parsed["NAME"] in ("", ":memory:"):
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured("DATABASE_URL: SQLite needs a file, e.g. sqlite:////srv/wangge/wangge.sqlite3")
+        return sqlite_database(parsed["NAME"])
+    if parsed["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters sent apart from the statement, which psycopg then prepares after a few runs: the
+        # hot statements (intake, positions) are parsed and planned once per connection, not every time.
+        parsed.setdefault("OPTIONS", {})["server_side_binding"] = True
+    return parsed
+
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
+else:
+    DATABASES = {"default": sqlite_database(os.environ.get("WANGGE_SQLITE_PATH", VAR_DIR / "wangge.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

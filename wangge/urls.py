@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/v1/", unknown_path),  # any other path under it (a newline too): JSON 404
     path("", views.home, name="home"),
+    path("workbench/panels/", views.workbench_panels, name="workbench_panels"),
     path("login/", login_views.login, name="login"),
     path("login/code/", login_views.login_code, name="login_code"),
     path("login/unlock/", login_views.login_unlock, name="login_unlock"),
@@ -45,5 +46,9 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))
 
+# Error pages in the site's layout and language, JSON under /api/ (wangge/web/errors.py).
+handler400 = "wangge.web.errors.bad_request"
+handler403 = "wangge.web.errors.permission_denied"
+handler404 = "wangge.web.errors.page_not_found"
 # Unhandled exceptions: JSON for the API, 503 + Retry-After for a busy database or a full/read-only file store.
 handler500 = "wangge.core.faults.server_error"

@@ -1,5 +1,7 @@
 """Reading cases: the user's list with its filters, queue counts, the citizen's public view."""
 
+import datetime
+
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -14,13 +16,60 @@ from .models import (
     Assignment,
     AssignmentStatus,
     Case,
+    ExtensionStatus,
     ReturnDecision,
+    Severity,
     Status,
 )
+
+WAITING_DISPATCH = (Status.REPORTED, Status.REGISTERED)
 
 
 def case_list(user):
     return roles.visible_cases(user).select_related("area", "category", "matter_item")
+
+
+# The queue's filters as they arrive in the address (the page, its export and the workbench's links
+# read them through filter_args, so a link's count and its list are the same query).
+QUEUE_FILTERS = (
+    *("status", "overdue", "due_today", "returns", "area", "department", "category", "channel", "q", "from", "to"),
+    *("mine", "severity", "dispatch_overdue", "extensions", "duplicates"),
+)
+
+
+def _day(value):
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filter_args(user, params) -> dict:
+    """filter_cases' keyword arguments (but status) from the queue's address parameters."""
+    p = {f: str(params.get(f, "") or "").strip() for f in QUEUE_FILTERS}
+    return {
+        "overdue": {"1": True, "0": False}.get(p["overdue"]),
+        "due_today": p["due_today"] == "1",
+        "returns_waiting": p["returns"] == "1",
+        "area": p["area"],
+        "department": p["department"],
+        "category": p["category"],
+        "channel": p["channel"],
+        "q": p["q"],
+        "reported_from": _day(p["from"]),  # the dashboards' period
+        "reported_to": _day(p["to"]),
+        "commander": user if p["mine"] == "1" else None,
+        "severity": p["severity"] if p["severity"] in Severity.values else "",
+        "dispatch_overdue": p["dispatch_overdue"] == "1",
+        "extensions": p["extensions"] == "1",
+        "duplicates": p["duplicates"] == "1",
+    }
+
+
+def queue_cases(user, params):
+    """The queue's list for these address parameters (the page's rows, before its ordering)."""
+    filtered = filter_cases(case_list(user), **filter_args(user, params))
+    return filter_cases(filtered, status=str(params.get("status", "") or "") or "open")
 
 
 def filter_cases(
@@ -37,6 +86,11 @@ def filter_cases(
     q="",
     reported_from=None,
     reported_to=None,
+    commander=None,
+    severity="",
+    dispatch_overdue=False,
+    extensions=False,
+    duplicates=False,
 ):
     if status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
@@ -75,6 +129,20 @@ def filter_cases(
         ).filter(status__in=OPEN_STATUSES)
     if returns_waiting:  # a department returned it and the dispatcher has not decided yet
         cases = cases.filter(Exists(Assignment.objects.filter(RETURN_WAITING, case=OuterRef("pk"))))
+    if commander is not None:  # what waits for this dispatcher: their areas at the level they command
+        cases = cases.filter(roles.commanded_q(commander))
+    if severity:
+        cases = cases.filter(severity=severity)
+    if dispatch_overdue:  # not dispatched in time (the deadline checker marked it), still waiting
+        cases = cases.filter(status__in=WAITING_DISPATCH, is_overdue=True)
+    if extensions:  # a department asked for more time and the dispatcher has not answered
+        cases = cases.filter(
+            Exists(Assignment.objects.filter(case=OuterRef("pk"), extension_status=ExtensionStatus.REQUESTED))
+        )
+    if duplicates:  # flagged as a likely duplicate of a case still open: merge or keep (before dispatch)
+        cases = cases.filter(
+            status__in=WAITING_DISPATCH, duplicate_of__isnull=False, duplicate_of__status__in=OPEN_STATUSES
+        )
     if q:
         cases = cases.filter(Q(number__startswith=q) | Q(tracking_number=q.upper()) | Q(description__contains=q))
     return cases
@@ -97,6 +165,23 @@ def department_queue(user):
         .select_related("case", "case__area", "department")
         .order_by("deadline")
     )
+
+
+def end_of_today():
+    return timezone.localtime().replace(hour=23, minute=59, second=59, microsecond=999999)
+
+
+# The department queue's filters (?show=…): what waits for the department, by kind of work.
+DEPARTMENT_FILTERS = {
+    "pending": lambda: Q(status=AssignmentStatus.PENDING),  # to accept
+    "due_today": lambda: Q(overdue_at__isnull=True, deadline__lte=end_of_today()),  # not yet overdue
+    "overdue": lambda: Q(overdue_at__isnull=False),
+    "rework": lambda: Q(rework_count__gt=0),  # sent back by a failed verification (返工)
+}
+
+
+def filter_assignments(assignments, show=""):
+    return assignments.filter(DEPARTMENT_FILTERS[show]()) if show in DEPARTMENT_FILTERS else assignments
 
 
 def public_view(case: Case) -> dict:

@@ -36,6 +36,11 @@ def _memberships(user):
     return cached
 
 
+def memberships_of(user) -> list[tuple[str, str, int | None]]:
+    """(role, area path or "", department id) of each membership; cached on the user object."""
+    return _memberships(user)
+
+
 def actor_kinds(user, case: Case) -> set[str]:
     """What this user is on this case: dispatcher, grid manager, handler of an assignment, reporter."""
     if user is None or not user.is_authenticated:
@@ -81,6 +86,28 @@ def visible_cases(user, queryset=None):
     if not conditions:
         return queryset.none()
     return queryset.filter(reduce(or_, conditions))
+
+
+def is_dispatcher(user) -> bool:
+    """Does this user command cases anywhere (a dispatcher, an administrator, a superuser)?"""
+    return user.is_superuser or any(
+        role in DISPATCHER_LEVELS or role == Role.ADMIN for role, _path, _d in _memberships(user)
+    )
+
+
+def commanded_q(user) -> Q:
+    """The cases that wait for this user as a dispatcher: under their dispatcher areas at the
+    level they command (a town dispatcher: the town's cases escalated to the town, not the
+    villages' own); an administrator's area at every level; a superuser everything."""
+    if user.is_superuser:
+        return Q()
+    conditions = []
+    for role, path, _department in _memberships(user):
+        if role in DISPATCHER_LEVELS and path:
+            conditions.append(Q(area_path__startswith=path, command_level=DISPATCHER_LEVELS[role]))
+        elif role == Role.ADMIN and path:
+            conditions.append(Q(area_path__startswith=path))
+    return reduce(or_, conditions) if conditions else Q(pk__in=[])
 
 
 def initial_command_level(area_path: str) -> str:

@@ -1,8 +1,6 @@
 """The case queue as a spreadsheet (wangge.core.tabular): the rows the user sees on /cases/ with
 the same filters, reporters' phones masked."""
 
-from datetime import date
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -12,13 +10,6 @@ from wangge.core.tabular import ExportColumn
 from . import queries
 
 
-def _day(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -26,9 +17,7 @@ def _local(value):
 class CaseExport(tabular.ExportSpec):
     name = "cases"
     title = gettext_lazy("Cases")
-    filters = (
-        *("status", "overdue", "due_today", "returns", "area", "department", "category", "channel", "q", "from", "to"),
-    )
+    filters = queries.QUEUE_FILTERS
     columns = [
         ExportColumn("案件编号", lambda c: c.number or ""),
         ExportColumn("状态", lambda c: c.get_status_display()),
@@ -52,19 +41,6 @@ class CaseExport(tabular.ExportSpec):
 
     def queryset(self, user, params):
         """The queue's rows for these filters (the queue's default tab: open cases)."""
-        p = {f: str(params.get(f, "") or "") for f in self.filters}
-        cases = queries.filter_cases(
-            queries.case_list(user),
-            status=p["status"] or "open",
-            overdue={"1": True, "0": False}.get(p["overdue"]),
-            due_today=p["due_today"] == "1",
-            returns_waiting=p["returns"] == "1",
-            area=p["area"],
-            department=p["department"],
-            category=p["category"],
-            channel=p["channel"],
-            q=p["q"].strip(),
-            reported_from=_day(p["from"]),  # the dashboards' period, as on the queue
-            reported_to=_day(p["to"]),
-        )
+        status = str(params.get("status", "") or "") or "open"
+        cases = queries.filter_cases(queries.case_list(user), status=status, **queries.filter_args(user, params))
         return cases.order_by("-created_at", "-id")

@@ -2,7 +2,6 @@
 and the citizen's side (report without an account, follow with the tracking number, rate)."""
 
 import dataclasses
-import datetime
 import json
 import uuid
 
@@ -13,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.accounts.models import Department
@@ -35,29 +34,15 @@ STATUS_TABS = [
     Status.REJECTED,
     Status.MERGED,
 ]
-FILTERS = ["status", "overdue", "due_today", "returns", "area", "department", "category", "channel", "q", "from", "to"]
 
 
 @login_required
 def queue(request):
     """The command center's queue of the user's jurisdiction, with counts per tab."""
     visible = queries.case_list(request.user)
-    params = {f: request.GET.get(f, "") for f in FILTERS}
+    params = {f: request.GET.get(f, "") for f in queries.QUEUE_FILTERS}
     params["status"] = params["status"] or "open"
-    overdue = {"1": True, "0": False}.get(params["overdue"])
-    filtered_without_status = queries.filter_cases(
-        visible,
-        overdue=overdue,
-        due_today=params["due_today"] == "1",
-        returns_waiting=params["returns"] == "1",
-        area=params["area"],
-        department=params["department"],
-        category=params["category"],
-        channel=params["channel"],
-        q=params["q"].strip(),
-        reported_from=_date(params["from"]),
-        reported_to=_date(params["to"]),
-    )
+    filtered_without_status = queries.filter_cases(visible, **queries.filter_args(request.user, request.GET))
     counts = queries.status_counts(filtered_without_status)
     cases = queries.filter_cases(filtered_without_status, status=params["status"])
     if params["status"] == "open":  # the work still to do: overdue first, then by dispatch deadline
@@ -79,15 +64,10 @@ def queue(request):
             "departments": Department.objects.filter(is_active=True),
             "channels": Channel.choices,
             "may_file": channels.may_use_staff_form(request.user),
+            "may_command": roles.is_dispatcher(request.user),
+            "severities": Severity.choices,
         },
     )
-
-
-def _date(value):
-    try:
-        return datetime.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _label(status):
@@ -100,8 +80,19 @@ def _label(status):
 
 @login_required
 def department_queue(request):
-    assignments = queries.department_queue(request.user)
-    return render(request, "cases/department_queue.html", {"assignments": assignments})
+    show = request.GET.get("show", "")
+    show = show if show in queries.DEPARTMENT_FILTERS else ""
+    assignments = queries.filter_assignments(queries.department_queue(request.user), show)
+    tabs = [("", pgettext("cases", "All"))] + [(key, DEPARTMENT_TABS[key]) for key in queries.DEPARTMENT_FILTERS]
+    return render(request, "cases/department_queue.html", {"assignments": assignments, "show": show, "tabs": tabs})
+
+
+DEPARTMENT_TABS = {
+    "pending": gettext_lazy("To accept"),
+    "due_today": gettext_lazy("Due today"),
+    "overdue": gettext_lazy("Overdue"),
+    "rework": pgettext_lazy("department queue", "Rework"),
+}
 
 
 def _case_context(request, case, error=None):

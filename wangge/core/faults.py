@@ -11,7 +11,6 @@ import sys
 from django.conf import settings
 from django.db.utils import OperationalError
 from django.http import HttpResponse, JsonResponse
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -37,21 +36,18 @@ def classify(exc: BaseException | None) -> tuple[int, str]:
     return 500, _("Internal server error; the error has been logged.")
 
 
-def _wants_json(request) -> bool:
+def wants_json(request) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
 def answer(request, exc: BaseException | None) -> HttpResponse:
     status, message = classify(exc)
-    if _wants_json(request):
+    if wants_json(request):
         response = JsonResponse({"detail": message}, status=status)
     else:
-        title = _("Service unavailable") if status == 503 else _("Server error")
-        response = HttpResponse(
-            f'<!doctype html><html lang="zh-hans"><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<h1>{escape(title)}</h1><p>{escape(message)}</p></html>",
-            status=status,
-        )
+        from wangge.web.errors import server_error as page  # the site's page, from a minimal context
+
+        response = page(request, status, message)
     if status == 503:
         response["Retry-After"] = str(settings.WANGGE_RETRY_AFTER_SECONDS)
     return response

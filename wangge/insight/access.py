@@ -12,9 +12,17 @@ COMMAND_ROLES = (Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPAT
 
 
 def command_areas(user) -> list[Area]:
-    """The roots the user commands (the widest first); empty: no command pages for them."""
+    """The roots the user commands (the widest first); empty: no command pages for them. Cached
+    on the user object for the request, as accounts.scope.scope_for is."""
     if not user.is_authenticated:
         return []
+    cached = getattr(user, "_wangge_command_areas", None)
+    if cached is None:
+        cached = user._wangge_command_areas = _command_areas(user)
+    return list(cached)
+
+
+def _command_areas(user) -> list[Area]:
     if user.is_superuser:
         return list(Area.objects.filter(parent__isnull=True).defer("boundary").order_by("code"))
     areas = {

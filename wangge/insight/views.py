@@ -42,11 +42,12 @@ def live_stream(request):
     gunicorn's gthread worker); beyond that the answer is what is new now and the browser comes
     back after LIVE_POLL_RETRY_MS — short polling through the same EventSource. Reconnects carry
     Last-Event-ID, so nothing is missed in between; `reset` tells a page that was away longer than
-    the broker keeps events to reload its data."""
+    the broker keeps events to reload its data. `?poll=1` asks for short polling from the start."""
     broker = live.broker()
     user = request.user
     after = request.headers.get("Last-Event-ID") or request.GET.get("after") or ""
-    held = _stream_slots.acquire(blocking=False)
+    # ?poll=1: a page that can wait a few seconds (the workbench) never takes a held stream.
+    held = request.GET.get("poll") != "1" and _stream_slots.acquire(blocking=False)
     lifetime = settings.LIVE_STREAM_SECONDS if held else 0
 
     def events():

@@ -6,10 +6,11 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel
 
+from wangge.areas.coords import distance_m
 from wangge.core.apitypes import Days, Id, errors
 from wangge.registry import queries as registry_queries
 
@@ -24,7 +25,7 @@ from .models import (
     TrackDay,
     WorkerPosition,
 )
-from .queries import inspections_for, tasks_for, visible_workers, worker_areas
+from .queries import checklist_names, inspections_for, tasks_for, visible_workers, worker_areas
 
 router = Router(tags=["field work"])
 
@@ -249,37 +250,56 @@ class TaskOut(Schema):
     target_id: int
     target_label: str
     checklist: str
+    checklist_name: str = Field(description="the checklist's name, as shown to the worker")
     due_date: date
     overdue: bool
-    risk_class: int
+    risk_class: int = Field(description="as the building's: 3 = 三级（高）, the highest")
+    risk_label: str
     lat: float | None
     lng: float | None
+    distance_m: float | None = Field(description="from the lat/lng asked with, when given and the target has a point")
 
 
-def task_out(task: InspectionTask, today: date) -> dict:
+def task_out(task: InspectionTask, today: date, checklist_names: dict, near: tuple | None = None) -> dict:
     target = task.target
     point = target.building if task.target_kind == TargetKind.RENTAL else target
+    lat, lng = getattr(point, "lat", None), getattr(point, "lng", None)
     return {
         "id": task.pk,
         "target_kind": task.target_kind,
         "target_id": target.pk,
         "target_label": str(target),
         "checklist": task.checklist_code,
+        "checklist_name": checklist_names.get(task.checklist_code, task.checklist_code),
         "due_date": task.due_date,
         "overdue": task.due_date < today,
         "risk_class": task.risk_class,
-        "lat": getattr(point, "lat", None),
-        "lng": getattr(point, "lng", None),
+        "risk_label": task.get_risk_class_display(),
+        "lat": lat,
+        "lng": lng,
+        "distance_m": round(float(distance_m(near[1], near[0], lng, lat)), 1) if near and lat is not None else None,
     }
 
 
 @router.get("/tasks", response=list[TaskOut])
 @paginate
-def my_tasks(request, due_within_days: Days = 7):
-    """Open inspection tasks in the user's areas, overdue first, then by risk class and due date."""
+def my_tasks(
+    request,
+    due_within_days: Days = 7,
+    lat: float | None = Query(None, ge=-90, le=90, description="the phone's position (WGS-84), for distance_m"),
+    lng: float | None = Query(None, ge=-180, le=180),
+):
+    """Open inspection tasks in the user's areas: the highest risk class first, then by due date,
+    then (with lat/lng) the nearest first."""
     today = timezone.localdate()
     tasks = tasks_for(request.user).filter(due_date__lte=today + timedelta(days=due_within_days))
-    return [task_out(t, today) for t in tasks]
+    names = checklist_names()
+    near = (lat, lng) if lat is not None and lng is not None else None
+    rows = [task_out(t, today, names, near) for t in tasks]
+    if near:
+        far = float("inf")
+        rows.sort(key=lambda r: (-r["risk_class"], r["due_date"], far if r["distance_m"] is None else r["distance_m"]))
+    return rows
 
 
 class AnswerIn(Schema):

@@ -74,11 +74,12 @@ SEED_CHECKLISTS = [
     ),
 ]
 
-# target kind, risk class, place type code, three-small only, every days, checklist
+# target kind, risk class, place type code, three-small only, every days, checklist.
+# Risk class 3 is 三级（高）, the highest (registry.RiskClass): the riskier a building, the more often.
 DEFAULT_RULES = [
-    (TargetKind.BUILDING, 1, None, False, 7, "building_visit"),
+    (TargetKind.BUILDING, 3, None, False, 7, "building_visit"),
     (TargetKind.BUILDING, 2, None, False, 30, "building_visit"),
-    (TargetKind.BUILDING, 3, None, False, 90, "building_visit"),
+    (TargetKind.BUILDING, 1, None, False, 90, "building_visit"),
     (TargetKind.RENTAL, None, None, False, 30, "rental_fire"),
     (TargetKind.PLACE, None, None, True, 30, "three_small_fire"),
     (TargetKind.PLACE, None, "enterprise", False, 90, "enterprise_safety"),

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wangge.registry.models import RiskClass
+
 
 class TrackDay(models.Model):
     """A worker's track for one local day (Asia/Shanghai).
@@ -192,14 +194,15 @@ class InspectionTask(TargetFields):
     checklist_code = models.SlugField(_("checklist"), max_length=40)
     due_date = models.DateField(_("due"))
     status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
-    risk_class = models.PositiveSmallIntegerField(_("risk class"), default=3)  # 1 first in the worker's list
+    # The building's (registry.RiskClass): 3 is the highest risk, first in the worker's list.
+    risk_class = models.PositiveSmallIntegerField(_("risk class"), choices=RiskClass.choices, default=RiskClass.LOW)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("inspection task")
         verbose_name_plural = _("inspection tasks")
-        ordering = ["due_date", "risk_class"]
+        ordering = ["-risk_class", "due_date"]
         constraints = [
             models.UniqueConstraint(
                 fields=["target_key"], condition=models.Q(status="open"), name="patrol_one_open_task_per_target"

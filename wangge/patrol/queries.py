@@ -9,6 +9,7 @@ import shapely
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from wangge.accounts.models import Membership, Role, User
 from wangge.accounts.scope import scope_for
@@ -154,13 +155,27 @@ def sees_tracks(user) -> bool:
 
 def tasks_for(user, *, include_done: bool = False):
     """Inspection tasks in the user's areas (a grid manager's grid, a dispatcher's village…),
-    overdue first, then by risk class and due date."""
+    the highest risk class (3, 三级（高）) first, then by due date."""
     from .models import InspectionTask, TaskStatus
 
     tasks = InspectionTask.objects.filter(scope_for(user).area_q("area_path", include_department_areas=False))
     if not include_done:
         tasks = tasks.filter(status=TaskStatus.OPEN)
-    return tasks.select_related("building", "rental__building", "place").order_by("due_date", "risk_class")
+    return tasks.select_related("building", "rental__building", "place").order_by("-risk_class", "due_date", "pk")
+
+
+def checklist_names() -> dict[str, str]:
+    """Checklist code → the current version's name: tasks and rules name a checklist by its code."""
+    from .models import Checklist
+
+    return dict(Checklist.objects.filter(is_current=True).values_list("code", "name"))
+
+
+def filter_tasks(tasks, due="", today=None):
+    """The task list's ?due=today: open tasks due today or before (what today's round should do)."""
+    if due == "today":
+        tasks = tasks.filter(due_date__lte=today or timezone.localdate())
+    return tasks
 
 
 def inspections_for(user):

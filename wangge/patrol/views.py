@@ -28,8 +28,16 @@ from wangge.registry.models import PersonType
 from . import kpi
 from .api import figures_of
 from .mobile_text import mobile_texts
-from .models import Checklist, InspectionAnswer, TrackDay, WorkerPosition
-from .queries import inspections_for, sees_tracks, tasks_for, visible_workers, worker_areas
+from .models import InspectionAnswer, TrackDay, WorkerPosition
+from .queries import (
+    checklist_names,
+    filter_tasks,
+    inspections_for,
+    sees_tracks,
+    tasks_for,
+    visible_workers,
+    worker_areas,
+)
 
 
 def _day(value: str | None) -> date:
@@ -142,15 +150,16 @@ TASK_LIST_LIMIT = 500  # rows on the page; the counts above the list are of all 
 
 @login_required
 def task_list(request):
-    """Inspection tasks of the user's areas: overdue first; supervisors see their workers' backlog."""
+    """Inspection tasks of the user's areas, the highest risk class first; supervisors see their workers' backlog."""
     today = timezone.localdate()
-    all_tasks = tasks_for(request.user)
+    due = "today" if request.GET.get("due") == "today" else ""
+    all_tasks = filter_tasks(tasks_for(request.user), due, today)
     tasks = list(all_tasks[:TASK_LIST_LIMIT])
-    names = dict(Checklist.objects.filter(is_current=True).values_list("code", "name"))  # a task keeps the code
+    names = checklist_names()
     for task in tasks:
         task.checklist_name = names.get(task.checklist_code, task.checklist_code)
     counts = all_tasks.order_by().aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
-    return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, **counts})
+    return render(request, "patrol/task_list.html", {"tasks": tasks, "today": today, "due": due, **counts})
 
 
 @login_required

@@ -5,6 +5,14 @@ from wangge.evaluation.queries import may_use as may_use_evaluation
 from wangge.patrol.queries import sees_tracks
 
 
+def reads_api_docs(user) -> bool:
+    """The API's docs are for whoever connects another system (a sensor gateway, the 12345 desk's
+    software, a department's own case system, webhooks): the system administrators. The field app
+    calls the API as its grid manager, but the app is the API's reader, not the grid manager; the
+    other roles work through the pages. The docs themselves stay public at /api/v1/docs."""
+    return user.is_superuser or user.is_staff or user.has_role(Role.ADMIN)
+
+
 def site(request):
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
@@ -19,5 +27,6 @@ def site(request):
             "tracks": signed_in and sees_tracks(user),
             "field_app": signed_in and user.has_role(Role.GRID_MANAGER),
             "evaluation": signed_in and may_use_evaluation(user),
+            "api_docs": signed_in and reads_api_docs(user),
         },
     }

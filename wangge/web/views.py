@@ -18,6 +18,8 @@ from wangge.accounts.scope import restrict, scope_for
 from wangge.areas.models import Area
 from wangge.history.actions import history_for
 
+from . import workbench
+
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):
     """The old password is checked through the login throttle (a stolen session cannot guess it)."""
@@ -89,8 +91,22 @@ def visible_roots(user):
 
 @login_required
 def home(request):
+    """The workbench (工作台): what waits for this user now, panel by panel (web/workbench.py)."""
     memberships = request.user.memberships.select_related("area", "department")
-    return render(request, "web/home.html", {"memberships": memberships, "roots": visible_roots(request.user)})
+    context = {"memberships": memberships, "roots": visible_roots(request.user)}
+    if workbench.is_personal_only(request.user):
+        # Landlords and citizens: their own portal (issue #15, the portals helper fills this in).
+        return render(request, "web/home.html", context)
+    return render(
+        request, "web/home.html", {**context, "panels": workbench.panels_for(request.user), "workbench": True}
+    )
+
+
+@login_required
+def workbench_panels(request):
+    """htmx partial: the panels again, when a live event or the clock says they may have moved."""
+    panels = [] if workbench.is_personal_only(request.user) else workbench.panels_for(request.user)
+    return render(request, "web/_workbench.html", {"panels": panels})
 
 
 @login_required

@@ -154,7 +154,8 @@
     watchId = navigator.geolocation.watchPosition(
       (p) => { lastFix = { at: new Date(p.timestamp).toISOString(), lat: p.coords.latitude, lng: p.coords.longitude,
                            accuracy_m: p.coords.accuracy }; showState(fixText(lastFix));
-              if (!$("#tasks-map").hidden) drawMe(); },
+              if (!$("#tasks-map").hidden) drawMe();
+              if (location.hash === "#tasks" && shownTasks.length) renderTasks(shownTasks); },
       (error) => showState("GPS: " + error.message),
       { enableHighAccuracy: true, maximumAge: 10000, timeout: 30000 }
     );
@@ -318,18 +319,39 @@
   const CHECKLIST_URL = "/api/v1/patrol/checklists/";
   let shownTasks = [];
   async function loadTasks() {
+    startWatching(); // the distance to each task
     $("#tasks-state").textContent = navigator.onLine ? "" : T.cachedCopy;
     try {
       const fresh = await getJSON(TASKS_URL, (data) => renderTasks(data.items || []));
       if (!fresh) $("#tasks-state").textContent = T.cachedCopy;
     } catch (e) { $("#tasks-state").textContent = T.cachedCopy; ready("tasks"); }
   }
+  // Metres from the phone's last fix to a task's target (null without a fix or a point).
+  function metresFromMe(t) {
+    if (!lastFix || t.lat === null || t.lat === undefined || t.lng === null) return null;
+    const rad = Math.PI / 180, dLat = (t.lat - lastFix.lat) * rad, dLng = (t.lng - lastFix.lng) * rad;
+    const a = Math.sin(dLat / 2) ** 2 + Math.cos(lastFix.lat * rad) * Math.cos(t.lat * rad) * Math.sin(dLng / 2) ** 2;
+    return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
+  }
+  function distanceText(m) {
+    return m < 1000 ? T.metresAway.replace("%(n)s", Math.round(m)) : T.kmAway.replace("%(n)s", (m / 1000).toFixed(1));
+  }
+  // The highest risk class first (3 = 三级（高）), then the earliest due, then the nearest.
+  function byRiskDueDistance(a, b) {
+    const far = (m) => (m === null ? Infinity : m);
+    return (b.risk_class - a.risk_class) || a.due_date.localeCompare(b.due_date) || far(a.metres) - far(b.metres);
+  }
   function renderTasks(tasks) {
-    shownTasks = tasks;
-    $("#tasks").replaceChildren(...tasks.map((t) => el("li", { className: t.overdue ? "overdue" : "" },
-      el("a", { href: inspectLink(t.target_kind, t.target_id, t.checklist, t.target_label),
-                textContent: t.due_date + " · " + t.target_label + (t.overdue ? " · " + T.overdue : "") }))));
-    $("#tasks-state").textContent = tasks.length ? "" : T.noTasks;
+    tasks.forEach((t) => { t.metres = metresFromMe(t); });
+    shownTasks = tasks.slice().sort(byRiskDueDistance);
+    $("#tasks").replaceChildren(...shownTasks.map((t) => el("li", { className: t.overdue ? "overdue" : "" },
+      el("a", { href: inspectLink(t.target_kind, t.target_id, t.checklist, t.target_label) },
+        el("strong", { textContent: t.target_label }),
+        el("span", { className: "hint task-meta", textContent: [
+          t.risk_label, t.checklist_name, T.due + " " + t.due_date + (t.overdue ? " " + T.overdue : ""),
+          t.metres === null ? "" : distanceText(t.metres),
+        ].filter(Boolean).join(" · ") })))));
+    $("#tasks-state").textContent = shownTasks.length ? "" : T.noTasks;
     ready("tasks");
     if (!$("#tasks-map").hidden) drawTaskMap();
   }
