@@ -17,8 +17,8 @@ from wangge.registry.validators import id_check_char
 pytestmark = pytest.mark.django_db
 
 
-def shown(obj) -> str:
-    with translation.override("zh-hans"):
+def shown(obj, language="zh-hans") -> str:
+    with translation.override(language):
         html = render_to_string("web/_history.html", {"records": history_for(obj)})
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
@@ -44,6 +44,7 @@ def test_person_history_shows_labels_not_codes():
         assert code not in text, (code, text)
     assert str(room) in text  # the residence by name, not its id
     assert "国籍" not in text  # blank before and after: nothing to say
+    assert "Type: Floating population → Registered resident" in shown(person, "en")  # and in English
     text = shown(building)
     assert "用途: — → 出租屋" in text and "rental" not in text, text
     assert "区域: — → " + str(grid) in text, text
