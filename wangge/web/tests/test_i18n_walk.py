@@ -1,13 +1,15 @@
 """Every page in the users' own language: a walk of the site as every demo role (and anonymously)
-that fails on English words, raw enum values / code names and geometry or JSON fragments in the
-zh-hans interface.
+that fails on English words, raw enum values / code names (snake_case, SETTING_NAMES) and geometry
+or JSON fragments in the zh-hans interface, printing each page's URL, the role and the words found.
 
-The walk starts at / (and the public pages) and follows same-site GET links (a href, hx-get), at
-most a few pages per URL name, so pages added later are walked too. Text checked: what a user
-reads — the page's text without <script>/<style>, and the title, placeholder, aria-label, alt and
-value of buttons; the phone app's texts (a json_script catalogue) too. The data (registers,
-sensors, a few days of cases through the real actions, an import) is built in the test's
-transaction; it takes ~20 s, the walk about a minute, so the test runs in the serial pass."""
+The walk starts at / (and the pages no link leads to) and follows same-site GET links (a href,
+hx-get), at most a few pages per URL name, so pages added later are walked too. Text checked: what
+a user reads — the page's text without <script>/<style>; title, placeholder, aria-label, alt, label,
+hx-confirm and button values; data- attributes holding text for scripts; the phone app's texts
+catalogue and the names/labels in other json_script data. Not words: an element marked
+translate="no" (a key to type), URLs, all-capital codes, the allow-list below. The data (registers,
+sensors, a few days of cases through the real actions, a watch list, evaluation reports, imports) is
+built in the test's transaction (~20 s); the walk takes about a minute; the test runs in the serial pass."""
 
 import json
 import re
