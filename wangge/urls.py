@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from wangge.api import api, unknown_path
-from wangge.web import login_views, views
+from wangge.web import login_views, pickers, views
 from wangge.worker.views import readyz
 
 urlpatterns = [
@@ -28,6 +28,9 @@ urlpatterns = [
     path("areas/<str:code>/", views.area_detail, name="area_detail"),
     path("areas/<str:code>/children/", views.area_children, name="area_children"),
     path("areas/<str:code>/geojson/", views.area_geojson, name="area_geojson"),
+    path("pick/areas/", pickers.areas, name="pick_areas"),
+    path("pick/categories/", pickers.categories, name="pick_categories"),
+    path("pick/matter-items/", pickers.matter_items, name="pick_matter_items"),
     path("notifications/", include("wangge.notify.urls")),
     path("", include("wangge.cases.urls")),
     path("patrol/", include("wangge.patrol.urls")),

@@ -3,14 +3,31 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import channels
-from .models import Category, Channel, MatterItem, Severity
+from wangge.web.pickers import picker
+
+from . import channels, refs
+from .models import Channel, MatterItem, Severity
+
+SEARCH_CATEGORY = _("Search: name or pinyin initials, e.g. ljx")
 
 
-def category_choices():
+def category_choices(majors: bool = False):
+    """(kind:code, label) of the minor classes, or with majors=True of every class, each minor class
+    after its major class (the queue's filter takes either; the kind, 部件/事件, names the list).
+    From the per-process reference rows (cases.refs): no query per page."""
+    categories = refs.get().categories  # (kind, code) → Category, in that order
+    by_id = {c.pk: c for c in categories.values()}
+    if majors:
+        choices = []
+        for c in categories.values():
+            parent = by_id.get(c.parent_id)
+            name = f"{parent.name} / {c.name}" if parent else c.name
+            choices.append((f"{c.kind}:{c.code}", f"{c.get_kind_display()} · {name}"))
+        return choices
     choices = [("", _("— not sure —"))]
-    for c in Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent"):
-        choices.append((f"{c.kind}:{c.code}", f"{c.parent.name} / {c.name}"))
+    for c in categories.values():
+        if c.parent_id in by_id:
+            choices.append((f"{c.kind}:{c.code}", f"{by_id[c.parent_id].name} / {c.name}"))
     return choices
 
 
@@ -18,7 +35,9 @@ class ReportForm(forms.Form):
     """The citizen's report: what, where (a point on the map), a phone to tell them the outcome."""
 
     description = forms.CharField(label=_("What is the problem?"), widget=forms.Textarea(attrs={"rows": 4}))
-    category = forms.ChoiceField(label=_("Category"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, widget=forms.Select(attrs=picker("pick_categories", SEARCH_CATEGORY))
+    )
     address = forms.CharField(label=_("Address or landmark"), required=False, max_length=200)
     lat = forms.FloatField(label=_("Latitude"), required=False, widget=forms.HiddenInput)
     lng = forms.FloatField(label=_("Longitude"), required=False, widget=forms.HiddenInput)
@@ -35,8 +54,17 @@ class ReportForm(forms.Form):
 class StaffCaseForm(ReportForm):
     """The hotline operator's and staff's entry form: also area, matter item and severity."""
 
-    area_code = forms.CharField(label=_("Area code (when there is no point)"), required=False, max_length=20)
-    matter_item = forms.ChoiceField(label=_("Matter item"), required=False)
+    area_code = forms.CharField(
+        label=_("Area (when there is no point)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs=picker("pick_areas", _("Search an area: name or pinyin initials"))),
+    )
+    matter_item = forms.ChoiceField(
+        label=_("Matter item"),
+        required=False,
+        widget=forms.Select(attrs=picker("pick_matter_items", _("Search: name or pinyin initials"))),
+    )
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.NORMAL)
     channel = forms.ChoiceField(label=_("Channel"), choices=[])
 

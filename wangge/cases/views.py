@@ -19,7 +19,7 @@ from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level
 
 from . import actions, channels, queries, roles
-from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm
+from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm, category_choices
 from .models import ACTIVE_ASSIGNMENT, Case, CasePhoto, Channel, MatterItem, Severity, Status
 from .photos import store_photo_or_none
 
@@ -63,6 +63,7 @@ def queue(request):
             "overdue_count": counts.get("overdue", 0),
             "departments": Department.objects.filter(is_active=True),
             "channels": Channel.choices,
+            "categories": category_choices(majors=True),
             "may_file": channels.may_use_staff_form(request.user),
             "may_command": roles.is_dispatcher(request.user),
             "severities": Severity.choices,

@@ -3,8 +3,22 @@ land back on the form's fields."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from wangge.web.pickers import picker
 
 from .models import BuildingUse, LicenceStatus, PersonType, PlaceType, RentalStatus, RiskClass, Tag, TagKind
+
+SEARCH_ADDRESS = _("Search: any part of the address, or its code")
+SEARCH_BUILDING = _("Search: the building's address, name or code")
+
+
+def address_input():
+    return forms.TextInput(attrs=picker("registry:pick_addresses", SEARCH_ADDRESS))
+
+
+def building_input(rooms: bool = False):
+    return forms.TextInput(attrs=picker("registry:pick_buildings", SEARCH_BUILDING, "?rooms=1" if rooms else ""))
 
 
 class AddressForm(forms.Form):
@@ -24,7 +38,7 @@ class AddressForm(forms.Form):
 class BuildingForm(forms.Form):
     code = forms.CharField(label=_("Building code (blank: assigned)"), required=False, max_length=40)
     name = forms.CharField(label=_("Name"), max_length=100)
-    address = forms.CharField(label=_("Standard address code"), max_length=40)
+    address = forms.CharField(label=_("Standard address"), max_length=40, widget=address_input())
     use = forms.ChoiceField(label=_("Use"))
     floors = forms.IntegerField(label=_("Floors"), min_value=1, max_value=200)
     risk_class = forms.TypedChoiceField(label=_("Risk class"), choices=RiskClass.choices, coerce=int)
@@ -58,28 +72,43 @@ class PersonForm(forms.Form):
     nationality = forms.CharField(label=_("Nationality"), required=False, max_length=40)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
     tags = forms.MultipleChoiceField(label=_("Tags"), required=False, widget=forms.CheckboxSelectMultiple)
-    room = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # A new person's residence: a room picked by its building's address (its id), or for someone
+    # without a registered residence, the area they live in.
+    room = forms.IntegerField(
+        label=_("Residence (search the building by address, then its room)"),
+        required=False,
+        widget=forms.TextInput(attrs=picker("registry:pick_buildings", SEARCH_BUILDING, "?rooms=pk")),
+    )
+    area_code = forms.CharField(
+        label=_("Or the area (no registered residence)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs=picker("pick_areas", _("Search an area: name or pinyin initials"))),
+    )
     moved_in = forms.DateField(label=_("Moved in on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tags"].choices = tag_choices(TagKind.PERSON)
         if editing:
-            for f in ("room", "moved_in"):
+            for f in ("room", "area_code", "moved_in"):
                 del self.fields[f]
             for f in ("id_number", "passport", "phone"):
                 self.fields[f].help_text = _("Blank keeps the stored number.")
 
 
 class MoveForm(forms.Form):
-    building = forms.CharField(label=_("Building code"), max_length=40)
+    # The picker finds the building by its standard address; picking one of its rooms fills `room` too.
+    building = forms.CharField(label=_("Building (search by address)"), max_length=40, widget=building_input(True))
     room = forms.CharField(label=_("Room (number, or unit-number)"), max_length=41)
     moved_in = forms.DateField(label=_("Moved in on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class RentalForm(forms.Form):
-    building = forms.CharField(label=_("Building code"), max_length=40)
+    building = forms.CharField(
+        label=pgettext_lazy("a register's building", "Building"), max_length=40, widget=building_input()
+    )
     rooms = forms.MultipleChoiceField(
         label=_("Rooms rented out (none: the whole building)"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -107,8 +136,10 @@ class PlaceForm(forms.Form):
     licence_expires = forms.DateField(
         label=_("Licence expires"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    address = forms.CharField(label=_("Standard address code"), max_length=40)
-    building = forms.CharField(label=_("Building code"), required=False, max_length=40)
+    address = forms.CharField(label=_("Standard address"), max_length=40, widget=address_input())
+    building = forms.CharField(
+        label=pgettext_lazy("a register's building", "Building"), required=False, max_length=40, widget=building_input()
+    )
     contact_name = forms.CharField(label=_("Contact"), required=False, max_length=50)
     contact_phone = forms.CharField(
         label=_("Contact phone"), required=False, max_length=20, help_text=_("Blank keeps the stored one.")

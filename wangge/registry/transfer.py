@@ -127,7 +127,7 @@ class RegisterImport(tabular.ImportSpec):
 
 
 ADDRESS_COLUMNS = [
-    Column("code", "地址编码", unique=True, parse=tabular.text(40), example="441900122002A00001",
+    Column("code", "地址编码", unique=True, parse=tabular.text(40), example="441900122002001A00001",
            note="唯一编码；不填则自动生成。已有的编码：更新该地址。"),
     Column("town", "镇街", parse=tabular.text(50), example="厚街镇"),
     Column("community", "村社区", parse=tabular.text(50), example="竹溪社区"),
@@ -199,10 +199,10 @@ class AddressExport(tabular.ExportSpec):
 
 
 BUILDING_COLUMNS = [
-    Column("code", "建筑编码", unique=True, parse=tabular.text(40), example="441900122002B00001",
+    Column("code", "建筑编码", unique=True, parse=tabular.text(40), example="441900122002001B00001",
            note="唯一编码；不填则自动生成。已有的编码：更新该建筑。"),
     Column("name", "建筑名称", required=True, parse=tabular.text(100), example="竹溪新村12号楼"),
-    Column("address", "标准地址编码", required=True, parse=tabular.text(40), example="441900122002A00001",
+    Column("address", "标准地址编码", required=True, parse=tabular.text(40), example="441900122002001A00001",
            note="已登记的标准地址的编码（坐标与网格取自该地址）。"),
     Column("use", "用途", required=True, example="出租屋",
            note="住宅、出租屋、自建房、厂房、仓库、商铺、商住混合…（名称或代码）。"),
@@ -284,7 +284,7 @@ PERSON_COLUMNS = [
     Column("phone", "手机号", parse=phone, example="13800001234", note="加密保存。"),
     Column("tags", "标签", parse=code_list, example="独居老人",
            note="多个用逗号分隔：独居老人、残疾人…（名称或代码）。"),
-    Column("building", "建筑编码", parse=tabular.text(40), example="441900122002B00001",
+    Column("building", "建筑编码", parse=tabular.text(40), example="441900122002001B00001",
            note="现住址：建筑编码 + 房号；或只填区域代码（无登记住所的人员）。"),
     Column("room", "房号", parse=tabular.text(41), example="301", note="房号，或 单元-房号（如 1-301）。"),
     Column("area_code", "区域代码", parse=tabular.text(15), example="441900122002001"),
@@ -428,11 +428,11 @@ PLACE_COLUMNS = [
     Column("place_type", "类型", required=True, example="餐饮店",
            note="小商店、小作坊、小娱乐场所、餐饮店、企业…（名称或代码）。"),
     Column("credit_code", "统一社会信用代码", unique=True, parse=_validated(validate_credit_code),
-           example="91441900MA4UJ8LD0D", note="18 位，校验位按 GB 32100 检查；无照经营可不填。"),
+           example="91441900MA4UJ8LD0F", note="18 位，校验位按 GB 32100 检查；无照经营可不填。"),
     Column("licence_status", "证照状态", parse=tabular.choice(LicenceStatus.choices, LICENCE_SYNONYMS), example="有效",
            note="有效、办理中、过期、吊销、无证；不填为无证。"),
     Column("licence_expires", "证照有效期至", parse=tabular.date, example="2028-12-31"),
-    Column("address", "标准地址编码", required=True, parse=tabular.text(40), example="441900122002A00001"),
+    Column("address", "标准地址编码", required=True, parse=tabular.text(40), example="441900122002001A00001"),
     Column("building", "建筑编码", parse=tabular.text(40)),
     Column("contact_name", "联系人", parse=tabular.text(50), example="赵六"),
     Column("contact_phone", "联系电话", parse=phone, example="13800001234", note="加密保存。"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import search_views, views, views_landlords
+from . import pickers, search_views, views, views_landlords
 
 app_name = "registry"
 urlpatterns = [
@@ -39,5 +39,7 @@ urlpatterns = [
     path("registry/my-rentals/", views_landlords.my_rentals, name="my_rentals"),
     path("registry/my-rentals/<int:pk>/", views_landlords.my_rental, name="my_rental"),
     path("registry/my-rentals/<int:pk>/tenants/", views_landlords.my_rental_tenant, name="my_rental_tenant"),
+    path("registry/pick/addresses/", pickers.addresses, name="pick_addresses"),
+    path("registry/pick/buildings/", pickers.buildings, name="pick_buildings"),
     path("q/<str:token>/", views.qr_building, name="qr_building"),
 ]

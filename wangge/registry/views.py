@@ -187,7 +187,8 @@ def address_edit(request, pk=None):
 
 @login_required
 def building_list(request):
-    qs = queries.buildings(request.user).annotate(room_count=Count("rooms"))
+    # The room count's GROUP BY drops Meta.ordering: order explicitly so pages never repeat rows.
+    qs = queries.buildings(request.user).annotate(room_count=Count("rooms")).order_by("code")
     q = request.GET.get("q", "").strip()
     qs = queries.search_text_fields(qs, q, "code", "name", "address__full_text")
     if request.GET.get("use"):
@@ -397,7 +398,9 @@ def person_edit(request, pk=None):
     room = None
     if person is None:
         room_id = request.POST.get("room") or request.GET.get("room")
-        if room_id:
+        if room_id and request.method == "POST":  # a posted one is checked by the action (a field error)
+            room = queries.rooms(request.user).filter(pk=room_id).first() if room_id.isdigit() else None
+        elif room_id:
             room = queries.one(queries.rooms(request.user), room_id, "room")
     initial = {"room": room.pk if room else None}
     if person:
@@ -528,6 +531,8 @@ def rental_edit(request, pk=None):
         )
     rooms = Room.objects.filter(building=building) if building else []
     form = RentalForm(request.POST or None, initial=initial, rooms=rooms)
+    if rental is None:  # a picked building reloads the page with it, to offer its rooms (picker.js)
+        form.fields["building"].widget.attrs["data-picker-reload"] = ""
     version = _posted_version(request)
 
     def save(data):

@@ -6,11 +6,11 @@ from django.utils.translation import gettext as _
 
 from wangge.accounts.resolve import resolve_one
 
+from .. import refs
 from .. import roles as R
 from ..models import (
     COMMAND_LEVELS,
     OPEN_STATUSES,
-    Category,
     MatterItem,
     Outcome,
     Severity,
@@ -27,8 +27,11 @@ def _step_register(case, user, *, note="", category=None, matter_item=None, seve
             raise ValidationError({"matter_item": _("Unknown matter item %(code)s.") % {"code": matter_item}})
         case.matter_item_id = item.pk
         case.category_id = case.category_id or item.category_id
-    if category:
-        found = Category.objects.filter(code=category, is_active=True).first()
+    current = case.category
+    if category and not (current and category in (current.code, f"{current.kind}:{current.code}")):
+        # "part:0305" (what the pickers send: 部件 and 事件 reuse codes) or a bare code.
+        kind, _sep, code = category.rpartition(":")
+        found = refs.category(code, kind)
         if found is None:
             raise ValidationError({"category": _("Unknown category %(code)s.") % {"code": category}})
         case.category_id = found.pk
