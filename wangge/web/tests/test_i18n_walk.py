@@ -73,6 +73,7 @@ WORD = re.compile(r"(?<![A-Za-z0-9_.@/-])[A-Za-z][A-Za-z]{2,}(?![A-Za-z0-9_@/-])
 # snake_case: an enum value, a field name or a setting (RECURRENCE_DAYS)
 CODE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 URL = re.compile(r"https?://\S+")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdf]")
 FRAGMENT = re.compile(r"Polygon|MultiPolygon|\{\s*\"|\"\s*:\s*[\[{\"]|\[\[")
 TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label", "hx-confirm"}
 # data- attributes hold texts for scripts (data-sent="已发送") and data (codes, URLs, JSON).
@@ -153,6 +154,7 @@ def strings_in(value, everything=False):
 
 def problems_in(text, allowed):
     text = URL.sub(" ", text)  # an address shown to copy (a door plate's) is not words
+    text = PLACEHOLDER.sub(" ", text)  # %(name)s in a script's catalogue: filled in before it is shown
     found = []
     for match in CODE.finditer(text):
         if match.group() not in allowed:  # a username is written as it is
