@@ -126,7 +126,7 @@ def validate_membership(role: str, area: Area | None, department: Department | N
     if area is None:
         raise ValidationError({"area": _("This role needs an area.")})
     if area.level not in ROLE_AREA_LEVELS[role]:
-        allowed = ", ".join(sorted(str(level) for level in ROLE_AREA_LEVELS[role]))
+        allowed = "、".join(str(level.label) for level in sorted(ROLE_AREA_LEVELS[role]))
         raise ValidationError(
             {
                 "area": _("Role %(role)s cannot be tied to a %(level)s (allowed: %(allowed)s).")

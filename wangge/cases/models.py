@@ -360,8 +360,8 @@ ACTION_LABELS = {
 }
 
 
-# Actors that are not a role: the system (deadlines, sensors), the public (anonymous reports), the reporter.
-ACTOR_KINDS = {"system": _("System"), "public": _("Public"), "reporter": _("Reporter"), "admin": _("Administrator")}
+# Actors that are not a role: the system (deadlines, sensors), the public (anonymous reports: 市民), the reporter.
+ACTOR_KINDS = {"system": _("System"), "public": _("Citizen"), "reporter": _("Reporter"), "admin": _("Administrator")}
 
 
 class CaseEvent(models.Model):
@@ -408,6 +408,15 @@ class CaseEvent(models.Model):
         return ACTOR_KINDS.get(self.actor_role) or (
             Role(self.actor_role).label if self.actor_role in Role.values else self.actor_role
         )
+
+    @property
+    def department_names(self) -> list[str]:
+        """The departments a step names (data keeps their codes), by name."""
+        from wangge.accounts.models import Department
+
+        codes = self.data.get("departments") or []
+        names = dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
+        return [names.get(code, code) for code in codes]
 
     @property
     def from_label(self):

@@ -72,7 +72,9 @@ class Job(models.Model):
         indexes = [models.Index(fields=["owner", "-created_at"], name="jobs_owner_idx")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.register} #{self.pk}"
+        from .registers import title
+
+        return f"{self.get_kind_display()} {title(self.register, self.kind)} #{self.pk}"
 
     @property
     def directory(self) -> Path:

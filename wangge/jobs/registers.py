@@ -36,3 +36,9 @@ def export_spec(name: str):
     if name not in EXPORTS:
         raise Http404(f"no export for {name!r}")
     return import_string(EXPORTS[name])()
+
+
+def title(name: str, kind: str = "import") -> str:
+    """A register's name as users read it (人员, not people); a screening screens the people."""
+    path = (EXPORTS if kind == "export" else IMPORTS).get(name) or EXPORTS.get(name)
+    return str(import_string(path).title) if path else name

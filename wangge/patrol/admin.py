@@ -4,7 +4,16 @@ from django.utils.translation import gettext_lazy as _
 from wangge.history.admin import HistoryAdminMixin, ReadOnlyAdminMixin
 
 from .actions import new_checklist_version
-from .models import Checklist, ChecklistItem, Inspection, InspectionRule, InspectionTask, TrackDay, WorkerPosition
+from .models import (
+    Checklist,
+    ChecklistItem,
+    Inspection,
+    InspectionRule,
+    InspectionTask,
+    TrackDay,
+    WorkerPosition,
+    checklist_name,
+)
 
 
 @admin.register(TrackDay)
@@ -49,16 +58,22 @@ class ChecklistAdmin(HistoryAdminMixin, admin.ModelAdmin):
             self.message_user(request, message)
 
 
+@admin.display(description=_("checklist"))
+def checklist(obj) -> str:
+    """Rules and tasks keep a checklist's code; the lists show its name."""
+    return checklist_name(obj.checklist_code)
+
+
 @admin.register(InspectionRule)
 class InspectionRuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
-    list_display = ["target_kind", "risk_class", "place_type", "three_small_only", "every_days", "checklist_code",
+    list_display = ["target_kind", "risk_class", "place_type", "three_small_only", "every_days", checklist,
                     "is_active"]  # fmt: skip
     list_filter = ["target_kind", "is_active"]
 
 
 @admin.register(InspectionTask)
 class InspectionTaskAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["target_key", "target_kind", "due_date", "status", "risk_class", "checklist_code"]
+    list_display = ["target_key", "target_kind", "due_date", "status", "risk_class", checklist]
     list_filter = ["status", "target_kind"]
     search_fields = ["target_key", "area_path"]
 

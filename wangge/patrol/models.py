@@ -133,6 +133,11 @@ class ChecklistItem(models.Model):
         return self.text
 
 
+def checklist_name(code: str) -> str:
+    """A checklist by its current name (rules and tasks keep the code: it outlives the versions)."""
+    return Checklist.objects.filter(code=code, is_current=True).values_list("name", flat=True).first() or code
+
+
 class InspectionRule(models.Model):
     """How often a kind of target is inspected, and with which checklist. The most specific active rule
     for a target applies (a rule with a risk class or place type beats a general one)."""
@@ -152,7 +157,11 @@ class InspectionRule(models.Model):
         verbose_name_plural = _("inspection rules")
 
     def __str__(self):
-        return f"{self.get_target_kind_display()} / {self.every_days} d / {self.checklist_code}"
+        return _("%(kind)s every %(n)s days: %(checklist)s") % {
+            "kind": self.get_target_kind_display(),
+            "n": self.every_days,
+            "checklist": checklist_name(self.checklist_code),
+        }
 
 
 class TargetFields(models.Model):

@@ -45,9 +45,11 @@ def _step_dispatch(case, user, *, departments=None, note="", hours=None, **_para
     found = resolve_by(R.dispatchable_departments(case), codes, "departments", attr="code", message=message)
     if hours is not None and not (0 < float(hours) <= 24 * 365):
         raise ValidationError({"hours": _("Hours must be between 0 and a year.")})
-    busy = set(case.assignments.filter(status__in=ACTIVE_ASSIGNMENT).values_list("department__code", flat=True))
-    if busy & set(codes):
-        raise ValidationError({"departments": _("Already working on it: %(c)s.") % {"c": ", ".join(sorted(busy))}})
+    active = case.assignments.filter(status__in=ACTIVE_ASSIGNMENT)
+    busy = dict(active.values_list("department__code", "department__name"))
+    if busy.keys() & set(codes):
+        names = "、".join(sorted(busy.values()))  # by name: the message is read by people
+        raise ValidationError({"departments": _("Already working on it: %(c)s.") % {"c": names}})
     rule = rule_for(case.matter_item, case.severity)
     now = timezone.now()
     handle_hours = float(hours) if hours is not None else rule.handle_hours
