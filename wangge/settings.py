@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "wangge.insight",
     "wangge.sensors",
     "wangge.evaluation",
+    "wangge.open311",
     "wangge.web",
 ]
 
@@ -387,3 +388,15 @@ EVALUATION_RESPOND_HOURS = float(os.environ.get("WANGGE_EVALUATION_RESPOND_HOURS
 EVALUATION_VERIFY_HOURS = float(os.environ.get("WANGGE_EVALUATION_VERIFY_HOURS", "24"))
 EVALUATION_RECURRENCE_DAYS = int(os.environ.get("WANGGE_EVALUATION_RECURRENCE_DAYS", "30"))
 EVALUATION_APPEAL_DAYS = int(os.environ.get("WANGGE_EVALUATION_APPEAL_DAYS", "5"))
+
+# Open311 GeoReport v2 (/open311/v2/, docs/open311.md). The one jurisdiction this endpoint serves: a
+# request naming another jurisdiction_id is answered 404.
+OPEN311_JURISDICTION_ID = os.environ.get("WANGGE_OPEN311_JURISDICTION_ID", "wangge")
+# Reads without an API key: requests per minute per client address (keys carry their own rate).
+OPEN311_ANONYMOUS_RATE_PER_MINUTE = int(os.environ.get("WANGGE_OPEN311_ANONYMOUS_RATE", "30"))
+# The channels whose cases GET requests lists (citizens' reports; staff channels are internal).
+OPEN311_PUBLIC_CHANNELS = ["open311", "citizen_web"]
+# Service discovery (discovery.json): when the endpoint last changed, whom to contact, how to get a key.
+OPEN311_CHANGESET = os.environ.get("WANGGE_OPEN311_CHANGESET", "2026-12-02T00:00:00+08:00")
+OPEN311_CONTACT = os.environ.get("WANGGE_OPEN311_CONTACT", "")
+OPEN311_KEY_SERVICE = os.environ.get("WANGGE_OPEN311_KEY_SERVICE", "")

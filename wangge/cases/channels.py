@@ -16,6 +16,7 @@ from .models import Channel, Severity
 
 SYSTEM = "system"  # the platform itself: a sensor alarm
 PUBLIC = "public"  # a citizen without an account
+OPEN311 = "open311"  # a client application of the Open311 API, by its key (wangge.open311)
 
 DISPATCHERS = frozenset({Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER})
 # There is no call-taker role: hotline calls are taken at the command centers, by dispatchers.
@@ -40,6 +41,7 @@ CHANNEL_RULES = {
         ChannelRule(Channel.API, STAFF, False),
         ChannelRule(Channel.SENSOR, frozenset({SYSTEM}), False),
         ChannelRule(Channel.CITIZEN_WEB, frozenset({PUBLIC, Role.CITIZEN}), False),
+        ChannelRule(Channel.OPEN311, frozenset({OPEN311}), False),
     ]
 }
 # Who may set the urgency that alerts leaders.
@@ -51,9 +53,10 @@ URGENT_MATTER_FILERS = STAFF | {SYSTEM}
 DEFAULT_ORDER = [Channel.GRID_MANAGER, Channel.LANDLORD, Channel.CITIZEN_WEB, Channel.API]
 
 
-def filer_kinds(user, *, system: bool = False) -> set[str]:
+def filer_kinds(user, *, system: bool | str = False) -> set[str]:
+    """system: True for the platform itself, or the kind of a system filer that is not a user (OPEN311)."""
     if system:
-        return {SYSTEM}
+        return {system if isinstance(system, str) else SYSTEM}
     if user is None or not user.is_authenticated:
         return {PUBLIC}
     kinds = getattr(user, "_wangge_filer_kinds", None)  # asked several times per report
@@ -64,16 +67,16 @@ def filer_kinds(user, *, system: bool = False) -> set[str]:
     return set(kinds)
 
 
-def channels_for(user, *, system: bool = False, staff_form: bool = False) -> list[str]:
+def channels_for(user, *, system: bool | str = False, staff_form: bool = False) -> list[str]:
     kinds = filer_kinds(user, system=system)
     return [c for c, rule in CHANNEL_RULES.items() if rule.filers & kinds and (rule.on_staff_form or not staff_form)]
 
 
-def may_set_urgency(user, *, system: bool = False) -> bool:
+def may_set_urgency(user, *, system: bool | str = False) -> bool:
     return bool(URGENCY_FILERS & filer_kinds(user, system=system))
 
 
-def severity_for(user, severity: str, default: str, *, system: bool = False) -> str:
+def severity_for(user, severity: str, default: str, *, system: bool | str = False) -> str:
     """The severity a new case gets: the one asked for (checked by refusal()), else the matter
     item's default, which is urgent only for filers trusted with it."""
     if severity:
@@ -92,7 +95,7 @@ def default_channel(user) -> str:
     return next((c for c in DEFAULT_ORDER if c in allowed), Channel.API)
 
 
-def refusal(user, channel: str, severity: str, *, system: bool = False) -> dict:
+def refusal(user, channel: str, severity: str, *, system: bool | str = False) -> dict:
     """Field → reason for what this filer may not do ({} when all is allowed)."""
     errors = {}
     rule = CHANNEL_RULES.get(channel)

@@ -130,6 +130,7 @@ class Channel(models.TextChoices):
     LANDLORD = "landlord", _("Landlord")
     API = "api", _("Other system (API)")
     SENSOR = "sensor", _("Sensor")
+    OPEN311 = "open311", _("Open311 application")
 
 
 class Status(models.TextChoices):

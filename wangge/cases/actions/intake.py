@@ -69,7 +69,7 @@ class Report:
     photo_tokens: list[str] = field(default_factory=list)  # by the name the upload answered (anonymous)
 
 
-def _check_report(report: Report, user, system: bool = False) -> dict:
+def _check_report(report: Report, user, system: bool | str = False) -> dict:
     refused = channels.refusal(user, report.channel, report.severity, system=system)
     if refused:
         raise FilingRefused(refused)
@@ -177,7 +177,7 @@ def report_digest(report: Report) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def scoped_key(report: Report, user, digest: str, *, system: bool = False) -> str | None:
+def scoped_key(report: Report, user, digest: str, *, system: bool | str = False) -> str | None:
     """The key as stored: in the space of the client that sent it. An account's keys are its own; the
     platform's (sensor alarms) are the system's; anonymous clients share no identity, so their key
     only counts together with the report it came with (two citizens sending "1" file two cases)."""
@@ -185,13 +185,13 @@ def scoped_key(report: Report, user, digest: str, *, system: bool = False) -> st
     if not key:
         return None
     if system:
-        return f"system:{key}"
+        return f"{system if isinstance(system, str) else 'system'}:{key}"
     if user is not None and user.is_authenticated:
         return f"u{user.pk}:{key}"
     return f"public:{digest[:32]}:{key}"
 
 
-def find_replay(report: Report, user, *, system: bool = False) -> Case | None:
+def find_replay(report: Report, user, *, system: bool | str = False) -> Case | None:
     """The case this client already filed with this key, or None; IdempotencyConflict when the key
     was used for a different report."""
     digest = report_digest(report)
@@ -202,11 +202,12 @@ def find_replay(report: Report, user, *, system: bool = False) -> Case | None:
     return existing
 
 
-def report_case(report: Report, user=None, *, system: bool = False) -> tuple[Case, bool]:
+def report_case(report: Report, user=None, *, system: bool | str = False) -> tuple[Case, bool]:
     """Take a report in; (case, created). The same idempotency key with the same report returns the
     same case; with another report it is refused (IdempotencyConflict, HTTP 409).
 
-    user: the filer (None: an anonymous citizen); system: the platform itself (sensor alarms).
+    user: the filer (None: an anonymous citizen); system: the platform itself (sensor alarms), or
+    the kind of a filer that is no user (channels.OPEN311: an Open311 client application).
     The key is looked up only when the create fails (the unique key refuses a second case, or the
     replayed report no longer validates, e.g. its photos are attached now): no query for the
     first, and by far the most common, submission.
@@ -225,7 +226,7 @@ def report_case(report: Report, user=None, *, system: bool = False) -> tuple[Cas
         return existing, False
 
 
-def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
+def _new_case(report: Report, user, system: bool | str = False) -> tuple[Case, list]:
     """The case a report makes (not saved yet) and the photos it brings; ValidationError if bad."""
     found = _check_report(report, user, system)
     digest = report_digest(report) if report.idempotency_key else ""
@@ -269,7 +270,7 @@ def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
     return case, found.get("photos", [])
 
 
-def _write_case(case: Case, photos: list, user, system: bool = False) -> Case:
+def _write_case(case: Case, photos: list, user, system: bool | str = False) -> Case:
     """Save a new case with its first event and tell who needs to know (inside the caller's transaction)."""
     insert(case)  # the number comes back from the INSERT (RETURNING)
     role = "system" if system else (_actor_role(user) if user else "public")
