@@ -313,7 +313,12 @@ def figures(since: datetime, until: datetime) -> dict:
     cases = Case.objects.filter(created_at__gte=since, created_at__lte=until)
     events = Counter(CaseEvent.objects.filter(case__in=cases).values_list("action", flat=True))
     assignments = Assignment.objects.filter(case__in=cases)
-    counts = {f"channel_{c}": cases.filter(channel=c).count() for c in Channel.values if c != Channel.API}
+    # Other systems (the API, Open311 applications) file no cases in the demo history.
+    counts = {
+        f"channel_{c}": cases.filter(channel=c).count()
+        for c in Channel.values
+        if c not in (Channel.API, Channel.OPEN311)
+    }
     counts |= {
         "closed_fixed": cases.filter(status=Status.CLOSED, outcome=Outcome.FIXED).count(),
         "handled_on_site": cases.filter(handled_on_site=True).count(),

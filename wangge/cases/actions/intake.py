@@ -273,7 +273,8 @@ def _new_case(report: Report, user, system: bool | str = False) -> tuple[Case, l
 def _write_case(case: Case, photos: list, user, system: bool | str = False) -> Case:
     """Save a new case with its first event and tell who needs to know (inside the caller's transaction)."""
     insert(case)  # the number comes back from the INSERT (RETURNING)
-    role = "system" if system else (_actor_role(user) if user else "public")
+    # An Open311 client files for a citizen: the trail names the citizen, as for an anonymous report.
+    role = "system" if system is True else (_actor_role(user) if user else "public")
     event = _append_event(case, "report", "", case.status, user, role, data={"channel": case.channel})
     if photos:
         # Still unattached: a photo claimed by another report since it was checked fails this one.

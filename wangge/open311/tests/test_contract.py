@@ -333,3 +333,19 @@ def test_key_page_for_administrators_only(client_as):
     assert page.post("/open311/keys/", {"name": ""}).status_code == 200
     for role in ["city_dispatcher", "citizen"]:
         assert client_as(role).get("/open311/keys/").status_code == 403
+
+
+def test_only_an_open311_client_files_the_open311_channel(user, key):
+    from wangge.cases import channels
+
+    for username in ["admin", "city_dispatcher", "grid_manager", "citizen"]:
+        assert "channel" in channels.refusal(user(username), Channel.OPEN311, "")
+    assert "channel" in channels.refusal(None, Channel.OPEN311, "")  # nor an anonymous citizen
+    assert not channels.refusal(None, Channel.OPEN311, "", system=channels.OPEN311)
+    assert "severity" in channels.refusal(None, Channel.OPEN311, "urgent", system=channels.OPEN311)
+    case = _posted(key)
+    report = case.events.get(action="report")
+    assert report.actor_role == "public" and report.data == {"channel": "open311"}
+    assert case.idempotency_key is None  # no request id: nothing to replay
+    with_id = _posted(key, **{"attribute[request_id]": "r-1"})
+    assert with_id.idempotency_key == f"open311:{Open311Client.objects.get().pk}:r-1"
