@@ -3,7 +3,7 @@ items), their definitions (attributes), and service requests as the specificatio
 from the cases of the public channels, without any personal data (docs/open311.md)."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
@@ -235,10 +235,10 @@ def _datetime(params, name: str):
     if not text:
         return None
     try:
-        value = parse_datetime(text) or (
-            parse_date(text) and timezone.datetime.combine(parse_date(text), timezone.datetime.min.time())
-        )
-    except ValueError:
+        value = parse_datetime(text)
+        if value is None and parse_date(text) is not None:  # a bare date: its first moment
+            value = datetime.combine(parse_date(text), time.min)
+    except ValueError:  # well formed but impossible (2026-02-30)
         value = None
     if not value:
         raise Open311Error(400, _("%(f)s is not a w3 date and time (e.g. 2026-01-31T08:00:00+08:00).") % {"f": name})

@@ -119,11 +119,16 @@ def request_view(request, fmt, params, number):
     return respond(fmt, "service_requests", service.one_request(number))
 
 
+def unknown_view(request, fmt, params, path):
+    raise Open311Error(404, _("There is no such resource here; see discovery.json."))
+
+
 discovery = endpoint(discovery_view)
 services = endpoint(services_view)
 definition = endpoint(definition_view)
 requests = endpoint(requests_view)
 one_request = endpoint(request_view)
+unknown = endpoint(unknown_view)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -349,3 +349,15 @@ def test_only_an_open311_client_files_the_open311_channel(user, key):
     assert case.idempotency_key is None  # no request id: nothing to replay
     with_id = _posted(key, **{"attribute[request_id]": "r-1"})
     assert with_id.idempotency_key == f"open311:{Open311Client.objects.get().pk}:r-1"
+
+
+def test_unknown_resources_and_dates_answer_in_the_specifications_format(key):
+    json_errors(ThirdParty().get("tokens/abc.json"), 404)
+    xml_errors(ThirdParty().get("nothing/here.xml"), 404)
+    json_errors(ThirdParty().http.put(BASE + "services.json"), 405)
+    case = _posted(key)
+    today = timezone.localdate().isoformat()
+    found = ThirdParty().get("requests.json", start_date=today).json()
+    assert case.number in {r["service_request_id"] for r in found}  # a bare date: from its first moment
+    assert "end_date" in json_errors(ThirdParty().get("requests.json", end_date="2026-02-30T00:00:00Z"), 400)
+    assert "start_date" in json_errors(ThirdParty().get("requests.json", start_date=today, end_date="2000-01-01"), 400)
