@@ -108,8 +108,8 @@ def requests_view(request, fmt, params):
     if request.method == "POST":
         client = _client(request, params, required=True)
         _limit(request, client)
-        answer, created = post.create_request(client, params, request.headers.get("Idempotency-Key", ""))
-        return respond(fmt, "service_requests", answer, status=201 if created else 200)
+        answer, _created = post.create_request(client, params, request.headers.get("Idempotency-Key", ""))
+        return respond(fmt, "service_requests", answer, status=200)
     _read(request, params)
     return respond(fmt, "service_requests", service.requests(params))
 

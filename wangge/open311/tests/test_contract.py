@@ -142,7 +142,7 @@ def test_post_json_makes_an_open311_case_and_get_shows_no_personal_data(key):
         **INSIDE,
         **PERSONAL,
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     answer = response.json()
     assert set(answer[0]) == {"service_request_id", "service_notice", "account_id"}
     assert answer[0]["account_id"] == "acct-9"
@@ -181,7 +181,7 @@ def test_post_xml_by_address_string_and_address_id(key, user):
     assert case.category.code == "0102" and case.lat == address.lat and case.address == address.full_text
     assert case.description  # the service's name when the client sends no description
     response = ThirdParty(key).post(service_code="event-0102", address_id=address.code, description="再报一次")
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert Case.objects.get(number=response.json()[0]["service_request_id"]).open311.address_id == address.code
     assert "address_id" in json_errors(ThirdParty(key).post(service_code="event-0102", address_id="NOPE"), 400)
     nowhere = ThirdParty(key).post(service_code="event-0102", address_string="无此路")
@@ -198,12 +198,12 @@ def test_post_is_idempotent_by_the_clients_request_id(key, how):
         headers = {"Idempotency-Key": "app-42"}
     first = ThirdParty(key).post(headers=headers, **fields)
     again = ThirdParty(key).post(headers=headers, **fields)
-    assert first.status_code == 201 and again.status_code == 200
+    assert first.status_code == 200 and again.status_code == 200
     assert first.json()[0]["service_request_id"] == again.json()[0]["service_request_id"]
     assert Case.objects.filter(channel=Channel.OPEN311).count() == 1
     # Another client's same id is its own request.
     other = issue_key("另一个App")[1]
-    assert ThirdParty(other).post(headers=headers, **fields).status_code == 201
+    assert ThirdParty(other).post(headers=headers, **fields).status_code == 200
     assert Case.objects.filter(channel=Channel.OPEN311).count() == 2
 
 
@@ -231,7 +231,7 @@ def test_urgent_matter_item_is_not_urgent_from_an_app(key):
 
 
 def test_revoked_key_is_refused(key):
-    assert ThirdParty(key).post(service_code="matter-manhole", **INSIDE).status_code == 201
+    assert ThirdParty(key).post(service_code="matter-manhole", **INSIDE).status_code == 200
     revoke_key(Open311Client.objects.get())
     assert "api_key" in json_errors(ThirdParty(key).post(service_code="matter-manhole", **INSIDE), 403)
     json_errors(ThirdParty(key).get("services.json", api_key=key), 403)
@@ -240,8 +240,8 @@ def test_revoked_key_is_refused(key):
 def test_rate_limit_per_key_and_per_address(settings):
     client, key = issue_key("慢App", rate_per_minute=2)
     app = ThirdParty(key)
-    assert app.post(service_code="matter-manhole", **INSIDE).status_code == 201
-    assert app.post(service_code="matter-manhole", **INSIDE).status_code == 201
+    assert app.post(service_code="matter-manhole", **INSIDE).status_code == 200
+    assert app.post(service_code="matter-manhole", **INSIDE).status_code == 200
     refused = app.post(service_code="matter-manhole", **INSIDE)
     json_errors(refused, 429)
     assert 1 <= int(refused["Retry-After"]) <= 60
@@ -263,7 +263,7 @@ def test_jurisdiction_id(key, settings):
 
 def _posted(key, **fields):
     response = ThirdParty(key).post(**{"service_code": "matter-manhole", **INSIDE, **fields})
-    assert response.status_code == 201, response.content
+    assert response.status_code == 200, response.content
     return Case.objects.get(number=response.json()[0]["service_request_id"])
 
 
@@ -315,7 +315,7 @@ def test_key_command_prints_a_working_key():
     key = out.getvalue().strip()
     assert Open311Client.objects.get(name="命令App").rate_per_minute == 5
     assert key not in json.dumps(list(Open311Client.objects.values()), default=str)  # stored hashed only
-    assert ThirdParty(key).post(service_code="matter-manhole", **INSIDE).status_code == 201
+    assert ThirdParty(key).post(service_code="matter-manhole", **INSIDE).status_code == 200
 
 
 def test_key_page_for_administrators_only(client_as):
