@@ -163,7 +163,9 @@ def receive_order(platform: Platform, body) -> tuple[WorkOrder, bool]:
         lng=data["lng"],
         address=data["address"],
         category=_category_code(data["hint"]),
-        severity=Severity.URGENT if data["urgent"] else "",
+        # Urgency alerts the leaders and is the desk's call (cases.channels): the platform's "urgent"
+        # makes the case important, first in the registration queue.
+        severity=Severity.IMPORTANT if data["urgent"] else "",
         reporter_name=data["name"],
         reporter_phone=data["phone"],
     )
@@ -185,7 +187,7 @@ def receive_order(platform: Platform, body) -> tuple[WorkOrder, bool]:
                 category_hint=data["hint"],
                 deadline=data["deadline"],
             )
-            if case.status == Status.REGISTERED:  # urgent: registered at intake
+            if case.status == Status.REGISTERED:  # registered at intake (an urgent matter item)
                 push_state(case, State.ACCEPTED, {})
     except IntegrityError:
         # The same order pushed twice at once: the other push made it (this one wrote nothing).

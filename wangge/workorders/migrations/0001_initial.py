@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0011_case_due_at_alter_case_channel'),
+        ('cases', '0010_case_action_key'),
         ('notify', '0001_initial'),
     ]
 
