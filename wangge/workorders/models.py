@@ -9,6 +9,7 @@ twice). Change them only through wangge.workorders.actions.
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.notify.models import generate_secret
 
@@ -68,12 +69,12 @@ class WorkOrder(models.Model):
 
 
 class State(models.TextChoices):
-    ACCEPTED = "accepted", _("Accepted")
-    DISPATCHED = "dispatched", _("Dispatched")
-    FEEDBACK = "feedback", _("Reported back")
-    CLOSED = "closed", _("Closed")
-    REOPENED = "reopened", _("Reopened")
-    CALLBACK = "callback", _("Callback result")
+    ACCEPTED = "accepted", pgettext_lazy("work order state", "Accepted")
+    DISPATCHED = "dispatched", pgettext_lazy("work order state", "Dispatched")
+    FEEDBACK = "feedback", pgettext_lazy("work order state", "Reported back")
+    CLOSED = "closed", pgettext_lazy("work order state", "Closed")
+    REOPENED = "reopened", pgettext_lazy("work order state", "Reopened")
+    CALLBACK = "callback", pgettext_lazy("work order state", "Callback result")
 
 
 class WorkOrderPush(models.Model):

@@ -105,7 +105,9 @@ def test_an_order_round_trips_each_state_once_and_in_order(hotline):
     order = WorkOrder.objects.get(case=case)
     assert order.external_id == "GD20261202000123"
     # The caller's phone: encrypted and hashed, like every phone; never stored in clear.
-    assert "13800138000" not in order.caller_phone_encrypted and order.caller_phone_hash == pii.lookup_hash("13800138000")
+    assert "13800138000" not in order.caller_phone_encrypted and order.caller_phone_hash == pii.lookup_hash(
+        "13800138000"
+    )
     assert case.reporter_phone == "13800138000" and "13800138000" not in case.reporter_phone_encrypted
     # The platform's deadline is the case's: dispatch and the assignment are due by it.
     assert case.due_at == order.deadline and case.dispatch_deadline <= case.due_at
