@@ -36,7 +36,7 @@ router = Router(tags=["workorders"])
 @router.post(
     "",
     auth=PlatformSignature(),
-    response={200: dict, 201: dict, **errors(400, 401, 429)},
+    response={200: dict, 201: dict, **errors(400, 401, 422, 429)},
     summary="A hotline platform's work order (signed); the same order_id again answers 200 with the case it made",
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
