@@ -7,7 +7,7 @@ are looked at, from the case already in memory: no query for any other case.
 
 from django.db.models.signals import post_save
 
-from wangge.cases.models import Case, CaseEvent, Channel, Outcome, Status
+from wangge.cases.models import AssignmentStatus, Case, CaseEvent, Channel, Outcome, Status
 
 from . import actions
 from .models import State
@@ -25,7 +25,10 @@ def state_of(event: CaseEvent) -> tuple[str, dict] | None:
         departments = [{"code": a.department.code, "name": a.department.name} for a in assignments]
         return State.DISPATCHED, {"departments": departments, "deadline": event.data.get("deadline")}
     if to == Status.VERIFYING:
-        return State.FEEDBACK, {"feedback": event.note}
+        # Every department's report-back (joint handling: each one's own).
+        done = case.assignments.filter(status=AssignmentStatus.DONE).select_related("department")
+        reports = [{"department": a.department.name, "feedback": a.feedback} for a in done]
+        return State.FEEDBACK, {"feedback": event.note, "reports": reports}
     if to == Status.CLOSED:
         return State.CLOSED, {"outcome": case.outcome or Outcome.FIXED, "note": event.note}
     if to == Status.REJECTED:

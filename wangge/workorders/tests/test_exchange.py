@@ -132,6 +132,7 @@ def test_an_order_round_trips_each_state_once_and_in_order(hotline):
     assert [s["seq"] for s in states] == [1, 2, 3, 4]
     assert {s["order_id"] for s in states} == {"GD20261202000123"}
     assert states[1]["departments"][0]["code"] == "fire" and states[2]["feedback"] == "已疏通"
+    assert states[2]["reports"] == [{"department": "消防救援支队", "feedback": "已疏通"}]
     assert states[3]["outcome"] == "fixed" and states[3]["case_number"] == case.number
     assert hotline.bad_signatures == 0
     assert all("13800138000" not in json.dumps(s) for s in states)  # no personal data goes back
@@ -229,3 +230,25 @@ def test_cases_from_elsewhere_push_nothing(hotline, new_case):
     assert actions.push_state(case, "callback", {}) is None
     assert not WorkOrderPush.objects.exists()
     assert not Notification.objects.filter(subject="workorder.state").exists()
+
+
+def test_the_worker_pumps_waiting_states(hotline):
+    from wangge.workorders.tasks import pump_work_order_states
+
+    case = Case.objects.get(number=push(hotline.platform, order_body()).json()["case"]["number"])
+    hotline.fail = 1
+    act(case, "village_dispatcher", "register", note="属实")
+    act(case, "village_dispatcher", "dispatch", departments=["fire"])
+    notify.deliver_due()  # "accepted" refused
+    assert WorkOrderPush.objects.filter(notification__isnull=True).count() == 1  # "dispatched" waits
+    Notification.objects.filter(subject="workorder.state").update(next_attempt_at=timezone.now())
+    notify.deliver_due()  # the retry of "accepted" gets through
+    pump_work_order_states.call_local()  # queues "dispatched" and sends it
+    assert [s["state"] for s in hotline.states] == ["accepted", "dispatched"]
+
+
+def test_a_platform_over_its_rate_limit_gets_429(hotline, settings):
+    settings.RATE_LIMITS = {"workorder": (2, 60)}
+    assert [push(hotline.platform, order_body(f"A{n}")).status_code for n in range(2)] == [201, 201]
+    refused = push(hotline.platform, order_body("A3"))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0 and "retry_after" in refused.json()
