@@ -219,7 +219,8 @@ def push_state(case: Case | int, state: str, payload: dict | None = None) -> Wor
     if state not in State.values:
         raise ValueError(f"unknown work-order state {state!r}")
     case_id = case.pk if isinstance(case, Case) else case
-    order = WorkOrder.objects.select_for_update().select_related("platform", "case").filter(case_id=case_id).first()
+    rows = WorkOrder.objects.select_for_update(of=("self",)).select_related("platform__endpoint", "case")
+    order = rows.filter(case_id=case_id).first()
     if order is None:
         return None
     pushes = WorkOrderPush.objects.filter(order=order)
@@ -272,8 +273,9 @@ def pump() -> int:
     """Queue the next state of every work order whose earlier states are through (the worker, every minute)."""
     waiting = WorkOrderPush.objects.filter(notification__isnull=True).values_list("order_id", flat=True).distinct()
     queued = 0
+    rows = WorkOrder.objects.select_for_update(of=("self",)).select_related("platform__endpoint")
     for order_id in list(waiting):
         with transaction.atomic():
-            order = WorkOrder.objects.select_for_update().select_related("platform__endpoint").get(pk=order_id)
+            order = rows.get(pk=order_id)
             queued += _pump_order(order) is not None
     return queued
