@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from wangge.accounts.models import User
 from wangge.cases.models import Case, Channel, Status
 from wangge.cases.tests.conftest import VILLAGE_A_GRID, act, point_in
 from wangge.core import pii
@@ -111,6 +112,11 @@ def test_an_order_round_trips_each_state_once_and_in_order(hotline):
     assert case.reporter_phone == "13800138000" and "13800138000" not in case.reporter_phone_encrypted
     # The platform's deadline is the case's: dispatch and the assignment are due by it.
     assert case.due_at == order.deadline and case.dispatch_deadline <= case.due_at
+
+    page = Client()
+    page.force_login(User.objects.get(username="village_dispatcher"))
+    body = page.get(f"/cases/{case.pk}/").content.decode()
+    assert "办结时限（来件方规定）" in body and "工单对接" in body
 
     hotline.fail = 1  # the platform is down for the first delivery
     act(case, "village_dispatcher", "register", note="属实")
