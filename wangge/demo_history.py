@@ -313,7 +313,9 @@ def figures(since: datetime, until: datetime) -> dict:
     cases = Case.objects.filter(created_at__gte=since, created_at__lte=until)
     events = Counter(CaseEvent.objects.filter(case__in=cases).values_list("action", flat=True))
     assignments = Assignment.objects.filter(case__in=cases)
-    counts = {f"channel_{c}": cases.filter(channel=c).count() for c in Channel.values if c != Channel.API}
+    # Not told by the history: other systems' channels (the API, a hotline platform's work orders).
+    untold = (Channel.API, Channel.WORKORDER)
+    counts = {f"channel_{c}": cases.filter(channel=c).count() for c in Channel.values if c not in untold}
     counts |= {
         "closed_fixed": cases.filter(status=Status.CLOSED, outcome=Outcome.FIXED).count(),
         "handled_on_site": cases.filter(handled_on_site=True).count(),
