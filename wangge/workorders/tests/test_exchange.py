@@ -258,3 +258,19 @@ def test_a_platform_over_its_rate_limit_gets_429(hotline, settings):
     assert [push(hotline.platform, order_body(f"A{n}")).status_code for n in range(2)] == [201, 201]
     refused = push(hotline.platform, order_body("A3"))
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0 and "retry_after" in refused.json()
+
+
+def test_the_admin_pages(hotline, client_as):
+    case = Case.objects.get(number=push(hotline.platform, order_body()).json()["case"]["number"])
+    act(case, "village_dispatcher", "register", note="属实")
+    admin = client_as("admin")
+    order = WorkOrder.objects.get()
+    for path in (
+        "/admin/workorders/platform/",
+        "/admin/workorders/workorder/",
+        f"/admin/workorders/workorder/{order.pk}/change/",
+    ):
+        page = admin.get(path)
+        assert page.status_code == 200, path
+    body = admin.get(f"/admin/workorders/workorder/{order.pk}/change/").content.decode()
+    assert "已受理" in body and "13800138000" not in body
