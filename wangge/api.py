@@ -10,6 +10,7 @@ from ninja.security import HttpBearer, SessionAuth, django_auth
 from wangge.accounts.actions import user_for_token
 from wangge.core import faults
 from wangge.core.apitypes import ERRORS
+from wangge.core.ratelimit import RateLimited
 
 
 class BearerToken(HttpBearer):
@@ -50,6 +51,14 @@ def broken_upload(request, exc):
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, exc):
     return api.create_response(request, {"detail": str(exc) or "not your role"}, status=403)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request, exc: RateLimited):
+    """429 with Retry-After: a client over a public entry's limit (core.ratelimit)."""
+    response = api.create_response(request, {"detail": exc.message, "retry_after": exc.retry_after}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(Http404)
@@ -120,6 +129,7 @@ from wangge.patrol.api import router as patrol_router  # noqa: E402
 from wangge.privacy.api import router as privacy_router  # noqa: E402
 from wangge.registry.api import router as registry_router  # noqa: E402
 from wangge.sensors.api import router as sensors_router  # noqa: E402
+from wangge.workorders.api import router as workorders_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/areas", areas_router)
@@ -131,6 +141,7 @@ api.add_router("/privacy", privacy_router)
 api.add_router("/registry", registry_router)
 api.add_router("/insight", insight_router)
 api.add_router("/sensors", sensors_router)
+api.add_router("/workorders", workorders_router)
 api.add_router("/evaluation", evaluation_router)
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures: the test city (real Dongguan divisions, two towns drawn, demo users per role)."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from wangge.accounts.actions import issue_token
@@ -21,6 +22,7 @@ def fresh_locate_index():
     """Each test sees the boundaries of its own database state, not a rolled-back test's."""
     invalidate_index()
     refcache.invalidate_all()  # and the per-process reference rows (matter items, rules, ...)
+    cache.clear()  # and the rate limits' counts (core.ratelimit): every test starts within them
     yield
     invalidate_index()
     refcache.invalidate_all()

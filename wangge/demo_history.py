@@ -313,12 +313,9 @@ def figures(since: datetime, until: datetime) -> dict:
     cases = Case.objects.filter(created_at__gte=since, created_at__lte=until)
     events = Counter(CaseEvent.objects.filter(case__in=cases).values_list("action", flat=True))
     assignments = Assignment.objects.filter(case__in=cases)
-    # Other systems (the API, Open311 applications) file no cases in the demo history.
-    counts = {
-        f"channel_{c}": cases.filter(channel=c).count()
-        for c in Channel.values
-        if c not in (Channel.API, Channel.OPEN311)
-    }
+    # Not told by the history: other systems' channels (the API, Open311 apps, a hotline platform's work orders).
+    untold = (Channel.API, Channel.OPEN311, Channel.WORKORDER)
+    counts = {f"channel_{c}": cases.filter(channel=c).count() for c in Channel.values if c not in untold}
     counts |= {
         "closed_fixed": cases.filter(status=Status.CLOSED, outcome=Outcome.FIXED).count(),
         "handled_on_site": cases.filter(handled_on_site=True).count(),

@@ -4,6 +4,7 @@ The embedded default needs nothing: SQLite (WAL) and the task queue live under .
 and the secret key and personal-data key are generated there on first start.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "wangge.sensors",
     "wangge.evaluation",
     "wangge.open311",
+    "wangge.workorders",
     "wangge.web",
 ]
 
@@ -248,6 +250,16 @@ MAP_TILE_SUBDOMAINS = _tiles["subdomains"]
 MAP_TILE_OVERLAY_URL = _tiles["overlay"]
 # The citizen report page's place search (public): searches per client address and minute.
 PUBLIC_PLACE_SEARCH_PER_MINUTE = int(os.environ.get("WANGGE_PUBLIC_PLACE_SEARCH_PER_MINUTE", "30"))
+# Per-client limits of the public entries (core.ratelimit): entry → (requests, window in seconds);
+# merged over ratelimit.DEFAULT_LIMITS. WANGGE_RATE_LIMITS='{"public_report": [5, 600]}' (JSON).
+RATE_LIMITS = {k: tuple(v) for k, v in json.loads(os.environ.get("WANGGE_RATE_LIMITS", "{}")).items()}
+# A human check (CAPTCHA) on the public writes: none by default. A dotted path to a
+# callable(request, token) -> bool, and the template that draws its widget inside the report form
+# (it must post the token as `captcha_token`; API clients send X-Captcha-Token).
+CAPTCHA_VERIFIER = os.environ.get("WANGGE_CAPTCHA_VERIFIER", "")
+CAPTCHA_TEMPLATE = os.environ.get("WANGGE_CAPTCHA_TEMPLATE", "")
+# Uploaded photos never attached to a case are deleted (rows and files) after this many hours.
+UNATTACHED_PHOTO_HOURS = float(os.environ.get("WANGGE_UNATTACHED_PHOTO_HOURS", "24"))
 
 NINJA_PAGINATION_PER_PAGE = 100
 

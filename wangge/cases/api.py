@@ -7,7 +7,7 @@ from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from wangge.core import pii
+from wangge.core import pii, ratelimit
 from wangge.core.apitypes import Id, errors
 
 from . import actions, channels, queries
@@ -318,8 +318,12 @@ def upload_photo(request, file: File[UploadedFile]):
     return Status(201, photo)
 
 
-@public_router.post("/cases", response={201: dict, **errors(400)}, summary="A citizen's report, without an account")
+@public_router.post(
+    "/cases", response={201: dict, **errors(400, 429)}, summary="A citizen's report, without an account"
+)
 def public_create_case(request, payload: PublicCaseIn):
+    ratelimit.check(request, "public_api")  # 429 + Retry-After over the limit
+    ratelimit.check_captcha(request)  # a configured human check: the X-Captcha-Token header
     report = actions.Report(
         **payload.dict(), channel=Channel.CITIZEN_WEB, idempotency_key=request.headers.get("Idempotency-Key", "")
     )
@@ -327,8 +331,9 @@ def public_create_case(request, payload: PublicCaseIn):
     return Status(201, {"tracking_number": case.tracking_number, "status": case.status})
 
 
-@public_router.post("/photos", response={201: PhotoOut, **errors(400)}, summary="A citizen's photo for a report")
+@public_router.post("/photos", response={201: PhotoOut, **errors(400, 429)}, summary="A citizen's photo for a report")
 def public_upload_photo(request, file: File[UploadedFile]):
+    ratelimit.check(request, "photo_upload")
     return Status(201, store_photo(file, user=None, field="file"))
 
 

@@ -40,6 +40,8 @@ CHANNEL_RULES = {
         # Another system posting through the API, under a staff account's token.
         ChannelRule(Channel.API, STAFF, False),
         ChannelRule(Channel.SENSOR, frozenset({SYSTEM}), False),
+        # A work order pushed by an external hotline platform (workorders app), filed by the platform.
+        ChannelRule(Channel.WORKORDER, frozenset({SYSTEM}), False),
         ChannelRule(Channel.CITIZEN_WEB, frozenset({PUBLIC, Role.CITIZEN}), False),
         ChannelRule(Channel.OPEN311, frozenset({OPEN311}), False),
     ]

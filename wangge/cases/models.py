@@ -131,6 +131,8 @@ class Channel(models.TextChoices):
     API = "api", _("Other system (API)")
     SENSOR = "sensor", _("Sensor")
     OPEN311 = "open311", _("Open311 application")
+    # An external hotline platform (the city's 12345) pushing its work orders (app workorders).
+    WORKORDER = "workorder", _("Work order (hotline platform)")
 
 
 class Status(models.TextChoices):
@@ -215,6 +217,9 @@ class Case(models.Model):
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
     )
     dispatch_deadline = models.DateTimeField(_("dispatch deadline"), null=True, blank=True)
+    # The time the case must be finished by, set by whoever sent it (a hotline platform's work
+    # order): dispatch and assignment deadlines never run past it.
+    due_at = models.DateTimeField(_("due by"), null=True, blank=True)
     is_overdue = models.BooleanField(_("overdue"), default=False, db_index=True)
     dispatch_overdue_at = models.DateTimeField(null=True, blank=True)
     handled_on_site = models.BooleanField(_("handled on site"), default=False)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -118,3 +119,29 @@ def store_photo_or_none(request, upload, *, user=None):
             request, _("The photo could not be stored (the file store is unavailable); the rest was saved.")
         )  # noqa: E501
         return None
+
+
+def delete_unattached(older_than) -> int:
+    """Delete photos no report or action took up, uploaded before `older_than` (rows, then their
+    files once the delete committed): an upload endpoint must not be free file storage. The number deleted."""
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            # Locked, then deleted in the same transaction: a report attaching one meanwhile either
+            # got it first (it has a case now: not deleted) or finds it gone ("Unknown photo").
+            rows = list(
+                CasePhoto.objects.select_for_update()
+                .filter(case__isnull=True, created_at__lt=older_than)
+                .order_by("pk")
+                .values_list("pk", "image", "thumbnail")[:500]
+            )
+            if not rows:
+                return deleted
+            CasePhoto.objects.filter(pk__in=[pk for pk, *_files in rows], case__isnull=True).delete()
+        storage = CasePhoto._meta.get_field("image").storage
+        for _pk, *names in rows:
+            for name in names:
+                if name:
+                    with contextlib.suppress(OSError):
+                        storage.delete(name)
+        deleted += len(rows)

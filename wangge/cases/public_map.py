@@ -3,12 +3,9 @@
 addresses and public buildings of the registers (address text and point only, no personal data,
 within the city, rate-limited per client address)."""
 
-import time
 from functools import lru_cache
 
 import shapely
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -16,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from wangge.areas.geometry import to_geojson
 from wangge.areas.models import Area, Level
+from wangge.core import ratelimit
 from wangge.core.clientip import client_ip
 from wangge.registry.models import Building, StandardAddress
 from wangge.registry.validators import search_text
@@ -84,16 +82,10 @@ def areas_geojson(request):
     return answer
 
 
-def _over_limit(request) -> bool:
-    """At most PUBLIC_PLACE_SEARCH_PER_MINUTE searches a minute per client address (per process
-    with the default cache; shared by every process when CACHES points at Redis)."""
-    key = f"public-place-search:{client_ip(request)}:{int(time.time() // 60)}"
-    if cache.add(key, 1, 90):
-        return False
-    try:
-        return cache.incr(key) > settings.PUBLIC_PLACE_SEARCH_PER_MINUTE
-    except ValueError:  # expired between add and incr
-        return False
+def _over_limit(request) -> int | None:
+    """At most PUBLIC_PLACE_SEARCH_PER_MINUTE searches a minute per client address (core.ratelimit):
+    None, or the seconds to wait."""
+    return ratelimit.hit("public_place_search", client_ip(request) or "unknown")
 
 
 def _in_city():
@@ -104,9 +96,9 @@ def _in_city():
 @require_GET
 def place_search(request):
     """?q=part of an address or a public building's name → [{text, lat, lng}] (WGS-84)."""
-    if _over_limit(request):
+    if (wait := _over_limit(request)) is not None:
         answer = _error("q", _("Too many searches; try again in a minute."), status=429)
-        answer["Retry-After"] = "60"
+        answer["Retry-After"] = str(wait)
         return answer
     q = request.GET.get("q", "").strip()
     needle = search_text(q)

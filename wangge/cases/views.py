@@ -5,6 +5,7 @@ import dataclasses
 import json
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from wangge.accounts.models import Department
 from wangge.areas.models import Area, Level
+from wangge.core import ratelimit
 
 from . import actions, channels, nextstep, public_map, queries, roles
 from .forms import EvaluateForm, ReportForm, StaffCaseForm, TrackForm, category_choices
@@ -316,12 +318,20 @@ def public_report(request):
     """A citizen's report, no account needed: the answer is a tracking number."""
     if request.user.is_authenticated and request.user.is_personal:  # signed in: the portal's form, theirs
         return redirect("portal:report")
+    if request.method == "POST" and (limited := ratelimit.page_limit(request, "public_report")):
+        return limited  # 429 in the site's language, with Retry-After
     form = ReportForm(request.POST or None, request.FILES or None, initial=_fresh_key())
     if request.method == "POST" and form.is_valid():
-        case = _report_from_form(request, form, channel=Channel.CITIZEN_WEB)
-        if case is not None:
-            return redirect("public_track", tracking_number=case.tracking_number)
-    return render(request, "cases/report_page.html", {"form": form, "public": True})
+        try:
+            ratelimit.check_captcha(request)  # a configured human check (none by default)
+        except ValidationError as exc:
+            form.add_error(None, exc.message_dict[ratelimit.CAPTCHA_FIELD])
+        else:
+            case = _report_from_form(request, form, channel=Channel.CITIZEN_WEB)
+            if case is not None:
+                return redirect("public_track", tracking_number=case.tracking_number)
+    context = {"form": form, "public": True, "captcha_template": settings.CAPTCHA_TEMPLATE}
+    return render(request, "cases/report_page.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -181,6 +181,18 @@ def emit_event(event: str, payload: dict | Callable[[], dict], *, dedupe_key: st
     return created
 
 
+@transaction.atomic(savepoint=False)
+def emit_to(endpoint: WebhookEndpoint, event: str, payload: dict, *, dedupe_key: str | None = None):
+    """One webhook delivery to this endpoint only (a partner system's own messages, e.g. the states of
+    its work orders); None if the endpoint already has a delivery with this dedupe key."""
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    row = Notification(channel=Channel.WEBHOOK, endpoint=endpoint, subject=event, payload=data, dedupe_key=dedupe_key)
+    if _create_once(row) is None:
+        return None
+    _deliver_after_commit([row])
+    return row
+
+
 def _inbox(user):
     return Notification.objects.filter(recipient=user, channel=Channel.INAPP)
 

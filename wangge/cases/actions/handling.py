@@ -54,6 +54,8 @@ def _step_dispatch(case, user, *, departments=None, note="", hours=None, **_para
     now = timezone.now()
     handle_hours = float(hours) if hours is not None else rule.handle_hours
     deadline = deadline_after(now, handle_hours, working_hours=rule.working_hours)
+    if case.due_at is not None and case.due_at < deadline:
+        deadline = case.due_at  # the sender's deadline (a hotline work order) comes first
     remind_at = deadline - timedelta(hours=rule.remind_before_hours)
     assignments = [
         Assignment.objects.create(

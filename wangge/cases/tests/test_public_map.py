@@ -93,7 +93,7 @@ def test_place_search_needs_two_characters_and_is_rate_limited(client, registers
     codes = [client.get("/report/places/", {"q": "莞太路"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     refused = client.get("/report/places/", {"q": "莞太路"})
-    assert refused["Retry-After"] == "60" and "一分钟" in refused.json()["detail"]
+    assert 0 < int(refused["Retry-After"]) <= 60 and "一分钟" in refused.json()["detail"]
     # Another client address has its own budget.
     assert client.get("/report/places/", {"q": "莞太路"}, REMOTE_ADDR="10.1.2.3").status_code == 200
 
