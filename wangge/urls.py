@@ -40,6 +40,7 @@ urlpatterns = [
     path("privacy/", include("wangge.privacy.urls")),
     path("sensors/", include("wangge.sensors.urls")),
     path("evaluation/", include("wangge.evaluation.urls")),
+    path("callbacks/", include("wangge.callbacks.urls")),
     path("", include("wangge.registry.urls")),
     path("", include("wangge.insight.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,16 @@
+"""Who works the callback queue (回访): the hotline desk's operators and the city's and towns' dispatchers.
+Strings, so the code holds before and after the hotline app's role `call_taker` is merged."""
+
+from wangge.accounts.models import Role
+
+CALL_TAKER = getattr(Role, "CALL_TAKER", "call_taker")
+CALLBACK_ROLES = frozenset({str(CALL_TAKER), str(Role.CITY_DISPATCHER), str(Role.TOWN_DISPATCHER), str(Role.ADMIN)})
+
+# Channels a citizen files through (the public report page and the portal, the hotline, and the
+# channels other apps add: apps, WeChat, Open311 clients, external hotline work orders). Staff's and
+# sensors' cases get no callback: nobody to ask.
+CITIZEN_CHANNELS = frozenset({"citizen_web", "hotline", "landlord", "wechat", "app", "open311", "work_order"})
+
+
+def works_callbacks(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(CALLBACK_ROLES & set(map(str, user.roles))))
