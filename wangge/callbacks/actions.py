@@ -45,7 +45,7 @@ def case_rated(case: Case) -> None:
     )
 
 
-def record_result(task_id: int, user, *, reached, resolved=None, satisfaction=None, note="", reopen=False):
+def record_result(task_id: int, user, *, reached=None, resolved=None, satisfaction=None, note="", reopen=False):
     """The operator's result of one call. Not reached: one more attempt, tried again later, closed as
     unreachable after CALLBACK_MAX_ATTEMPTS. Reached: resolved yes/no and satisfaction 1–5 are required;
     "not resolved" with reopen reopens the case (within CALLBACK_REOPEN_DAYS), the citizen's words its reason."""
