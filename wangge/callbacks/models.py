@@ -15,7 +15,10 @@ class State(models.TextChoices):
 class Result(models.TextChoices):
     NONE = "", pgettext_lazy("callback", "Not yet")
     REACHED = "reached", _("Citizen reached")
-    RATED = "rated", _("Rated by the citizen")  # on the tracking page or the portal: no call needed
+    RATED = (
+        "rated",
+        pgettext_lazy("callback", "Rated by the citizen"),
+    )  # on the tracking page or the portal: no call needed
     UNREACHABLE = "unreachable", _("Unreachable")
     NO_NUMBER = "no_number", _("No phone number")
 

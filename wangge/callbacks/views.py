@@ -45,7 +45,7 @@ def detail(request, pk: int):
         except ValidationError as exc:
             errors, status = exc.message_dict, 400
         except TransitionNotAllowed as exc:
-            errors, status = {"__all__": [str(exc)]}, 400
+            errors, status = {"general": [str(exc)]}, 400
         else:
             task.refresh_from_db()
             if task.reopened:
@@ -60,6 +60,7 @@ def detail(request, pk: int):
         "case": case,
         "notes": notes,
         "errors": errors,
+        "general_error": " ".join(errors.get("general", [])),
         "form": request.POST if errors else {},
         "may_reopen": actions.may_reopen(task),
         "scores": range(1, 6),
