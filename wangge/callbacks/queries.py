@@ -18,10 +18,13 @@ def callbacks(user):
     return restrict(CallbackTask.objects.select_related("case", "case__area"), user, "case__area_path")
 
 
-def queue(user, now=None):
-    """Open callbacks on closed cases, oldest due first; those waiting to be tried again apart."""
+def queue(user, now=None, *, overdue=False):
+    """Open callbacks on closed cases, oldest due first; those waiting to be tried again apart.
+    overdue: only those past their due time (the workbench's tile links to that list)."""
     now = now or timezone.now()
     rows = callbacks(user).filter(state=State.OPEN, case__status=Status.CLOSED)
     ready = rows.filter(Q(next_try_at__isnull=True) | Q(next_try_at__lte=now)).order_by("due_at", "id")
+    if overdue:
+        ready = ready.filter(overdue_at__isnull=False)
     later = rows.filter(next_try_at__gt=now).order_by("next_try_at", "id")
     return ready, later

@@ -19,10 +19,13 @@ PER_PAGE = 50
 
 @login_required
 def queue(request):
-    ready, later = queries.queue(request.user)
+    overdue = request.GET.get("overdue") == "1"
+    ready, later = queries.queue(request.user, overdue=overdue)
     page = Paginator(ready, PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "callbacks/queue.html", {"page": page, "later": later[:PER_PAGE], "later_count": later.count()}
+        request,
+        "callbacks/queue.html",
+        {"page": page, "later": later[:PER_PAGE], "later_count": later.count(), "overdue": overdue},
     )
 
 
