@@ -6,41 +6,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0010_case_action_key'),
+        ("cases", "0010_case_action_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CallbackTask',
+            name="CallbackTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('case_closed_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('open', 'To call'), ('done', 'Done')], default='open', max_length=10, verbose_name='state')),
-                ('result', models.CharField(blank=True, choices=[('', 'Not yet'), ('reached', 'Citizen reached'), ('rated', 'Rated by the citizen'), ('unreachable', 'Unreachable'), ('no_number', 'No phone number')], default='', max_length=12, verbose_name='result')),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('overdue_at', models.DateTimeField(blank=True, null=True, verbose_name='overdue since')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('next_try_at', models.DateTimeField(blank=True, null=True, verbose_name='try again after')),
-                ('resolved', models.BooleanField(blank=True, null=True, verbose_name='resolved per the citizen')),
-                ('satisfaction', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='satisfaction')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('reopened', models.BooleanField(default=False, verbose_name='case reopened')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('done_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='done at')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='callbacks', to='cases.case', verbose_name='case')),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("case_closed_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "To call"), ("done", "Done")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "result",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not yet"),
+                            ("reached", "Citizen reached"),
+                            ("rated", "Rated by the citizen"),
+                            ("unreachable", "Unreachable"),
+                            ("no_number", "No phone number"),
+                        ],
+                        default="",
+                        max_length=12,
+                        verbose_name="result",
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                ("overdue_at", models.DateTimeField(blank=True, null=True, verbose_name="overdue since")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("next_try_at", models.DateTimeField(blank=True, null=True, verbose_name="try again after")),
+                ("resolved", models.BooleanField(blank=True, null=True, verbose_name="resolved per the citizen")),
+                ("satisfaction", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="satisfaction")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("reopened", models.BooleanField(default=False, verbose_name="case reopened")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("done_at", models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="done at")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="callbacks",
+                        to="cases.case",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'callback',
-                'verbose_name_plural': 'callbacks',
-                'ordering': ['due_at', 'id'],
-                'indexes': [models.Index(fields=['state', 'due_at'], name='callback_queue_idx')],
-                'constraints': [models.UniqueConstraint(fields=('case', 'case_closed_at'), name='callback_once_per_closing')],
+                "verbose_name": "callback",
+                "verbose_name_plural": "callbacks",
+                "ordering": ["due_at", "id"],
+                "indexes": [models.Index(fields=["state", "due_at"], name="callback_queue_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("case", "case_closed_at"), name="callback_once_per_closing")
+                ],
             },
         ),
     ]
