@@ -21,8 +21,8 @@ NOTE_MAX = 1000
 
 
 def open_for_closed_case(case: Case) -> CallbackTask | None:
-    """The callback of this closing (created once: a second call finds it). Only citizens' cases; a case
-    the citizen already rated needs no call, and one without a number cannot be called."""
+    """The callback of this closing (created once: a second call finds it). Only citizens' cases; one
+    without a number cannot be called."""
     if case.channel not in CITIZEN_CHANNELS or case.status != Status.CLOSED or case.closed_at is None:
         return None
     task = CallbackTask.objects.filter(case=case, case_closed_at=case.closed_at).first()
@@ -30,9 +30,9 @@ def open_for_closed_case(case: Case) -> CallbackTask | None:
         return task
     now = timezone.now()
     task = CallbackTask(case=case, case_closed_at=case.closed_at, due_at=now + _hours(settings.CALLBACK_DUE_HOURS))
-    if case.satisfaction is not None:
-        task.state, task.result, task.satisfaction, task.done_at = State.DONE, Result.RATED, case.satisfaction, now
-    elif not case.reporter_phone_encrypted:
+    # A rating already on the case is of an earlier closing (a rating needs a closed case, and the case
+    # closes now): this closing is still to be asked about. A rating given from now on closes the task.
+    if not case.reporter_phone_encrypted:
         task.state, task.result, task.done_at = State.DONE, Result.NO_NUMBER, now
     task.save()
     return task

@@ -35,8 +35,7 @@ def test_a_citizens_case_gets_one_callback_when_it_closes(closed_citizen_case, n
 
 def test_hotline_cases_get_callbacks_and_a_fixed_case_too(user):
     case = citizen_case()
-    case.channel = "hotline"  # as the hotline desk files it
-    Case.objects.filter(pk=case.pk).update(channel="hotline")
+    Case.objects.filter(pk=case.pk).update(channel="hotline")  # as the hotline desk files it
     from .conftest import fixed
 
     case = fixed(case)
@@ -58,9 +57,12 @@ def test_a_rated_case_needs_no_call_and_a_case_without_a_number_cannot_be_called
 
 def test_a_reopened_case_closed_again_gets_a_new_callback(closed_citizen_case):
     case = closed_citizen_case()
+    case_actions.evaluate_by_tracking_number(case.tracking_number, 1, "没修好")
     act(case, "village_dispatcher", "reopen", note="市民来电说仍未修好")
     closed(case)
-    assert CallbackTask.objects.filter(case=case).count() == 2
+    first, second = CallbackTask.objects.filter(case=case).order_by("pk")
+    assert first.result == Result.RATED
+    assert second.state == State.OPEN  # the earlier rating was of the first closing: ask again
 
 
 def test_not_reached_is_tried_again_then_closed_as_unreachable(closed_citizen_case, user, settings):
