@@ -120,6 +120,7 @@ def duplicate_person(request, exc):
 
 from wangge.accounts.api import router as accounts_router  # noqa: E402
 from wangge.areas.api import router as areas_router  # noqa: E402
+from wangge.callbacks.api import router as callbacks_router  # noqa: E402
 from wangge.cases.api import public_router as public_cases_router  # noqa: E402
 from wangge.cases.api import router as cases_router  # noqa: E402
 from wangge.evaluation.api import router as evaluation_router  # noqa: E402
@@ -143,6 +144,7 @@ api.add_router("/insight", insight_router)
 api.add_router("/sensors", sensors_router)
 api.add_router("/workorders", workorders_router)
 api.add_router("/evaluation", evaluation_router)
+api.add_router("/callbacks", callbacks_router)
 
 
 def declare_framework_errors(api: NinjaAPI) -> None:

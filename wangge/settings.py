@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "wangge.evaluation",
     "wangge.open311",
     "wangge.workorders",
+    "wangge.callbacks",
     "wangge.web",
 ]
 
@@ -277,6 +278,14 @@ CASE_DUPLICATE_DISTANCE_M = float(os.environ.get("WANGGE_CASE_DUPLICATE_DISTANCE
 CASE_DUPLICATE_HOURS = float(os.environ.get("WANGGE_CASE_DUPLICATE_HOURS", "72"))
 CASE_REOPEN_DAYS = int(os.environ.get("WANGGE_CASE_REOPEN_DAYS", "7"))
 CASE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_CASE_PHOTO_MAX_BYTES", str(10 * 2**20)))
+
+# Callbacks (app callbacks, 回访): due this long after a citizen's case closes; a citizen not reached
+# is tried again after CALLBACK_RETRY_HOURS, and after CALLBACK_MAX_ATTEMPTS the callback is closed as
+# unreachable; "not resolved" may reopen the case within CALLBACK_REOPEN_DAYS of its closing.
+CALLBACK_DUE_HOURS = float(os.environ.get("WANGGE_CALLBACK_DUE_HOURS", "48"))
+CALLBACK_RETRY_HOURS = float(os.environ.get("WANGGE_CALLBACK_RETRY_HOURS", "4"))
+CALLBACK_MAX_ATTEMPTS = int(os.environ.get("WANGGE_CALLBACK_MAX_ATTEMPTS", "3"))
+CALLBACK_REOPEN_DAYS = int(os.environ.get("WANGGE_CALLBACK_REOPEN_DAYS", "7"))
 
 # Field work (app patrol): GPS positions from the mobile app.
 PATROL_POSITION_INTERVAL_SECONDS = int(os.environ.get("WANGGE_PATROL_POSITION_INTERVAL_SECONDS", "30"))

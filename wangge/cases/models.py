@@ -358,6 +358,7 @@ ACTION_LABELS = {
     "close": _("Close without a fix"),
     "evaluate": _("Evaluate"),
     "reopen": _("Reopen"),
+    "callback": _("Callback"),
     "merge": _("Merge into another case"),
     "overdue": _("Deadline passed"),
     "dispatch_overdue": _("Not dispatched in time"),

@@ -2,6 +2,7 @@ from django.conf import settings
 
 from wangge.accounts.models import Role
 from wangge.areas.home import city_home
+from wangge.callbacks.roles import works_callbacks
 from wangge.evaluation.queries import may_use as may_use_evaluation
 from wangge.patrol.queries import sees_tracks
 from wangge.web.portal import menu
@@ -44,6 +45,7 @@ def site(request):
             "tracks": signed_in and sees_tracks(user),
             "field_app": signed_in and user.has_role(Role.GRID_MANAGER),
             "evaluation": signed_in and may_use_evaluation(user),
+            "callbacks": signed_in and works_callbacks(user),
             "portal": portal and menu(user),
             "api_docs": signed_in and reads_api_docs(user),
         },

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Role
+from wangge.callbacks.roles import CALLBACK_ROLES
 from wangge.cases import queries as case_queries
 from wangge.cases import roles as case_roles
 from wangge.cases.models import Severity
@@ -92,6 +93,8 @@ def panels_for(user) -> list[Panel]:
         panels += [to_verify(user), inspections_today(user), phone_outbox(user)]
     if Role.LEADER in roles:
         panels += [leader(user), *month_figures(user)]
+    if set(map(str, roles)) & (CALLBACK_ROLES - {Role.ADMIN}):
+        panels.append(callbacks(user))
     if Role.ADMIN in roles or user.is_superuser:
         panels.append(administrator(user))
     return panels
@@ -298,6 +301,41 @@ def month_figures(user) -> list[Panel]:
 
 def _percent(value) -> str:
     return "—" if value is None else f"{value}%"
+
+
+# ---------------------------------------------------------------------------------------------
+# Callbacks (回访): the hotline desk's calls to citizens whose cases closed
+
+
+def callbacks(user) -> Panel:
+    from wangge.callbacks import queries as callback_queries
+
+    ready, _later = callback_queries.queue(user)
+    overdue, _later = callback_queries.queue(user, overdue=True)
+    base = reverse("callbacks:queue")
+    counts = count_each({"to_call": ready, "overdue": overdue})
+    tiles = [
+        Tile("to_call", pgettext_lazy("callback", "To call"), counts["to_call"], base),
+        Tile("overdue", _("Overdue"), counts["overdue"], base + "?overdue=1", True),
+    ]
+    rows = [
+        Row(
+            reverse("callbacks:detail", args=[t.pk]),
+            t.case.number or t.case.tracking_number,
+            t.case.description[:60],
+            f"{timezone.localtime(t.due_at):%m-%d %H:%M}",
+            t.overdue_at is not None,
+        )
+        for t in ready[:ROWS]
+    ]
+    return Panel(
+        "callbacks",
+        _("Callbacks"),
+        tiles,
+        rows,
+        more_url=base,
+        empty=_("No callbacks to make."),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from .models import State
 def state_of(event: CaseEvent) -> tuple[str, dict] | None:
     """(state, payload) the platform is told for this event, or None."""
     to, case = event.to_status, event.case
+    if event.action == "callback":  # the callbacks app's result: told once the call is done
+        if event.data.get("result") in (None, "", "not_reached"):
+            return None
+        return State.CALLBACK, {k: event.data.get(k) for k in ("result", "resolved", "satisfaction")}
     if event.action == "reopen":
         return State.REOPENED, {"note": event.note}
     if to == Status.REGISTERED and event.from_status in ("", Status.REPORTED):

@@ -25,8 +25,21 @@ from .errors import TransitionNotAllowed
 def _step_verify_pass(case, user, *, note="", **_params):
     case.outcome, case.closed_at = Outcome.FIXED, timezone.now()
     step = Step(Status.CLOSED, note)
-    step.notifications.append(_tell_reporters)
+    step.notifications += [_tell_reporters, open_callback]
     return step
+
+
+def open_callback(case):
+    """A citizen's case closed: the hotline desk's callback (回访), in the closing's transaction."""
+    from wangge.callbacks.actions import open_for_closed_case  # callbacks sits above cases
+
+    open_for_closed_case(case)
+
+
+def _callback_rated(case):
+    from wangge.callbacks.actions import case_rated
+
+    case_rated(case)
 
 
 def _step_verify_fail(case, user, *, note="", **_params):
@@ -64,7 +77,7 @@ def _step_close(case, user, *, outcome="", note="", reason="", **_params):
     case.assignments.filter(status__in=ACTIVE_ASSIGNMENT).update(status=AssignmentStatus.CANCELLED)
     case.outcome, case.outcome_reason, case.closed_at = outcome, text, timezone.now()
     step = Step(Status.CLOSED, text, {"outcome": outcome})
-    step.notifications.append(_tell_reporters)
+    step.notifications += [_tell_reporters, open_callback]
     return step
 
 
@@ -84,7 +97,10 @@ def _step_evaluate(case, user, *, satisfaction=None, rating=None, note="", **_pa
     else:
         field_name = "satisfaction" if R.REPORTER in kinds else "rating"
         raise ValidationError({field_name: _("Give a score from 1 to 5.")})
-    return Step(Status.CLOSED, note, data, public=False)
+    step = Step(Status.CLOSED, note, data, public=False)
+    if "satisfaction" in data:
+        step.notifications.append(_callback_rated)
+    return step
 
 
 def evaluate_by_tracking_number(tracking_number: str, satisfaction, note: str = "") -> Case:
@@ -113,6 +129,7 @@ def evaluate_by_tracking_number(tracking_number: str, satisfaction, note: str = 
             public=False,
         )
         case.refresh_from_db()
+        _callback_rated(case)
         return case
 
 

@@ -79,7 +79,7 @@ TRANSITIONS = {
         Transition("verify_fail", (Status.VERIFYING,), frozenset({G})),
         Transition("close", OPEN_STATUSES, frozenset({D})),
         Transition("evaluate", (Status.CLOSED,), frozenset({D, P})),
-        Transition("reopen", (Status.CLOSED,), frozenset({D})),
+        Transition("reopen", (Status.CLOSED,), frozenset({D, S})),  # S: a callback's "not resolved"
         Transition("merge", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
     ]
 }

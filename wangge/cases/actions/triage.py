@@ -16,6 +16,7 @@ from ..models import (
     Severity,
     Status,
 )
+from .closing import open_callback
 from .common import Step, _notify_dispatchers, _require, _tell_reporters
 from .errors import TransitionNotAllowed
 
@@ -54,7 +55,7 @@ def _step_handle_on_site(case, user, *, note="", photo_ids=None, **_params):
     _require(photo_ids, "photo_ids", _("A photo is needed as proof."))
     case.outcome, case.handled_on_site, case.closed_at = Outcome.HANDLED_ON_SITE, True, timezone.now()
     step = Step(Status.CLOSED, note)
-    step.notifications.append(_tell_reporters)
+    step.notifications += [_tell_reporters, open_callback]
     return step
 
 

@@ -5,13 +5,14 @@ from django.utils.translation import pgettext_lazy
 
 from .areas import AreaCases, DeskCases, DeskRegistrations
 from .base import Context, Indicator, Measure, Source
+from .callbacks import AreaCallbacks, DepartmentCallbacks
 from .departments import Assignments
 from .workers import Inspections, Reports, Tracks, Verifications
 
 SOURCES: dict[str, list[Source]] = {
-    "department": [Assignments()],
+    "department": [Assignments(), DepartmentCallbacks()],
     "grid_manager": [Reports(), Verifications(), Inspections(), Tracks()],
-    "area": [AreaCases()],
+    "area": [AreaCases(), AreaCallbacks()],
     "desk": [DeskCases(), DeskRegistrations()],
 }
 
@@ -117,6 +118,32 @@ INDICATORS: dict[str, Indicator] = {
             "rated",
             "average",
             pgettext_lazy("evaluation", "points"),
+        ),
+        _i(
+            "dept_callback_resolve_rate",
+            D,
+            _("Resolution rate per callback"),
+            _("Resolved per the citizen ÷ callbacks made."),
+            "callback_resolved",
+            "callbacks_done",
+            "rate",
+        ),
+        _i(
+            "dept_callback_satisfaction_rate",
+            D,
+            _("Satisfaction rate per callback"),
+            _("Satisfied per the callback ÷ callbacks made."),
+            "callback_satisfied",
+            "callbacks_done",
+            "rate",
+        ),
+        _i(
+            "dept_callbacks",
+            D,
+            _("Callbacks made"),
+            _("Callbacks in which the citizen was reached."),
+            "callbacks_done",
+            unit=PER_CASE,
         ),
         # Grid managers (网格员)
         _i("gm_reports", G, _("Reports"), _("Reports: see the measure's definition."), "reports", unit=PER_CASE),
@@ -265,6 +292,32 @@ INDICATORS: dict[str, Indicator] = {
         ),
         _i("area_resolve_rate", A, _("Resolution rate"), _("Resolved ÷ registered."), "resolved", "registered", "rate"),
         _i("area_satisfaction_rate", A, _("Satisfaction rate"), _("Satisfied ÷ rated."), "satisfied", "rated", "rate"),
+        _i(
+            "area_callback_resolve_rate",
+            A,
+            _("Resolution rate per callback"),
+            _("Resolved per the citizen ÷ callbacks made."),
+            "callback_resolved",
+            "callbacks_done",
+            "rate",
+        ),
+        _i(
+            "area_callback_satisfaction_rate",
+            A,
+            _("Satisfaction rate per callback"),
+            _("Satisfied per the callback ÷ callbacks made."),
+            "callback_satisfied",
+            "callbacks_done",
+            "rate",
+        ),
+        _i(
+            "area_callbacks",
+            A,
+            _("Callbacks made"),
+            _("Callbacks in which the citizen was reached."),
+            "callbacks_done",
+            unit=PER_CASE,
+        ),
         # Desks (指挥中心受理、派遣)
         _i("desk_received", K, _("Received"), _("Reports received at the desk."), "received", unit=PER_CASE),
         _i(

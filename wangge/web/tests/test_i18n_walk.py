@@ -57,7 +57,7 @@ SKIP_PREFIXES = ("/admin/", "/i18n/", "/api/", "/static/", "/media/")
 MUST_WALK = {
     "case_detail", "registry:person_detail", "registry:building_detail", "area_detail", "jobs:detail",
     "patrol:inspection_detail", "patrol:task_list", "evaluation:report", "watch:list", "command_spots",
-    "sensors:detail", "public_track", "notify:list", "patrol:mobile_app",
+    "sensors:detail", "public_track", "notify:list", "patrol:mobile_app", "callbacks:queue", "callbacks:detail",
 }  # fmt: skip
 
 # Latin words a Chinese interface shows as they are (all-capital codes and abbreviations, e.g. GPS,
@@ -257,6 +257,14 @@ def build_data():
     add_entries(watch_list, [{"name": person.name, "id_number": person.id_number}], acting_user=admin)
     queue_screening(admin, watch_list, inline=True)
     seed_evaluation(**quiet)
+    # Callbacks: one citizen reached (the case's timeline shows the result), one not reached yet.
+    from wangge.callbacks.actions import record_result
+    from wangge.callbacks.models import CallbackTask
+
+    dispatcher = User.objects.get(username="town_dispatcher")
+    first, second = CallbackTask.objects.filter(state="open")[:2]
+    record_result(first.pk, dispatcher, reached=True, resolved=True, satisfaction=5, note="已修好")
+    record_result(second.pk, dispatcher, reached=False)
     # Imports: one checked and done, one refused with row errors (previews, counts, errors).
     client = Client()
     client.force_login(admin)

@@ -10,6 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from wangge.accounts.models import User
+from wangge.callbacks.actions import record_result
+from wangge.callbacks.models import CallbackTask
 from wangge.cases.models import Case, Channel, Status
 from wangge.cases.tests.conftest import VILLAGE_A_GRID, act, point_in
 from wangge.core import pii
@@ -143,11 +145,18 @@ def test_an_order_round_trips_each_state_once_and_in_order(hotline):
     assert hotline.bad_signatures == 0
     assert all("13800138000" not in json.dumps(s) for s in states)  # no personal data goes back
 
-    # A callback result (the callbacks app calls push_state), once.
-    assert actions.push_state(case, "callback", {"reached": True, "resolved": True, "satisfaction": 5})
-    assert actions.push_state(case, "callback", {"reached": True, "resolved": True, "satisfaction": 5}) is None
+    # The callback (回访): an attempt that did not reach the caller is not told; the result is, once.
+    task = CallbackTask.objects.get(case=case)
+    operator = User.objects.get(username="town_dispatcher")
+    record_result(task.pk, operator, reached=False)
+    deliver_all()
+    assert [s["state"] for s in hotline.states][-1] == "closed"
+    record_result(task.pk, operator, reached=True, resolved=True, satisfaction=5, note="满意")
+    assert actions.push_state(case, "callback", {"satisfaction": 5}) is None  # told already
     deliver_all()
     assert hotline.states[-1]["state"] == "callback" and hotline.states[-1]["satisfaction"] == 5
+    assert hotline.states[-1]["result"] == "reached" and hotline.states[-1]["resolved"] is True
+    assert "满意" not in json.dumps(hotline.states[-1])  # the call's words stay here
     assert WorkOrderPush.objects.filter(order=order).count() == 5
     assert all(p.sent_at for p in WorkOrderPush.objects.filter(order=order))
 
