@@ -29,7 +29,6 @@ DEFAULT_LIMITS = {
     "public_report": (10, 600),  # the public report page's submissions
     "public_api": (20, 600),  # anonymous reports through /api/v1/public/cases
     "photo_upload": (30, 600),  # photos uploaded without an account
-    "open311": (60, 600),  # Open311 posts per client address (besides the API key's own limit)
     "workorder": (600, 60),  # an external hotline platform's pushes
 }
 CAPTCHA_FIELD = "captcha_token"
@@ -57,11 +56,18 @@ def limit_for(name: str) -> tuple[int, int]:
 def hit(name: str, key: str) -> int | None:
     """Count one request of `key` at entry `name`: None while within the limit, else the seconds to wait."""
     count, seconds = limit_for(name)
-    if count <= 0:  # 0: the entry is not limited
+    return count_in_window(f"{name}:{key}", count, seconds)
+
+
+def count_in_window(bucket: str, count: int, seconds: int) -> int | None:
+    """Count one request in `bucket`'s current window of `seconds`: None while at most `count`
+    (0: not limited), else the seconds until the next window. Also for limits kept elsewhere
+    (an Open311 key's own rate)."""
+    if count <= 0:
         return None
     now = time.time()
     window = int(now // seconds)
-    cache_key = f"ratelimit:{name}:{key}:{window}"
+    cache_key = f"ratelimit:{bucket}:{window}"
     if cache.add(cache_key, 1, seconds + 5):
         used = 1
     else:

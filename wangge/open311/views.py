@@ -12,9 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from wangge.accounts.scope import is_admin
+from wangge.core import ratelimit
 from wangge.core.clientip import client_ip
 
-from . import keys, post, ratelimit, service
+from . import keys, post, service
 from .formats import Open311Error, error_response, respond
 from .models import Open311Client
 
@@ -38,7 +39,7 @@ def _limit(request, client: Open311Client | None) -> None:
         bucket, rate = f"key:{client.pk}", client.rate_per_minute
     else:
         bucket, rate = f"ip:{client_ip(request) or 'unknown'}", settings.OPEN311_ANONYMOUS_RATE_PER_MINUTE
-    wait = ratelimit.retry_after(bucket, rate)
+    wait = ratelimit.count_in_window(f"open311:{bucket}", rate, 60)  # the key's rate is per minute
     if wait is not None:
         raise Open311Error(
             429,
