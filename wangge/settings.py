@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "wangge.insight",
     "wangge.sensors",
     "wangge.evaluation",
+    "wangge.hotline",
     "wangge.web",
 ]
 

@@ -107,6 +107,17 @@ def _notify_dispatchers(case, subject, dedupe_key, *, fresh_key=False):
         )
 
 
+def record_event(case, action, user, *, note="", data=None, public=False):
+    """An event that changes no state (another app's step on the case, e.g. a caller linked), on the
+    case's trail; inside the caller's transaction."""
+    return _append_event(case, action, case.status, case.status, user, _actor_role(user), note=note, data=data, public=public)
+
+
+# Other apps that owe someone the outcome (the hotline's linked callers): fn(case, text), called
+# with every outcome the reporters are told, inside the closing transaction.
+OUTCOME_LISTENERS = []
+
+
 def _tell_reporters(case):
     """The outcome goes to the reporter and to everyone whose case was merged into this one."""
     text = _("Your report %(t)s: %(s)s. %(o)s") % {
@@ -123,3 +134,5 @@ def _tell_reporters(case):
             notify.notify(reporter, text, "", url=url, dedupe_key=key)
         elif reported.reporter_phone_encrypted:
             notify.notify_phone(reported.reporter_phone, text, dedupe_key=key)
+    for listener in OUTCOME_LISTENERS:
+        listener(case, text)

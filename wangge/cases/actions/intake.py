@@ -260,6 +260,7 @@ def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
         reporter_phone_encrypted=pii.encrypt(pii.normalize_phone(report.reporter_phone))
         if report.reporter_phone
         else "",
+        reporter_phone_hash=pii.phone_hash(report.reporter_phone) if report.reporter_phone else "",
         dispatch_deadline=deadline_after(now, rule.dispatch_hours, working_hours=rule.working_hours),
         created_at=now,
         updated_at=now,
