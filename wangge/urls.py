@@ -39,6 +39,7 @@ urlpatterns = [
     path("watch/", include("wangge.watch.urls")),
     path("privacy/", include("wangge.privacy.urls")),
     path("sensors/", include("wangge.sensors.urls")),
+    path("hotline/", include("wangge.hotline.urls")),
     path("evaluation/", include("wangge.evaluation.urls")),
     path("", include("wangge.registry.urls")),
     path("", include("wangge.insight.urls")),

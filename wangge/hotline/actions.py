@@ -123,5 +123,3 @@ def tell_linked_callers(case, text: str) -> None:
     """Outcome listener (cases.actions.OUTCOME_LISTENERS): every linked caller gets it by SMS."""
     for caller in CaseCaller.objects.filter(case=case):
         notify.notify_phone(caller.phone, text, dedupe_key=f"case:{case.pk}:caller:{caller.pk}:outcome:{case.version}")
-
-

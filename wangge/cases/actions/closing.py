@@ -15,10 +15,10 @@ from ..models import (
     Assignment,
     AssignmentStatus,
     Case,
+    Channel,
     Outcome,
     Status,
 )
-from ..models import Channel
 from .common import Step, _actor_role, _append_event, _notify_department, _require, _tell_reporters
 from .errors import TransitionNotAllowed
 
