@@ -2,6 +2,7 @@
 likely duplicate (they get the outcome by SMS), a consultation closed on the spot."""
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from wangge.accounts.models import User
 from wangge.cases import actions as case_actions
@@ -108,14 +109,38 @@ def test_linking_a_caller_to_a_duplicate_gets_them_the_outcome(user, client_as):
 
 def test_link_refused_for_a_finished_case_and_other_roles(user):
     case = actions.file_call(user("hotline"), _call())
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         actions.link_caller(user("town_dispatcher"), case.pk, "13700001111")
     case_actions.transition(
         case, user("village_dispatcher"), "close", version=case.version, outcome="withdrawn", note="撤回"
     )
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ValidationError) as refused:
         actions.link_caller(user("hotline"), case.pk, "13700001111")
-    assert "case" in str(refused.value)
+    assert "case" in refused.value.message_dict
+    # A case outside the operator's area: the same field error, nothing linked.
+    with pytest.raises(ValidationError) as unknown:
+        actions.link_caller(user("hotline"), 10**9, "13700001111")
+    assert "case" in unknown.value.message_dict and not CaseCaller.objects.exists()
+
+
+def test_api_lookup_file_and_link(api_as):
+    api = api_as("hotline")
+    lat, lng = point_in(GRID)
+    filed = api.post("/api/v1/hotline/calls", {"phone": CALLER, "description": "井盖缺失", "lat": lat, "lng": lng})
+    assert filed.status_code == 201, filed.content
+    assert filed.json()["status"] == "reported" and filed.json()["command_level"] == "village"
+    found = api.post("/api/v1/hotline/caller", {"phone": CALLER}).json()
+    assert found["phone_masked"] == "139****0001" and [c["id"] for c in found["cases"]] == [filed.json()["id"]]
+    assert api.get("/api/v1/hotline/nearby", lat=lat, lng=lng).json()[0]["id"] == filed.json()["id"]
+    linked = api.post("/api/v1/hotline/links", {"case": filed.json()["id"], "phone": "13700002222"})
+    assert linked.status_code == 201 and CaseCaller.objects.filter(case_id=filed.json()["id"]).count() == 1
+    bad = api.post("/api/v1/hotline/calls", {"phone": "12", "description": "x", "lat": lat, "lng": lng})
+    assert bad.status_code == 400 and "phone" in bad.json()["errors"]
+    consult = api.post(
+        "/api/v1/hotline/calls", {"phone": CALLER, "description": "问", "kind": "consultation", "answer": "答"}
+    )
+    assert consult.status_code == 201 and consult.json()["outcome"] == "answered"
+    assert api_as("grid_manager").post("/api/v1/hotline/caller", {"phone": CALLER}).status_code == 403
 
 
 def test_a_consultation_is_closed_on_the_spot(user, client_as):
