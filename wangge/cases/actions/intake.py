@@ -256,7 +256,9 @@ def _new_case(report: Report, user, system: bool = False) -> tuple[Case, list]:
         category=category,
         matter_item=matter_item,
         reporter=reporter,
-        reporter_name=report.reporter_name.strip() or (str(reporter) if reporter else ""),
+        # A hotline case's account is the operator's, not the caller's: no name then.
+        reporter_name=report.reporter_name.strip()
+        or (str(reporter) if reporter and report.channel != Channel.HOTLINE else ""),
         reporter_phone_encrypted=pii.encrypt(pii.normalize_phone(report.reporter_phone))
         if report.reporter_phone
         else "",

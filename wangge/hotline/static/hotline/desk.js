@@ -22,7 +22,7 @@
   const answer = form.querySelector("[name=answer]");
   function showAnswer() {
     const kind = form.querySelector("[name=kind]:checked");
-    if (answer) answer.closest("label").hidden = !(kind && kind.value === "consultation");
+    if (answer) answer.closest("label").style.display = kind && kind.value === "consultation" ? "" : "none";
   }
   form.querySelectorAll("[name=kind]").forEach((r) => r.addEventListener("change", showAnswer));
   showAnswer();
@@ -32,3 +32,16 @@
     if (event.key === "Enter") { event.preventDefault(); phone.dispatchEvent(new Event("search")); form.querySelector("[name=reporter_name]").focus(); }
   });
 })();
+// Down arrow from the place search goes to its first result (Enter picks it).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowDown" || !event.target.matches("#place-q, .place-hit")) return;
+  const hits = Array.from(document.querySelectorAll(".place-hit"));
+  const next = hits[hits.indexOf(event.target) + 1];
+  if (next) { event.preventDefault(); next.focus(); }
+});
+// A place found by its address names the place too, when the operator has not written one.
+document.addEventListener("click", (event) => {
+  const hit = event.target.closest(".place-hit");
+  const address = document.querySelector("#call-form [name=address]");
+  if (hit && address && !address.value) address.value = hit.textContent.trim().slice(0, 200);
+});
