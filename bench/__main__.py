@@ -20,6 +20,7 @@ BENCHMARKS = [
     "tracks",
     "import_intake",
     "evaluation",
+    "hotline",
 ]
 
 

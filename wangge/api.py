@@ -124,6 +124,7 @@ from wangge.callbacks.api import router as callbacks_router  # noqa: E402
 from wangge.cases.api import public_router as public_cases_router  # noqa: E402
 from wangge.cases.api import router as cases_router  # noqa: E402
 from wangge.evaluation.api import router as evaluation_router  # noqa: E402
+from wangge.hotline.api import router as hotline_router  # noqa: E402
 from wangge.insight.api import router as insight_router  # noqa: E402
 from wangge.notify.api import router as notify_router  # noqa: E402
 from wangge.patrol.api import router as patrol_router  # noqa: E402
@@ -145,6 +146,7 @@ api.add_router("/sensors", sensors_router)
 api.add_router("/workorders", workorders_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/callbacks", callbacks_router)
+api.add_router("/hotline", hotline_router)
 
 
 def declare_framework_errors(api: NinjaAPI) -> None:

@@ -35,6 +35,18 @@ def user(db):
 
 
 @pytest.fixture
+def town_call_taker(db):
+    """A hotline operator of 厚街 only (the demo's `hotline` answers for the whole city): its username."""
+    from wangge.accounts import actions as account_actions
+    from wangge.accounts.models import Role
+    from wangge.areas.models import Area
+
+    operator = User.objects.create_user("houjie_hotline", password="x", full_name="厚街热线坐席")
+    account_actions.add_membership(operator, Role.CALL_TAKER, area=Area.objects.get(code="441900122"))
+    return operator.username
+
+
+@pytest.fixture
 def client_as(db):
     """client_as("grid_manager") → a test client logged in (session) as that demo user."""
 

@@ -45,6 +45,7 @@ def demo_users(houjie_villages: list[str]) -> list[DemoUser]:
         DemoUser("grid_manager2", "网格员(邻村)", Role.GRID_MANAGER, village_b + "001"),
         DemoUser("fire_handler", "消防部门处置人员", Role.DEPARTMENT_HANDLER, department_code="fire"),
         DemoUser("leader", "厚街镇领导", Role.LEADER, "441900122"),
+        DemoUser("hotline", "12345热线坐席", Role.CALL_TAKER, CITY_CODE),
         DemoUser("landlord", "房东", Role.LANDLORD),
         DemoUser("citizen", "市民", Role.CITIZEN),
     ]

@@ -553,6 +553,9 @@ class Simulation:
             for m in u.memberships.all():
                 if m.role in DISPATCHER_LEVELS and m.area_id:
                     self.dispatchers.append((u, DISPATCHER_LEVELS[m.role], m.area.path))
+        # Only hotline operators file hotline cases (cases.channels): the city's 12345 desk.
+        call_takers = User.objects.filter(memberships__role=Role.CALL_TAKER, is_active=True).order_by("pk")
+        self.call_taker = call_takers.first()
         self.citizen = User.objects.filter(username="citizen").first()
         self.landlord = User.objects.filter(username="landlord").first()
 
@@ -567,6 +570,8 @@ class Simulation:
         return min(fitting, key=lambda f: (f[0], f[1]))[2]
 
     def hotline_operator(self, grid: Grid) -> User:
+        if self.call_taker is not None:
+            return self.call_taker
         town = [(u.pk, u) for u, lvl, path in self.dispatchers if lvl == Level.TOWN and grid.area.path.startswith(path)]
         return min(town)[1] if town else self.dispatcher_for(Case(command_level=Level.CITY, area_path=grid.area.path))
 

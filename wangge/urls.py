@@ -39,6 +39,7 @@ urlpatterns = [
     path("watch/", include("wangge.watch.urls")),
     path("privacy/", include("wangge.privacy.urls")),
     path("sensors/", include("wangge.sensors.urls")),
+    path("hotline/", include("wangge.hotline.urls")),
     path("evaluation/", include("wangge.evaluation.urls")),
     path("open311/", include("wangge.open311.urls")),
     path("callbacks/", include("wangge.callbacks.urls")),

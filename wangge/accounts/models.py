@@ -20,6 +20,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("System administrator")
     LANDLORD = "landlord", _("Landlord")
     CITIZEN = "citizen", _("Citizen")
+    CALL_TAKER = "call_taker", _("Hotline operator")
 
 
 # Which area levels a role may be tied to; DEPARTMENT_HANDLER is tied to a department instead,
@@ -31,6 +32,8 @@ ROLE_AREA_LEVELS = {
     Role.CITY_DISPATCHER: {Level.CITY},
     Role.LEADER: {Level.CITY, Level.TOWN, Level.VILLAGE},
     Role.ADMIN: {Level.CITY, Level.TOWN},
+    # The 12345 desk answers for the whole city or, where a town runs its own line, for the town.
+    Role.CALL_TAKER: {Level.CITY, Level.TOWN},
 }
 DEPARTMENT_ROLES = {Role.DEPARTMENT_HANDLER, Role.LEADER}
 PERSONAL_ROLES = {Role.LANDLORD, Role.CITIZEN}
@@ -42,6 +45,7 @@ ROLE_PERMISSIONS = {
     Role.VILLAGE_DISPATCHER: {"privacy.reveal_personal_data"},
     Role.TOWN_DISPATCHER: {"privacy.reveal_personal_data"},
     Role.CITY_DISPATCHER: {"privacy.reveal_personal_data"},
+    Role.CALL_TAKER: {"privacy.reveal_personal_data"},  # calls citizens back (回访): the full number, logged
     Role.ADMIN: {"privacy.reveal_personal_data", "privacy.view_personaldataaccess"},
 }
 

@@ -1,11 +1,9 @@
-"""Who works the callback queue (回访): the hotline desk's operators and the city's and towns' dispatchers.
-Strings, so the code holds before and after the hotline app's role `call_taker` is merged."""
+"""Who works the callback queue (回访): the hotline desk's operators and the city's and towns' dispatchers."""
 
 from wangge.accounts.models import Role
 from wangge.cases.models import Channel
 
-CALL_TAKER = getattr(Role, "CALL_TAKER", "call_taker")
-CALLBACK_ROLES = frozenset({str(CALL_TAKER), str(Role.CITY_DISPATCHER), str(Role.TOWN_DISPATCHER), str(Role.ADMIN)})
+CALLBACK_ROLES = frozenset({Role.CALL_TAKER, Role.CITY_DISPATCHER, Role.TOWN_DISPATCHER, Role.ADMIN})
 
 # Channels a citizen files through (the public report page and the portal, the hotline, and the
 # channels other apps add: apps, WeChat, Open311 clients, external hotline work orders). Staff's and

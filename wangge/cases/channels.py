@@ -19,9 +19,10 @@ PUBLIC = "public"  # a citizen without an account
 OPEN311 = "open311"  # a client application of the Open311 API, by its key (wangge.open311)
 
 DISPATCHERS = frozenset({Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER})
-# There is no call-taker role: hotline calls are taken at the command centers, by dispatchers.
-HOTLINE_OPERATORS = DISPATCHERS | {Role.ADMIN}
-STAFF = HOTLINE_OPERATORS | {Role.GRID_MANAGER, Role.DEPARTMENT_HANDLER, Role.LEADER}
+# Only a hotline operator (the 12345 desk, wangge.hotline) files `hotline` cases: the channel is a
+# figure the city is judged by.
+HOTLINE_OPERATORS = frozenset({Role.CALL_TAKER})
+STAFF = DISPATCHERS | {Role.ADMIN, Role.CALL_TAKER, Role.GRID_MANAGER, Role.DEPARTMENT_HANDLER, Role.LEADER}
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ CHANNEL_RULES = {
     ]
 }
 # Who may set the urgency that alerts leaders.
-URGENCY_FILERS = HOTLINE_OPERATORS
+URGENCY_FILERS = DISPATCHERS | {Role.ADMIN} | HOTLINE_OPERATORS
 # Whose choice of a matter item that is urgent by default (a gas leak) makes the case urgent; for
 # anyone else (citizens, landlords) it is important, and a dispatcher decides when registering.
 URGENT_MATTER_FILERS = STAFF | {SYSTEM}

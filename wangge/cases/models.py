@@ -159,6 +159,7 @@ class Outcome(models.TextChoices):
     NOT_RESPONSIBLE = "not_responsible", _("Not the city's responsibility")
     CANNOT_FIX = "cannot_fix", _("Cannot be fixed")
     WITHDRAWN = "withdrawn", _("Withdrawn by the reporter")
+    ANSWERED = "answered", _("Answered on the spot")  # a hotline consultation (咨询), never dispatched
 
 
 COMMAND_LEVELS = [Level.VILLAGE, Level.TOWN, Level.CITY]  # escalation climbs this list
@@ -205,6 +206,9 @@ class Case(models.Model):
     )
     reporter_name = models.CharField(_("reporter name"), max_length=50, blank=True)
     reporter_phone_encrypted = models.TextField(blank=True)
+    # Keyed hash of the normalised phone (core.pii.lookup_hash): the hotline desk finds a caller's
+    # earlier cases by it (indexed), without decrypting.
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("likely duplicate of"),
@@ -360,6 +364,8 @@ ACTION_LABELS = {
     "reopen": _("Reopen"),
     "callback": _("Callback"),
     "merge": _("Merge into another case"),
+    "answer": _("Answered on the spot"),
+    "caller_linked": _("Caller linked"),
     "overdue": _("Deadline passed"),
     "dispatch_overdue": _("Not dispatched in time"),
     "appeal": _("Appeal against the evaluation"),

@@ -58,6 +58,11 @@ def normalize_phone(value: str) -> str:
     return value
 
 
+def phone_hash(value: str) -> str:
+    """The lookup hash of a phone number however it was written (+86, spaces, the landline dash)."""
+    return lookup_hash(normalize_phone(value).replace("-", ""))
+
+
 def is_mobile(value: str) -> bool:
     return bool(_MOBILE.match(value or ""))
 

@@ -167,3 +167,15 @@ def test_each_role_sees_the_callbacks_of_its_area(closed_citizen_case, user):
     for username in ("grid_manager", "fire_handler", "leader", "citizen"):
         with pytest.raises(PermissionDenied):
             queries.callbacks(user(username))
+
+
+def test_the_hotline_operator_calls_back_with_the_full_number_logged(closed_citizen_case, town_call_taker, user):
+    """The desk's operators make the calls: they may see the caller's number in full, each time logged."""
+    from wangge.privacy.actions import reveal
+    from wangge.privacy.models import PersonalDataAccess
+
+    case = closed_citizen_case()
+    operator = user(town_call_taker)
+    assert CallbackTask.objects.get(case=case) in queries.queue(operator)[0]
+    assert reveal(operator, case, "reporter_phone", "回访来电人") == case.reporter_phone
+    assert PersonalDataAccess.objects.filter(user=operator, field="reporter_phone").count() == 1

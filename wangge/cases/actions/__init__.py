@@ -10,8 +10,8 @@ transition()), the steps per phase (`triage` before dispatch, `handling` while d
 share (`errors`, `rules`, `common`). Callers import from `wangge.cases.actions`.
 """
 
-from .closing import CLOSING_OUTCOMES, evaluate_by_tracking_number
-from .common import Step, case_payload, case_url
+from .closing import CLOSING_OUTCOMES, answer_on_the_spot, evaluate_by_tracking_number
+from .common import OUTCOME_LISTENERS, Step, case_payload, case_url, record_event
 from .deadlines import DeadlineRun, check_deadlines
 from .errors import (
     FilingRefused,
@@ -26,6 +26,9 @@ from .rules import DEFAULT_LIMITS, Rule, rule_for
 from .transitions import STEP_CHECKS, STEP_FIELDS, STEPS, TRANSITIONS, Transition, allowed_actions, transition
 
 __all__ = [
+    "OUTCOME_LISTENERS",
+    "answer_on_the_spot",
+    "record_event",
     "CLOSING_OUTCOMES",
     "DEFAULT_LIMITS",
     "STEPS",

@@ -15,10 +15,11 @@ from ..models import (
     Assignment,
     AssignmentStatus,
     Case,
+    Channel,
     Outcome,
     Status,
 )
-from .common import Step, _append_event, _notify_department, _require, _tell_reporters
+from .common import Step, _actor_role, _append_event, _notify_department, _require, _tell_reporters
 from .errors import TransitionNotAllowed
 
 
@@ -155,3 +156,29 @@ def _step_reopen(case, user, *, note="", **_params):
     text = _require(note, "note", _("Say why the case is reopened."))
     case.outcome, case.outcome_reason, case.closed_at, case.handled_on_site = "", "", None, False
     return Step(Status.REGISTERED, text)
+
+
+def answer_on_the_spot(case: Case, user, note: str) -> Case:
+    """A hotline consultation (咨询) answered during the call: closed at once with the outcome
+    "answered", never dispatched. Only the operator who filed it, while nobody has touched it."""
+    text = _require(note, "answer", _("Write down the answer given to the caller."))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.channel != Channel.HOTLINE or case.reporter_id != user.pk:
+            raise TransitionNotAllowed(_("Only the hotline operator who took the call can answer it on the spot."))
+        if case.status != Status.REPORTED:
+            raise TransitionNotAllowed(_("This case is already being handled."))
+        now = timezone.now()
+        Case.objects.filter(pk=case.pk).update(
+            status=Status.CLOSED,
+            outcome=Outcome.ANSWERED,
+            outcome_reason=text[:1000],
+            closed_at=now,
+            updated_at=now,
+            version=F("version") + 1,
+        )
+        _append_event(
+            case, "answer", case.status, Status.CLOSED, user, _actor_role(user), note=text, data={"outcome": "answered"}
+        )
+        case.refresh_from_db()
+        return case

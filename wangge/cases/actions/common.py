@@ -14,6 +14,7 @@ from .. import roles as R
 from ..models import (
     Case,
     CaseEvent,
+    Channel,
 )
 
 
@@ -107,6 +108,19 @@ def _notify_dispatchers(case, subject, dedupe_key, *, fresh_key=False):
         )
 
 
+def record_event(case, action, user, *, note="", data=None, public=False):
+    """An event that changes no state (another app's step on the case, e.g. a caller linked), on the
+    case's trail; inside the caller's transaction."""
+    return _append_event(
+        case, action, case.status, case.status, user, _actor_role(user), note=note, data=data, public=public
+    )
+
+
+# Other apps that owe someone the outcome (the hotline's linked callers): fn(case, text), called
+# with every outcome the reporters are told, inside the closing transaction.
+OUTCOME_LISTENERS = []
+
+
 def _tell_reporters(case):
     """The outcome goes to the reporter and to everyone whose case was merged into this one."""
     text = _("Your report %(t)s: %(s)s. %(o)s") % {
@@ -116,10 +130,13 @@ def _tell_reporters(case):
     }
     for reported in [case, *Case.objects.filter(merged_into=case)]:
         key = f"case:{reported.pk}:outcome:{case.version}"
-        if reported.reporter_id:
+        # A hotline case's reporter account is the operator who took the call: the caller is told.
+        if reported.reporter_id and reported.channel != Channel.HOTLINE:
             reporter = reported.reporter
             # Citizens and landlords follow their reports in the portal (我的反映), others by tracking number.
             url = f"/me/reports/{reported.pk}/" if reporter.is_personal else f"/track/{reported.tracking_number}/"
             notify.notify(reporter, text, "", url=url, dedupe_key=key)
         elif reported.reporter_phone_encrypted:
             notify.notify_phone(reported.reporter_phone, text, dedupe_key=key)
+    for listener in OUTCOME_LISTENERS:
+        listener(case, text)

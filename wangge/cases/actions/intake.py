@@ -257,10 +257,13 @@ def _new_case(report: Report, user, system: bool | str = False) -> tuple[Case, l
         category=category,
         matter_item=matter_item,
         reporter=reporter,
-        reporter_name=report.reporter_name.strip() or (str(reporter) if reporter else ""),
+        # A hotline case's account is the operator's, not the caller's: no name then.
+        reporter_name=report.reporter_name.strip()
+        or (str(reporter) if reporter and report.channel != Channel.HOTLINE else ""),
         reporter_phone_encrypted=pii.encrypt(pii.normalize_phone(report.reporter_phone))
         if report.reporter_phone
         else "",
+        reporter_phone_hash=pii.phone_hash(report.reporter_phone) if report.reporter_phone else "",
         dispatch_deadline=deadline_after(now, rule.dispatch_hours, working_hours=rule.working_hours),
         created_at=now,
         updated_at=now,

@@ -28,7 +28,7 @@ def test_create_returns_the_case_and_retries_return_the_same_one(api_as):
     assert again.json()["id"] == data["id"]
     assert Case.objects.filter(description="占道经营").count() == 1
     # Another submitter's identical key is a different case.
-    other = api_as("village_dispatcher")
+    other = api_as("hotline")
     other.headers["Idempotency-Key"] = "phone-42-0001"
     assert other.post("/api/v1/cases", body(lat, lng, channel="hotline")).json()["id"] != data["id"]
 

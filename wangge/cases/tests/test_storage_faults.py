@@ -69,7 +69,7 @@ def test_the_citizen_form_keeps_the_report_when_the_photo_cannot_be_stored(full_
 
 
 def test_the_staff_form_keeps_the_case_when_the_photo_cannot_be_stored(full_disk, client_as):
-    operator = client_as("town_dispatcher")
+    operator = client_as("hotline")
     response = operator.post(
         "/cases/new/",
         {"description": "热线：路灯不亮（照片存不下）", "channel": "hotline", "area_code": "441900122002",

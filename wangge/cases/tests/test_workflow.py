@@ -217,7 +217,7 @@ def test_duplicates_are_flagged_and_merged_reporters_get_the_outcome(new_case, u
 
 
 def test_urgent_cases_skip_registration_and_tell_the_leader_at_once(new_case, user):
-    case = new_case(reporter="village_dispatcher", channel="hotline", severity="urgent")
+    case = new_case(reporter="village_dispatcher", channel="api", severity="urgent")
     assert case.status == Status.REGISTERED
     assert Notification.objects.filter(recipient=user("leader"), dedupe_key=f"case:{case.pk}:urgent").exists()
 

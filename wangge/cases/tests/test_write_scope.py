@@ -208,7 +208,7 @@ def test_merge_only_into_a_case_the_dispatcher_can_see(new_case, api_as, client_
     liaobu = Area.objects.filter(path__startswith=Area.objects.get(code=LIAOBU_TOWN).path, level=Level.GRID).first()
     lat, lng = liaobu.centroid_lat, liaobu.centroid_lng
     far, _ = actions.report_case(
-        actions.Report(description="寮步的案件", channel="hotline", lat=lat, lng=lng), user=_user("liaobu_dispatcher")
+        actions.Report(description="寮步的案件", channel="api", lat=lat, lng=lng), user=_user("liaobu_dispatcher")
     )
     with pytest.raises(ValidationError) as err:
         act(case, "village_dispatcher", "merge", into=far.pk)
@@ -233,12 +233,12 @@ def _user(username):
     return User.objects.get(username=username)
 
 
-def test_intake_area_code_outside_the_jurisdiction(api_as, client_as):
+def test_intake_area_code_outside_the_jurisdiction(api_as, client_as, town_call_taker):
     response = api_as("village_dispatcher").post(
-        "/api/v1/cases", {"description": "越界登记", "area_code": LIAOBU_TOWN, "channel": "hotline"}
+        "/api/v1/cases", {"description": "越界登记", "area_code": LIAOBU_TOWN, "channel": "api"}
     )
     assert response.status_code == 400 and "area_code" in response.json()["errors"]
-    page = client_as("village_dispatcher").post(
+    page = client_as(town_call_taker).post(
         "/cases/new/", {"description": "越界登记", "channel": "hotline", "area_code": LIAOBU_TOWN, "severity": "normal"}
     )
     assert page.status_code == 200 and not Case.objects.filter(description="越界登记").exists()

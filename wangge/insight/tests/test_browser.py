@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 def report(username, grid, matter_item="fire_exit", description="消防通道被杂物堵塞", offset=0.0):
     lat, lng = point_in(grid)
-    channel = "grid_manager" if username.startswith("grid_manager") else "hotline"  # cases.channels
+    channel = "grid_manager" if username.startswith("grid_manager") else "api"  # cases.channels
     r = actions.Report(description=description, channel=channel, lat=lat + offset, lng=lng, matter_item=matter_item)
     return actions.report_case(r, User.objects.get(username=username))[0]
 

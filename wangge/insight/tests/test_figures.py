@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def history(new_case, user, photo_of):
     """Cases in two villages of the town, in every state, one of them reported three days ago."""
     a1 = new_case(matter_item="fire_exit")
-    a2 = new_case(reporter="village_dispatcher", matter_item="street_vendor", channel="hotline")
+    a2 = new_case(reporter="hotline", matter_item="street_vendor", channel="hotline")
     a3 = new_case(matter_item="street_vendor")
     a4 = new_case()
     b1 = new_case(reporter="grid_manager2", grid=VILLAGE_B_GRID, matter_item="fire_exit")

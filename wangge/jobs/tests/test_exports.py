@@ -31,7 +31,7 @@ def report(grid, description):
             reporter_name="张三",
             reporter_phone=PHONE,
         ),
-        User.objects.get(username="town_dispatcher"),
+        User.objects.get(username="hotline"),
     )
     return case
 

@@ -42,6 +42,7 @@ ROLES = [
     "grid_manager",
     "fire_handler",
     "leader",
+    "hotline",
     "landlord",
     "citizen",
     None,  # anonymous

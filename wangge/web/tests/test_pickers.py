@@ -108,7 +108,7 @@ def test_matter_items_by_pinyin_initials(client_as):
 
 
 def test_picker_fields_carry_the_endpoint(client_as):
-    page = client_as("town_dispatcher").get("/cases/new/").content.decode()
+    page = client_as("hotline").get("/cases/new/").content.decode()
     assert 'data-picker="/pick/areas/"' in page
     assert 'data-picker="/pick/categories/"' in page
     assert 'data-picker="/pick/matter-items/"' in page
@@ -117,9 +117,9 @@ def test_picker_fields_carry_the_endpoint(client_as):
     assert "/static/web/picker.js" in queue
 
 
-def test_staff_form_refuses_an_area_outside_the_jurisdiction(client_as):
+def test_staff_form_refuses_an_area_outside_the_jurisdiction(client_as, town_call_taker):
     """The picker offers only the user's areas; a typed code outside them is a field error."""
-    response = client_as("town_dispatcher").post(
+    response = client_as(town_call_taker).post(
         "/cases/new/",
         {"description": "路灯不亮", "area_code": LIAOBU, "severity": "normal", "channel": "hotline",
          "category": "part:0305"},
@@ -127,7 +127,7 @@ def test_staff_form_refuses_an_area_outside_the_jurisdiction(client_as):
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "area_code" in errors
-    response = client_as("town_dispatcher").post(
+    response = client_as(town_call_taker).post(
         "/cases/new/",
         {"description": "路灯不亮", "area_code": VILLAGE_A, "severity": "normal", "channel": "hotline",
          "category": "part:0305"},

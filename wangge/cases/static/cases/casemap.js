@@ -60,6 +60,7 @@
     if (marker) marker.remove();
     marker = L.marker(m.toMap(lng, lat)).addTo(m.map);
     result.textContent = note + " " + lat.toFixed(5) + ", " + lng.toFixed(5);
+    latInput.dispatchEvent(new Event("change", { bubbles: true })); // the hotline desk reloads what is near
     pick.dataset.placed = "1";
   }
   fetch(pick.dataset.outline)
