@@ -43,7 +43,7 @@ class CallForm(StaffCaseForm):
                 "data-shortcut": "1",
                 "inputmode": "tel",
                 "autocomplete": "off",
-                "hx-get": reverse_lazy("hotline:caller"),
+                "hx-post": reverse_lazy("hotline:caller"),  # the number in the body, not the URL
                 "hx-trigger": "input changed delay:250ms, search",
                 "hx-target": "#caller-history",
                 "hx-sync": "this:replace",

@@ -90,10 +90,10 @@ def desk(request):
 
 
 @_operator
-@require_GET
+@require_POST  # the number in the body: never in a URL (access logs, history)
 def caller(request):
     """The caller's earlier cases, once the number typed is complete."""
-    phone = lookup.complete_number(request.GET.get("reporter_phone", ""))
+    phone = lookup.complete_number(request.POST.get("reporter_phone", ""))
     history = lookup.caller_history(request.user, phone, ip=client_ip(request)) if phone else None
     return render(request, "hotline/_history.html", {"phone": phone, "history": history})
 

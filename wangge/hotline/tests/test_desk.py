@@ -73,10 +73,11 @@ def test_caller_lookup_finds_earlier_cases_by_hash_masked(user):
 def test_caller_page_answers_once_the_number_is_complete(client_as):
     client = client_as("hotline")
     actions.file_call(User.objects.get(username="hotline"), _call())
-    assert "路灯" not in client.get("/hotline/caller/", {"reporter_phone": "1391234"}).content.decode()
-    page = client.get("/hotline/caller/", {"reporter_phone": CALLER}).content.decode()
+    assert "路灯" not in client.post("/hotline/caller/", {"reporter_phone": "1391234"}).content.decode()
+    page = client.post("/hotline/caller/", {"reporter_phone": CALLER}).content.decode()
     assert "路灯" in page and "138****5678" in page and "13812345678" not in page
-    assert client_as("town_dispatcher").get("/hotline/caller/", {"reporter_phone": CALLER}).status_code == 403
+    assert client_as("town_dispatcher").post("/hotline/caller/", {"reporter_phone": CALLER}).status_code == 403
+    assert client.get("/hotline/caller/", {"reporter_phone": CALLER}).status_code == 405  # never in a URL
 
 
 def test_linking_a_caller_to_a_duplicate_gets_them_the_outcome(user, client_as):
