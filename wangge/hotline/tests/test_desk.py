@@ -161,3 +161,18 @@ def test_desk_page_for_operators_only(client_as):
     page = client_as("hotline").get("/hotline/")
     assert page.status_code == 200 and "autofocus" in page.content.decode()
     assert client_as("town_dispatcher").get("/hotline/").status_code == 403
+
+
+def test_a_town_operator_cannot_link_a_caller_to_another_towns_case(user, town_call_taker, api_as):
+    """The case id a link names is resolved in the operator's own jurisdiction: 厚街's desk cannot
+    attach callers to 寮步's cases (a field error, nothing written), on the page's action and the API."""
+    lat, lng = point_in("441900111")
+    liaobu = actions.file_call(user("hotline"), _call(lat=lat, lng=lng, description="寮步的案件"))
+    assert liaobu.area_path.startswith("441900/441900111/")
+    with pytest.raises(ValidationError) as refused:
+        actions.link_caller(user(town_call_taker), liaobu.pk, "13700003333")
+    assert "case" in refused.value.message_dict
+    answer = api_as(town_call_taker).post("/api/v1/hotline/links", {"case": liaobu.pk, "phone": "13700003333"})
+    assert answer.status_code == 400 and "case" in answer.content.decode()
+    assert not CaseCaller.objects.filter(case=liaobu).exists()
+    assert not CaseEvent.objects.filter(case=liaobu, action="caller_linked").exists()
