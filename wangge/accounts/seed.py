@@ -14,4 +14,12 @@ DEFAULT_DEPARTMENTS = [
     ("market", "市场监督管理局（工商）"),
     ("city_management", "城市管理和综合执法局"),
     ("housing", "住房和城乡建设局"),
+    ("water", "水务局"),
+    ("transport", "交通运输局"),
+    ("ecology", "生态环境局"),
+    ("natural_resources", "自然资源局"),
+    ("human_resources", "人力资源和社会保障局"),
+    ("justice", "司法局（人民调解）"),
+    ("power", "供电局"),
+    ("telecom", "通信运营商"),
 ]

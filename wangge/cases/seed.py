@@ -21,6 +21,24 @@ DEFAULT_MATTER_ITEMS = [
     ("construction_dust", "工地扬尘", ("event", "0302"), "housing", Severity.NORMAL),
     ("business_noise", "商业噪音", ("event", "0508"), "public_security", Severity.NORMAL),
     ("food_safety", "食品安全隐患", None, "food_drug", Severity.IMPORTANT),
+    # Grid-governance matters the city-management taxonomy has no class for (routing's labels item:<code>).
+    ("dispute_neighbor", "邻里纠纷", None, "justice", Severity.NORMAL),
+    ("dispute_family", "婚姻家庭纠纷", None, "justice", Severity.NORMAL),
+    ("dispute_labor", "劳资纠纷（欠薪）", None, "human_resources", Severity.IMPORTANT),
+    ("dispute_property", "物业纠纷", None, "housing", Severity.NORMAL),
+    ("dispute_consumer", "消费纠纷", None, "market", Severity.NORMAL),
+    ("public_order", "治安隐患", None, "public_security", Severity.IMPORTANT),
+    ("gambling_drugs", "黄赌毒线索", None, "public_security", Severity.IMPORTANT),
+    ("noise_residential", "生活噪音扰民", None, "public_security", Severity.NORMAL),
+    ("work_safety", "安全生产隐患", None, "work_safety", Severity.IMPORTANT),
+    ("fire_safety", "消防安全隐患", None, "fire", Severity.IMPORTANT),
+    ("hardship_assistance", "困难群众救助", None, "civil_affairs", Severity.NORMAL),
+    ("elderly_disabled_care", "老人残疾人关爱", None, "civil_affairs", Severity.NORMAL),
+    ("environmental_pollution", "环境污染（排污、废气、异味）", None, "ecology", Severity.IMPORTANT),
+    ("water_supply", "供水问题（停水、水质）", None, "water", Severity.NORMAL),
+    ("school_surroundings", "校园周边安全", None, "education", Severity.IMPORTANT),
+    ("public_health", "公共卫生（病媒、非法行医）", None, "health", Severity.NORMAL),
+    ("unlicensed_shop", "无证照经营（店铺）", None, "market", Severity.NORMAL),
 ]
 
 # severity: (hours to dispatch, hours to handle, remind hours before)
