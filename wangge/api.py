@@ -130,12 +130,16 @@ from wangge.notify.api import router as notify_router  # noqa: E402
 from wangge.patrol.api import router as patrol_router  # noqa: E402
 from wangge.privacy.api import router as privacy_router  # noqa: E402
 from wangge.registry.api import router as registry_router  # noqa: E402
+from wangge.routing.api import router as routing_router  # noqa: E402
+from wangge.routing.api import suggest_router  # noqa: E402
 from wangge.sensors.api import router as sensors_router  # noqa: E402
 from wangge.workorders.api import router as workorders_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/areas", areas_router)
+api.add_router("/cases", suggest_router)  # POST /cases/suggest, before /cases/{id}
 api.add_router("/cases", cases_router)
+api.add_router("/routing", routing_router)
 api.add_router("/public", public_cases_router)
 api.add_router("/notifications", notify_router)
 api.add_router("/patrol", patrol_router)

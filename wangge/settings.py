@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "wangge.open311",
     "wangge.workorders",
     "wangge.callbacks",
+    "wangge.routing",
     "wangge.hotline",
     "wangge.web",
 ]

@@ -350,6 +350,7 @@ ACTION_LABELS = {
     "reject": _("Reject"),
     "handle_on_site": _("Handled on site"),
     "dispatch": _("Dispatch"),
+    "recall": _("Take back the dispatch"),
     "accept": _("Accept"),
     "return": _("Return (not ours)"),
     "request_extension": _("Ask for more time"),

@@ -26,6 +26,7 @@ from ..models import (
 from .common import Step, _local_time, _notify_department, _notify_dispatchers, _require, case_url
 from .errors import TransitionNotAllowed
 from .rules import rule_for
+from .triage import classify
 
 
 def _my_assignment(case, user, statuses) -> Assignment:
@@ -36,8 +37,12 @@ def _my_assignment(case, user, statuses) -> Assignment:
     return assignment
 
 
-def _step_dispatch(case, user, *, departments=None, note="", hours=None, **_params):
+def _step_dispatch(
+    case, user, *, departments=None, note="", hours=None, category=None, matter_item=None, severity=None, **_params
+):
     codes = _require(departments, "departments", _("Choose at least one department."))
+    if category or matter_item or severity:  # classified at dispatch (e.g. a routing suggestion taken)
+        classify(case, category=category, matter_item=matter_item, severity=severity, replace=bool(matter_item))
     if isinstance(codes, str):
         codes = [codes]
     # Only departments that serve the case's area: the city's, or its own town's.
@@ -79,6 +84,31 @@ def _step_dispatch(case, user, *, departments=None, note="", hours=None, **_para
                 _("Deadline %(d)s. %(text)s") % {"d": _local_time(a.deadline), "text": case.description[:150]},
                 sms=case.severity == Severity.URGENT,
                 dedupe_key=f"assignment:{a.pk}:new",
+            )
+
+    step.notifications.append(tell_departments)
+    return step
+
+
+def _step_recall(case, user, *, note="", **_params):
+    """撤回派遣: the dispatch is taken back while no department has accepted it (a wrong department,
+    or an automatic dispatch a dispatcher undoes); the case waits at the desk again."""
+    active = list(case.assignments.filter(status__in=ACTIVE_ASSIGNMENT).select_related("department"))
+    if not active or any(a.status != AssignmentStatus.PENDING for a in active):
+        raise TransitionNotAllowed(_("A department has already accepted it: the dispatch cannot be taken back."))
+    for assignment in active:
+        assignment.status = AssignmentStatus.CANCELLED
+        assignment.save(update_fields=["status"])
+    step = Step(Status.REGISTERED, note, {"departments": [a.department.code for a in active]}, public=False)
+
+    def tell_departments(case):
+        for a in active:
+            _notify_department(
+                a.department_id,
+                case,
+                _("Assignment taken back: case %(n)s") % {"n": case.number},
+                note,
+                dedupe_key=f"assignment:{a.pk}:recalled",
             )
 
     step.notifications.append(tell_departments)

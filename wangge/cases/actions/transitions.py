@@ -37,6 +37,7 @@ from .handling import (
     _step_decide_return,
     _step_dispatch,
     _step_feedback,
+    _step_recall,
     _step_request_extension,
     _step_return,
 )
@@ -62,10 +63,11 @@ D, G, H, P, S = R.DISPATCHER, R.GRID_MANAGER, R.HANDLER, R.REPORTER, R.SYSTEM
 TRANSITIONS = {
     t.action: t
     for t in [
-        Transition("register", (Status.REPORTED,), frozenset({D})),
+        Transition("register", (Status.REPORTED,), frozenset({D, S})),  # S: routing's auto-dispatch
         Transition("reject", (Status.REPORTED, Status.REGISTERED), frozenset({D})),
         Transition("handle_on_site", (Status.REPORTED, Status.REGISTERED), frozenset({G})),
-        Transition("dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D})),
+        Transition("dispatch", (Status.REPORTED, Status.REGISTERED, Status.HANDLING), frozenset({D, S})),
+        Transition("recall", (Status.HANDLING,), frozenset({D})),
         Transition("accept", (Status.HANDLING,), frozenset({H})),
         Transition("return", (Status.HANDLING,), frozenset({H})),
         Transition(
@@ -225,6 +227,7 @@ STEPS = {
     "reject": _step_reject,
     "handle_on_site": _step_handle_on_site,
     "dispatch": _step_dispatch,
+    "recall": _step_recall,
     "accept": _step_accept,
     "return": _step_return,
     "decide_return": _step_decide_return,
@@ -263,6 +266,12 @@ def _check_return_waiting(case, user):
         raise TransitionNotAllowed()
 
 
+def _check_recallable(case, user):
+    active = list(case.assignments.filter(status__in=ACTIVE_ASSIGNMENT).values_list("status", flat=True))
+    if not active or any(status != AssignmentStatus.PENDING for status in active):
+        raise TransitionNotAllowed()
+
+
 def _check_escalate(case, user):
     if case.command_level == COMMAND_LEVELS[-1]:
         raise TransitionNotAllowed()
@@ -277,5 +286,6 @@ STEP_CHECKS = {
     "decide_extension": _check_extension_waiting,
     "decide_return": _check_return_waiting,
     "escalate": _check_escalate,
+    "recall": _check_recallable,
     "reopen": _check_reopen,
 }

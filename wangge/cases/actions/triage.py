@@ -21,16 +21,19 @@ from .common import Step, _notify_dispatchers, _require, _tell_reporters
 from .errors import TransitionNotAllowed
 
 
-def _step_register(case, user, *, note="", category=None, matter_item=None, severity=None, **_params):
+def classify(case, *, category=None, matter_item=None, severity=None, replace=False):
+    """Set the case's matter item, category ("part:0305" as the pickers send it — 部件 and 事件 reuse
+    codes — or a bare code) and severity, each checked; used by registering and by dispatching.
+    replace: a matter item brings its own category even when the case had one (a reclassification:
+    a routing suggestion taken at dispatch), else the reporter's category is kept."""
     if matter_item:
         item = MatterItem.objects.filter(code=matter_item, is_active=True).first()
         if item is None:
             raise ValidationError({"matter_item": _("Unknown matter item %(code)s.") % {"code": matter_item}})
         case.matter_item_id = item.pk
-        case.category_id = case.category_id or item.category_id
-    current = case.category
+        case.category_id = item.category_id if replace else (case.category_id or item.category_id)
+    current = case.category if case.category_id else None
     if category and not (current and category in (current.code, f"{current.kind}:{current.code}")):
-        # "part:0305" (what the pickers send: 部件 and 事件 reuse codes) or a bare code.
         kind, _sep, code = category.rpartition(":")
         found = refs.category(code, kind)
         if found is None:
@@ -40,6 +43,10 @@ def _step_register(case, user, *, note="", category=None, matter_item=None, seve
         if severity not in Severity.values:
             raise ValidationError({"severity": _("Unknown severity %(s)s.") % {"s": severity}})
         case.severity = severity
+
+
+def _step_register(case, user, *, note="", category=None, matter_item=None, severity=None, **_params):
+    classify(case, category=category, matter_item=matter_item, severity=severity)
     return Step(Status.REGISTERED, note)
 
 

@@ -86,6 +86,11 @@
       }
     }
 
+    // Another script sets the value (a routing suggestion taken): {detail: {value, label}}.
+    field.addEventListener("picker:set", function (event) {
+      choose({ value: event.detail.value || "", label: event.detail.value ? event.detail.label : "" });
+    });
+
     // One row: its label and hint; ▸ (or → on the keyboard) opens its children below it; a click
     // (or Enter) picks it, or opens it when it only groups others.
     function item(row, data) {
