@@ -111,14 +111,16 @@ def bootstrap() -> RoutingModel | None:
             record = RoutingModel.objects.create(
                 version=1,
                 reason=_("The shipped training set"),
-                artifact=model.dumps(),
+                artifact=training.shipped_blob(),
                 metrics=training.shipped_metrics(),
                 train_seconds=round(seconds, 2),
                 shipped_examples=training.shipped_count(),
                 label_count=len(model.labels),
                 status=ModelStatus.READY,
             )
-            _activate(record, None)
+            # Called while the serving cache loads (its lock held): no cache bump here — no process
+            # serves a stored version yet, and the others load this one on their next look.
+            _activate(record, None, tell_processes=False)
             return record
     except IntegrityError:
         return None
@@ -139,7 +141,7 @@ def _not_worse(new: dict, old: dict) -> bool:
     return new["top1"] >= old["top1"] - MAX_TOP1_DROP
 
 
-def _activate(record: RoutingModel, user) -> None:
+def _activate(record: RoutingModel, user, *, tell_processes: bool = True) -> None:
     previous = RoutingModel.objects.select_for_update().filter(status=ModelStatus.ACTIVE).exclude(pk=record.pk)
     old = previous.first()
     previous.update(status=ModelStatus.READY)
@@ -152,7 +154,8 @@ def _activate(record: RoutingModel, user) -> None:
         before={"serving": old.version if old else None},
         after={"serving": record.version},
     )
-    serving.changed()
+    if tell_processes:
+        serving.changed()
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 FORMAT = 1  # bump when the pickled layout below changes: older artifacts are then retrained
+MAX_FEATURES = 40_000
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 
@@ -88,7 +89,10 @@ def fit(texts: list[str], labels: list[str], weights=None, departments=None, shi
     """Train on labelled texts. weights: per example (the platform's own decisions may count more)."""
     if len(set(labels)) < 2:
         raise ValueError("at least two labels are needed to train")
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
+    # At most MAX_FEATURES n-grams (the most frequent): the model file stays a few MB at any size.
+    vectorizer = TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 2), sublinear_tf=True, max_features=MAX_FEATURES, dtype=np.float32
+    )
     matrix = vectorizer.fit_transform([normalize(t) for t in texts])
     label_list = sorted(set(labels))
     index = {label: i for i, label in enumerate(label_list)}

@@ -38,6 +38,11 @@ def shipped_model() -> tuple[TextModel, float]:
 
 
 @functools.cache
+def shipped_blob() -> bytes:
+    return shipped_model()[0].dumps()
+
+
+@functools.cache
 def shipped_metrics() -> dict:
     return measure(shipped_model()[0])
 
