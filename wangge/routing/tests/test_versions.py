@@ -39,7 +39,9 @@ def _decided_cases(new_case, user, n, department="housing"):
     dept = Department.objects.get(code=department)
     for i in range(n):
         case = new_case(description=f"地下车库第{i}层顶棚渗水滴到车上，墙皮大块剥落", category="event:0199")
-        Assignment.objects.create(case=case, department=dept, deadline=case.created_at, status=AssignmentStatus.ACCEPTED)
+        Assignment.objects.create(
+            case=case, department=dept, deadline=case.created_at, status=AssignmentStatus.ACCEPTED
+        )
 
 
 def test_retraining_learns_the_dispatchers_departments_and_rollback_restores(user, new_case):
