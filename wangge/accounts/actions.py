@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from .models import (
     Membership,
     Role,
     User,
+    with_places,
 )
 
 USER_HISTORY_FIELDS = ("username", "full_name", "email", "is_active", "is_staff", "is_superuser")
@@ -72,6 +74,7 @@ def update_user(user: User, *, acting_user=None, **fields) -> User:
         setattr(user, key, value)
     user.full_clean(exclude=["password"])
     user.save()
+    user.forget_memberships()  # the scope and portal flag read is_active, is_staff, is_superuser too
     record_change(user, ChangeAction.UPDATE, acting_user=acting_user, before=before, after=user_snapshot(user))
     return user
 
@@ -145,7 +148,7 @@ def add_membership(
         record_change(
             membership, ChangeAction.CREATE, acting_user=acting_user, after=membership.history_snapshot(), related=user
         )
-    user.__dict__.pop("_wangge_scope", None)
+    user.forget_memberships()  # the caller's instance sees the new role at once
     return membership
 
 
@@ -158,7 +161,9 @@ def remove_membership(membership: Membership, *, acting_user=None) -> None:
         before=membership.history_snapshot(),
         related=membership.user,
     )
+    user = membership.user
     membership.delete()
+    user.forget_memberships()
 
 
 @transaction.atomic
@@ -371,7 +376,7 @@ def user_for_token(token: str) -> User | None:
     if api_token is None:
         api_token = (
             ApiToken.objects.select_related("user")
-            .prefetch_related("user__memberships")
+            .prefetch_related(Prefetch("user__memberships", queryset=with_places(Membership.objects.all())))
             .filter(key_hash=key_hash)
             .first()
         )

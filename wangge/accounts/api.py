@@ -113,7 +113,7 @@ def _me(user):
             "department_code": m.department.code if m.department_id else None,
             "department_name": m.department.name if m.department_id else None,
         }
-        for m in user.memberships.select_related("area", "department")
+        for m in user.membership_list
     ]
     return {
         "username": user.username,

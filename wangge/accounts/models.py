@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,22 +74,76 @@ class User(AbstractUser):
             raise ValidationError({"phone": _("Enter a valid phone number.")})
         self.phone_encrypted = pii.encrypt(phone)
 
+    # ------------------------------------------------------------ memberships, read once per instance
+    # A request's user is a fresh instance, so "once per instance" is once per request (an API
+    # token's user is a copy of a per-process one whose memberships are prefetched: no query).
+    # Everything worked out from them (roles, the scope, the case roles, the command areas...) is
+    # kept beside them through from_memberships() and forgotten with them by forget_memberships(),
+    # which the accounts actions and the Membership signals call on the instance they were given.
+
     @property
-    def roles(self) -> set[str]:
-        return {m.role for m in self.memberships.all()}
+    def membership_list(self) -> list["Membership"]:
+        """The user's memberships with their area and department (the department's area too), in one
+        query; boundaries left out. A list: filter it in Python, never query it again."""
+        return self.from_memberships("memberships", self._load_memberships)
+
+    def _load_memberships(self) -> list["Membership"]:
+        prefetched = self.__dict__.get("_prefetched_objects_cache", {}).get("memberships")
+        if prefetched is not None:
+            return list(prefetched)
+        if self.pk is None:
+            return []
+        # Through the related manager: each membership's .user is this very instance.
+        return list(with_places(self.memberships.all()))
+
+    def from_memberships(self, key: str, compute):
+        """compute(), kept on this instance until its memberships change (forget_memberships)."""
+        cache = self.__dict__.setdefault(_MEMBERSHIP_CACHE, {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
+    def forget_memberships(self) -> None:
+        """Drop the memberships read for this instance and all worked out from them: they changed."""
+        self.__dict__.pop(_MEMBERSHIP_CACHE, None)
+        prefetched = self.__dict__.get("_prefetched_objects_cache")
+        if prefetched and "memberships" in prefetched:
+            # A new dict: a copied user (the API token cache's) shares the old one with the original.
+            self._prefetched_objects_cache = {k: v for k, v in prefetched.items() if k != "memberships"}
+
+    def __getstate__(self):
+        # A copy (the API token cache hands out one per request) or a pickle starts without the
+        # worked-out values: they would be shared with, and outlive, the original's.
+        state = super().__getstate__()
+        state.pop(_MEMBERSHIP_CACHE, None)
+        return state
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.forget_memberships()
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return self.from_memberships("roles", lambda: frozenset(m.role for m in self.membership_list))
 
     def has_role(self, *roles) -> bool:
-        return bool(self.roles & set(roles))
+        return not self.roles.isdisjoint(roles)
 
     @property
     def is_personal(self) -> bool:
         """Only personal roles (citizen, landlord): the user gets the portal, never the staff pages."""
-        cached = getattr(self, "_wangge_personal", None)  # asked by the middleware, the menu and the home page
-        if cached is None:
-            roles = self.roles
-            cached = bool(roles) and roles <= PERSONAL_ROLES and not (self.is_superuser or self.is_staff)
-            self._wangge_personal = cached
-        return cached
+        roles = self.roles
+        return bool(roles) and roles <= PERSONAL_ROLES and not (self.is_superuser or self.is_staff)
+
+
+_MEMBERSHIP_CACHE = "_wangge_membership_cache"
+
+
+def with_places(memberships: models.QuerySet) -> models.QuerySet:
+    """Memberships with their area, department and the department's area in the same query; the
+    boundaries (GeoJSON, a town's is large) left out. How User.membership_list reads them, and what
+    a prefetch of users' memberships should use so that list costs nothing."""
+    return memberships.select_related("area", "department__area").defer("area__boundary", "department__area__boundary")
 
 
 class DepartmentLevel(models.TextChoices):
@@ -169,6 +224,20 @@ class Membership(models.Model):
             "area": self.area.code if self.area_id else None,
             "department": self.department.code if self.department_id else None,
         }
+
+
+def _forget_user_memberships(sender, instance, raw=False, **kwargs):
+    """A membership saved or deleted through its own instance: the user instance it holds (the one
+    it was created with, or read through) asks again. Actions forget on the user they are given too."""
+    if raw:
+        return
+    user = instance._state.fields_cache.get("user")
+    if user is not None:
+        user.forget_memberships()
+
+
+post_save.connect(_forget_user_memberships, sender=Membership, dispatch_uid="accounts-membership-forget")
+post_delete.connect(_forget_user_memberships, sender=Membership, dispatch_uid="accounts-membership-forget-del")
 
 
 class ApiToken(models.Model):

@@ -50,28 +50,29 @@ def _minimal_roots(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted(roots))
 
 
+NOTHING = Scope(False, (), frozenset())
+EVERYTHING = Scope(True, (), frozenset())
+
+
 def scope_for(user) -> Scope:
-    """The areas and departments a user may see; cached on the user object for the request."""
-    cached = getattr(user, "_wangge_scope", None)
-    if cached is not None:
-        return cached
+    """The areas and departments a user may see; worked out once per user instance (so once per
+    request) from its memberships, and again when they change (User.forget_memberships)."""
     if not user.is_authenticated or not user.is_active:
-        scope = Scope(False, (), frozenset())
-    elif user.is_superuser:
-        scope = Scope(True, (), frozenset())
-    else:
-        paths, departments, department_paths = set(), set(), set()
-        memberships = user.memberships.select_related("area", "department__area")
-        # Paths only: the boundaries (GeoJSON, a town's is large) are not needed here.
-        for m in memberships.defer("area__boundary", "department__area__boundary"):
-            if m.area_id:
-                paths.add(m.area.path)
-            if m.department_id and m.role in DEPARTMENT_ROLES:
-                departments.add(m.department_id)
-                department_paths.add(m.department.area.path)
-        scope = Scope(False, _minimal_roots(paths), frozenset(departments), _minimal_roots(department_paths))
-    user._wangge_scope = scope
-    return scope
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    return user.from_memberships("scope", lambda: _scope_of(user.membership_list))
+
+
+def _scope_of(memberships) -> Scope:
+    paths, departments, department_paths = set(), set(), set()
+    for m in memberships:
+        if m.area_id:
+            paths.add(m.area.path)
+        if m.department_id and m.role in DEPARTMENT_ROLES:
+            departments.add(m.department_id)
+            department_paths.add(m.department.area.path)
+    return Scope(False, _minimal_roots(paths), frozenset(departments), _minimal_roots(department_paths))
 
 
 def restrict(queryset: QuerySet, user, path_field: str = "path") -> QuerySet:

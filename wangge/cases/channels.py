@@ -62,12 +62,8 @@ def filer_kinds(user, *, system: bool | str = False) -> set[str]:
         return {system if isinstance(system, str) else SYSTEM}
     if user is None or not user.is_authenticated:
         return {PUBLIC}
-    kinds = getattr(user, "_wangge_filer_kinds", None)  # asked several times per report
-    if kinds is None:
-        # A superuser may act as any staff member (as on the case pages), never as a citizen.
-        kinds = frozenset(user.roles | (STAFF if user.is_superuser else set()))
-        user._wangge_filer_kinds = kinds
-    return set(kinds)
+    # A superuser may act as any staff member (as on the case pages), never as a citizen.
+    return set(user.roles | (STAFF if user.is_superuser else set()))
 
 
 def channels_for(user, *, system: bool | str = False, staff_form: bool = False) -> list[str]:

@@ -5,7 +5,7 @@ from operator import or_
 
 from django.db.models import Exists, OuterRef, Q
 
-from wangge.accounts.models import Department, Membership, Role, User
+from wangge.accounts.models import Department, Role, User
 from wangge.accounts.scope import scope_for
 from wangge.areas.models import Level
 
@@ -26,14 +26,12 @@ SYSTEM = "system"
 
 
 def _memberships(user):
-    cached = getattr(user, "_wangge_case_memberships", None)
-    if cached is None:
-        cached = [
-            (m.role, m.area.path if m.area_id else "", m.department_id)
-            for m in Membership.objects.filter(user=user).select_related("area")
-        ]
-        user._wangge_case_memberships = cached
-    return cached
+    if not user.is_authenticated:
+        return []
+    return user.from_memberships(
+        "case_roles",
+        lambda: [(m.role, m.area.path if m.area_id else "", m.department_id) for m in user.membership_list],
+    )
 
 
 def memberships_of(user) -> list[tuple[str, str, int | None]]:

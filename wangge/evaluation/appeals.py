@@ -31,7 +31,7 @@ DECIDER_ROLES = {Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPAT
 def subjects_of_user(user) -> list[tuple[str, str]]:
     """(subject type, subject key) pairs the user may appeal for: their departments, themselves."""
     out = []
-    for m in user.memberships.select_related("department"):
+    for m in user.membership_list:
         if m.department_id and m.role in DEPARTMENT_ROLES:
             out.append((SubjectType.DEPARTMENT, m.department.code))
         if m.role == Role.GRID_MANAGER:
@@ -40,7 +40,7 @@ def subjects_of_user(user) -> list[tuple[str, str]]:
 
 
 def may_decide(user) -> bool:
-    return is_admin(user) or user.memberships.filter(role__in=DECIDER_ROLES).exists()
+    return is_admin(user) or user.has_role(*DECIDER_ROLES)
 
 
 def decidable_appeals(user):
@@ -72,9 +72,7 @@ def file_appeal(user, *, subject_type, subject_key, case_id, period_key, reason,
     department = worker = None
     if subject_type == SubjectType.DEPARTMENT:
         department = next(
-            m.department
-            for m in user.memberships.select_related("department")
-            if m.department_id and m.department.code == subject_key
+            m.department for m in user.membership_list if m.department_id and m.department.code == subject_key
         )
     else:
         worker = user

@@ -49,12 +49,9 @@ class Viewer:
 
 def viewer(user) -> Viewer:
     scope = scope_for(user)
-    roles = {m.role for m in user.memberships.all()} if user.is_authenticated else set()
-    departments = frozenset(
-        m.department.code
-        for m in user.memberships.select_related("department")
-        if m.department_id and m.role in DEPARTMENT_ROLES
-    )
+    roles = user.roles if user.is_authenticated else frozenset()
+    memberships = user.membership_list if user.is_authenticated else []
+    departments = frozenset(m.department.code for m in memberships if m.department_id and m.role in DEPARTMENT_ROLES)
     command = roles & {Role.LEADER, Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPATCHER, Role.ADMIN}
     return Viewer(
         everything=scope.everything or is_admin(user),
@@ -71,7 +68,7 @@ def may_use(user) -> bool:
         return False
     if is_admin(user):
         return True
-    return user.memberships.exclude(role__in=[Role.LANDLORD, Role.CITIZEN]).exists()
+    return not user.roles <= {Role.LANDLORD, Role.CITIZEN}
 
 
 @dataclass
@@ -160,8 +157,10 @@ def may_publish(user) -> bool:
         return False
     if is_admin(user):
         return True
-    city = user.memberships.filter(area__level=Level.CITY)
-    return user.memberships.filter(role=Role.CITY_DISPATCHER).exists() or city.filter(role=Role.LEADER).exists()
+    return any(
+        m.role == Role.CITY_DISPATCHER or (m.role == Role.LEADER and m.area_id and m.area.level == Level.CITY)
+        for m in user.membership_list
+    )
 
 
 def visible_schemes(user):

@@ -32,7 +32,7 @@ MAX_PHOTOS = 6
 
 
 def _user_departments(user) -> list[int]:
-    return [m.department_id for m in user.memberships.all() if m.department_id and m.role in DEPARTMENT_ROLES]
+    return [m.department_id for m in user.membership_list if m.department_id and m.role in DEPARTMENT_ROLES]
 
 
 def my_appeals(user):

@@ -45,9 +45,9 @@ def may_publish(user) -> bool:
         return False
     if is_admin(user):
         return True
-    return (
-        user.memberships.filter(role=Role.CITY_DISPATCHER).exists()
-        or user.memberships.filter(role=Role.LEADER, area__level=Level.CITY).exists()
+    return any(
+        m.role == Role.CITY_DISPATCHER or (m.role == Role.LEADER and m.area_id and m.area.level == Level.CITY)
+        for m in user.membership_list
     )
 
 

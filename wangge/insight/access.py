@@ -4,7 +4,7 @@ at the areas of those memberships (a village dispatcher: their village, never th
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from wangge.accounts.models import Membership, Role
+from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.areas.models import Area
 
@@ -12,25 +12,19 @@ COMMAND_ROLES = (Role.VILLAGE_DISPATCHER, Role.TOWN_DISPATCHER, Role.CITY_DISPAT
 
 
 def command_areas(user) -> list[Area]:
-    """The roots the user commands (the widest first); empty: no command pages for them. Cached
-    on the user object for the request, as accounts.scope.scope_for is."""
+    """The roots the user commands (the widest first); empty: no command pages for them. Worked
+    out once per user instance from its memberships, as accounts.scope.scope_for is."""
     if not user.is_authenticated:
         return []
-    cached = getattr(user, "_wangge_command_areas", None)
-    if cached is None:
-        cached = user._wangge_command_areas = _command_areas(user)
-    return list(cached)
+    return list(user.from_memberships("command_areas", lambda: _command_areas(user)))
 
 
 def _command_areas(user) -> list[Area]:
     if user.is_superuser:
         return list(Area.objects.filter(parent__isnull=True).defer("boundary").order_by("code"))
-    areas = {
-        m.area.path: m.area
-        for m in Membership.objects.filter(user=user, role__in=COMMAND_ROLES, area__isnull=False)
-        .select_related("area")
-        .defer("area__boundary")  # GeoJSON, kilobytes an area: the command pages draw outlines by their own call
-    }
+    # The membership list leaves the boundaries out (GeoJSON, kilobytes an area): the command
+    # pages draw outlines by their own call.
+    areas = {m.area.path: m.area for m in user.membership_list if m.role in COMMAND_ROLES and m.area_id}
     roots = [
         a
         for p, a in sorted(areas.items(), key=lambda kv: len(kv[0]))

@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from wangge.accounts.models import Membership, Role, User
+from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.areas.locate import get_index
 from wangge.areas.models import Area, under
@@ -33,8 +33,7 @@ def visible_workers(user):
     workers = User.objects.filter(memberships__role=Role.GRID_MANAGER, is_active=True)
     if user.is_superuser:
         return workers.distinct()
-    supervised = Membership.objects.filter(user=user, role__in=SUPERVISOR_ROLES, area__isnull=False)
-    paths = list(supervised.values_list("area__path", flat=True))
+    paths = [m.area.path for m in user.membership_list if m.role in SUPERVISOR_ROLES and m.area_id]
     condition = Q(pk=user.pk)
     if paths:
         condition |= reduce(or_, (under("memberships__area__path", p) for p in paths))
@@ -42,10 +41,10 @@ def visible_workers(user):
 
 
 def grid_areas(worker) -> list[tuple[int, str]]:
-    """(area id, path) of every area the worker is a grid manager of. The memberships are those the
-    API token cache prefetched (else one query), the paths come from the locate index; only an area
-    without a boundary (not in the index) is read."""
-    memberships = sorted(worker.memberships.all(), key=lambda m: m.pk)
+    """(area id, path) of every area the worker is a grid manager of. The memberships are the user's
+    list (the API token cache prefetched it; else one query per request), the paths come from the
+    locate index; only an area without a boundary (not in the index) is read."""
+    memberships = sorted(worker.membership_list, key=lambda m: m.pk)
     ids = [m.area_id for m in memberships if m.role == Role.GRID_MANAGER and m.area_id]
     paths = _grid_cache.paths(ids)
     if missing := [a for a in ids if a not in paths]:
@@ -145,7 +144,7 @@ post_delete.connect(_buildings_changed, sender=Building, dispatch_uid="patrol-bu
 
 
 def worker_areas(worker) -> list:
-    return [m.area for m in worker.memberships.all() if m.role == Role.GRID_MANAGER and m.area_id]
+    return [m.area for m in worker.membership_list if m.role == Role.GRID_MANAGER and m.area_id]
 
 
 def sees_tracks(user) -> bool:

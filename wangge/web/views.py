@@ -94,8 +94,7 @@ def home(request):
     """The workbench (工作台): what waits for this user now, panel by panel (web/workbench.py)."""
     if request.user.is_personal:  # citizens and landlords: the portal's home (web/portal.py)
         return portal.home(request)
-    memberships = request.user.memberships.select_related("area", "department")
-    context = {"memberships": memberships, "roots": visible_roots(request.user)}
+    context = {"memberships": request.user.membership_list, "roots": visible_roots(request.user)}
     return render(
         request, "web/home.html", {**context, "panels": workbench.panels_for(request.user), "workbench": True}
     )
