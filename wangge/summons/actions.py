@@ -126,7 +126,7 @@ def summon(
             data={
                 "summons": summons.pk,
                 "departments": [d.code for d in found_departments],
-                "arrive_by": deadline.isoformat(),
+                "arrive_by": timezone.localtime(deadline).isoformat(),  # read on pages: local time
             },
         )
     subject = _("Summons: report on site by %(t)s") % {"t": _local(deadline)}
