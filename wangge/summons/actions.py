@@ -202,6 +202,8 @@ def report_arrival(user, summons: Summons, *, lat=None, lng=None, accuracy=None)
         lng = _coordinate(lng, "lng", -180, 180, errors)
         if not errors and (lat is None or lng is None):
             errors["lat"] = _("Give both latitude and longitude, or neither.")
+    else:
+        lat = lng = None
     accuracy = None if _blank(accuracy) else _coordinate(accuracy, "accuracy", 0, 1e7, errors)
     if errors:
         raise ValidationError(errors)
