@@ -7,7 +7,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from wangge.core.apitypes import Id, errors
 
@@ -126,7 +126,7 @@ def list_summonses(request, show: str = "open"):
 @router.post("", response={201: SummonsOut, **errors(400, 403)}, summary="Summon departments to a place")
 def create_summons(request, payload: SummonsIn):
     summons = actions.summon(request.user, **payload.dict())
-    return 201, summons_out(summons)
+    return Status(201, summons_out(summons))
 
 
 @router.get("/{summons_id}", response={200: SummonsOut, **errors(404)}, summary="One summons")
@@ -143,7 +143,7 @@ def report_arrival(request, summons_id: Id, payload: ArrivalIn):
     summons = get_object_or_404(queries.visible(request.user), pk=summons_id)
     arrivals = actions.report_arrival(request.user, summons, **payload.dict())
     summons.refresh_from_db()
-    return 201, {"arrivals": [_arrival_out(a) for a in arrivals], "summons": summons_out(summons)}
+    return Status(201, {"arrivals": [_arrival_out(a) for a in arrivals], "summons": summons_out(summons)})
 
 
 @router.post("/{summons_id}/close", response={200: SummonsOut, **errors(400, 403, 404)}, summary="Close a summons")
