@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from wangge.history.admin import ReadOnlyAdminMixin
 
-from .models import Arrival, Summons, SummonedDepartment
+from .models import Arrival, SummonedDepartment, Summons
 
 
 class SummonedDepartmentInline(admin.TabularInline):

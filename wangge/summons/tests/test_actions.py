@@ -183,7 +183,9 @@ def test_a_department_of_another_town_cannot_be_summoned(summon):
     from wangge.accounts.models import Department
     from wangge.areas.models import Area
 
-    Department.objects.create(code="liaobu_water", name="寮步水务所", level="town", area=Area.objects.get(code="441900111"))
+    Department.objects.create(
+        code="liaobu_water", name="寮步水务所", level="town", area=Area.objects.get(code="441900111")
+    )
     with pytest.raises(ValidationError) as error:
         summon(departments=["liaobu_water"])
     assert "departments" in error.value.message_dict
