@@ -75,7 +75,13 @@ def new(request):
             return redirect("summons:detail", summons.pk)
     severity = case.severity if case else (source.get("severity") or Severity.NORMAL)
     form = request.POST if errors else {}
+    initial = {
+        "address": form.get("address", case.address if case else ""),
+        "lat": form.get("lat", _text(case.lat) if case else ""),
+        "lng": form.get("lng", _text(case.lng) if case else ""),
+    }
     context = {
+        "initial": initial,
         "case": case,
         "errors": errors,
         "form": form,
@@ -88,6 +94,10 @@ def new(request):
         "radius": settings.SUMMONS_ARRIVAL_RADIUS_M,
     }
     return render(request, "summons/new.html", context, status=status)
+
+
+def _text(number) -> str:
+    return "" if number is None else repr(float(number))
 
 
 def _case_of(user, value):
