@@ -25,7 +25,7 @@ class DepartmentSummonses(Source):
         ).annotate(subject=F("department_id"), town=Substr("summons__area_path", 1, TOWN_PATH_LENGTH))
 
     def measures(self, ctx):
-        arrived_before = Q(arrived_at__lt=ctx.as_of)
+        arrived_before = Q(arrived_at__lte=ctx.as_of)
         return [
             Measure(
                 "summonses",
@@ -48,7 +48,7 @@ class DepartmentSummonses(Source):
                 "summons_missed",
                 _("Did not arrive"),
                 _("Of those: the deadline passed and no good arrival on site was reported."),
-                (Q(arrived_at__isnull=True) | Q(arrived_at__gte=ctx.as_of)) & Q(summons__arrive_by__lt=ctx.as_of),
+                (Q(arrived_at__isnull=True) | Q(arrived_at__gt=ctx.as_of)) & Q(summons__arrive_by__lt=ctx.as_of),
             ),
         ]
 
