@@ -81,8 +81,9 @@ def summon(
     if len(address) > ADDRESS_MAX:
         errors["address"] = _("At most %(n)s characters.") % {"n": ADDRESS_MAX}
     area, lat, lng = _place(user, found_case, lat, lng, errors)
-    if severity not in (None, "") and severity not in Severity.values:
+    if severity not in (None, "") and not (isinstance(severity, str) and severity in Severity.values):
         errors["severity"] = _("Choose a severity from the list.")
+        severity = None
     deadline = _deadline(arrive_by, minutes, (found_case.severity if found_case else severity) or None, now, errors)
     codes = departments if isinstance(departments, (list, tuple)) else [departments] if departments else []
     codes = [c for c in codes if str(c).strip()]
@@ -167,7 +168,10 @@ def _place(user, case, lat, lng, errors) -> tuple[Area | None, float | None, flo
 
 def _deadline(arrive_by, minutes, severity, now, errors) -> datetime | None:
     if not _blank(arrive_by):
-        moment = arrive_by if isinstance(arrive_by, datetime) else parse_datetime(str(arrive_by).strip())
+        try:
+            moment = arrive_by if isinstance(arrive_by, datetime) else parse_datetime(str(arrive_by).strip())
+        except ValueError:  # well formed, but no such day or hour
+            moment = None
         if moment is None:
             errors["arrive_by"] = _("Give a date and time.")
             return None
