@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,8 +109,6 @@ def _case_of(user, value):
     try:
         return resolve_one(cases, value, "case")
     except ValidationError:
-        from django.http import Http404
-
         raise Http404 from None
 
 
