@@ -372,6 +372,7 @@ ACTION_LABELS = {
     "appeal_decision": _("Decision on an appeal"),
     "summoned": _("Departments summoned to the site"),
     "summons_arrival": _("Arrival on site reported"),
+    "summons_overdue": _("Not all arrived by the summons' deadline"),
     "summons_closed": _("Summons closed"),
 }
 

@@ -296,6 +296,39 @@ def close_summons(user, summons: Summons) -> Summons:
     return summons
 
 
+def mark_overdue(now=None) -> int:
+    """Open summonses whose deadline passed with a department still missing: each is claimed once (a
+    conditional UPDATE, so two workers never both tell), the missing departments go on the case's trail,
+    and the dispatcher is told (in-app and by SMS). Returns how many were marked."""
+    now = now or timezone.now()
+    due = Summons.objects.filter(status=Status.OPEN, arrive_by__lt=now, overdue_at__isnull=True)
+    marked = 0
+    for summons_id in list(due.values_list("pk", flat=True)[:500]):
+        with transaction.atomic():
+            if not Summons.objects.filter(pk=summons_id, overdue_at__isnull=True).update(overdue_at=now):
+                continue  # another worker took it
+            marked += 1
+            summons = Summons.objects.select_related("case", "created_by").get(pk=summons_id)
+            missing = [
+                row.department.name
+                for row in summons.departments.filter(state=Attendance.WAITING).select_related("department")
+            ]
+            if not missing:
+                continue
+            if summons.case_id:
+                record_event(summons.case, "summons_overdue", None, data={"summons": summons.pk, "absent": missing})
+            text = _("Summons #%(n)s: not arrived by the deadline: %(d)s") % {"n": summons.pk, "d": "、".join(missing)}
+            notify.notify(
+                summons.created_by,
+                text,
+                summons.reason[:150],
+                url=summons_url(summons),
+                sms=True,
+                dedupe_key=f"summons:{summons.pk}:overdue",
+            )
+    return marked
+
+
 def distance_m(lat1, lng1, lat2, lng2) -> float:
     """Great-circle distance in metres (haversine), WGS-84 points."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

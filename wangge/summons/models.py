@@ -42,6 +42,9 @@ class Summons(models.Model):
     arrive_by = models.DateTimeField(_("arrive by"))
     radius_m = models.PositiveIntegerField(_("arrival radius (m)"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # When the worker found the deadline passed with departments still missing (once: the trail and the
+    # dispatcher are told then).
+    overdue_at = models.DateTimeField(_("deadline passed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -51,7 +54,10 @@ class Summons(models.Model):
         verbose_name = _("summons")
         verbose_name_plural = _("summonses")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "area_path"], name="summons_status_area_idx")]
+        indexes = [
+            models.Index(fields=["status", "area_path"], name="summons_status_area_idx"),
+            models.Index(fields=["status", "arrive_by"], name="summons_status_deadline_idx"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.reason[:30]}"

@@ -207,3 +207,25 @@ def test_closing_marks_who_never_came_and_stops_reports(clock, summon, place, po
         arrive(police_handler, summons, *place)
     with pytest.raises(TransitionNotAllowed):
         actions.close_summons(user("village_dispatcher"), summons)
+
+
+def test_the_worker_marks_a_passed_deadline_once_on_the_trail_and_tells_the_dispatcher(
+    clock, summon, new_case, user, police_handler
+):
+    from wangge.summons.tasks import mark_overdue_summonses
+
+    case = new_case()
+    summons = summon(case=case.pk, departments=["fire", "public_security"], minutes=30)
+    arrive(user("fire_handler"), summons, case.lat, case.lng)
+    clock.shift(minutes=29)
+    assert mark_overdue_summonses.call_local() == {"marked": 0}
+    clock.shift(minutes=2)
+    assert mark_overdue_summonses.call_local() == {"marked": 1}
+    assert mark_overdue_summonses.call_local() == {"marked": 0}  # once
+    event = CaseEvent.objects.get(case=case, action="summons_overdue")
+    assert event.data["absent"] == ["公安局"] and event.actor is None
+    told = Notification.objects.filter(recipient=user("village_dispatcher"), dedupe_key=f"summons:{summons.pk}:overdue")
+    assert set(told.values_list("channel", flat=True)) == {Channel.INAPP, Channel.SMS}
+    # Still recorded late when the police come after all.
+    (late,) = arrive(police_handler, summons, case.lat, case.lng)
+    assert late.late and summons.departments.get(department__code="public_security").state == Attendance.LATE
