@@ -7,9 +7,12 @@ from wangge.accounts.models import User
 from wangge.cases.models import OPEN_STATUSES, Case
 
 from . import actions, queries
+from .models import Summons
 
 
 def seed_summonses(log=print) -> int:
+    if Summons.objects.exists():  # a demo built again keeps its summonses
+        return 0
     dispatcher = User.objects.get(username="village_dispatcher")
     fire = User.objects.get(username="fire_handler")
     village = queries.summoning_paths(dispatcher)[0]

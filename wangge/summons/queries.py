@@ -53,6 +53,8 @@ def visible(user):
     scope = scope_for(user)
     if scope.everything:
         return queryset
+    if not sees_summonses(user):  # grid managers, the hotline, citizens: not their work
+        return queryset.none()
     conditions = [scope.area_q("area_path", include_department_areas=False)] if scope.area_paths else []
     if scope.department_ids:
         summoned = SummonedDepartment.objects.filter(summons=OuterRef("pk"), department_id__in=scope.department_ids)

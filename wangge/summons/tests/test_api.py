@@ -72,7 +72,8 @@ def test_each_role_sees_its_part(api_as, place, police_handler):
     for username in ("village_dispatcher", "town_dispatcher", "leader", "admin", "fire_handler"):
         assert api_as(username).get(url).status_code == 200, username
     police = ApiClient(issue_token(police_handler))
-    for client in (api_as("liaobu_dispatcher"), api_as("grid_manager2"), police, api_as("citizen")):
+    others = (api_as("liaobu_dispatcher"), api_as("grid_manager"), api_as("grid_manager2"), police, api_as("citizen"))
+    for client in others:
         assert client.get(url).status_code == 404
         assert client.get("/api/v1/summons").json() == []
         assert client.post(f"{url}/arrivals", {"lat": place[0], "lng": place[1], "accuracy": 5}).status_code == 404
