@@ -133,6 +133,7 @@ from wangge.registry.api import router as registry_router  # noqa: E402
 from wangge.routing.api import router as routing_router  # noqa: E402
 from wangge.routing.api import suggest_router  # noqa: E402
 from wangge.sensors.api import router as sensors_router  # noqa: E402
+from wangge.summons.api import router as summons_router  # noqa: E402
 from wangge.workorders.api import router as workorders_router  # noqa: E402
 
 api.add_router("/", accounts_router)
@@ -151,6 +152,7 @@ api.add_router("/workorders", workorders_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/callbacks", callbacks_router)
 api.add_router("/hotline", hotline_router)
+api.add_router("/summons", summons_router)
 
 
 def declare_framework_errors(api: NinjaAPI) -> None:

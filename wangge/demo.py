@@ -140,6 +140,7 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     from wangge.registry.demo import seed_registers
     from wangge.registry.seed import ensure_config_lists
     from wangge.sensors.demo import seed_demo_sensors
+    from wangge.summons.demo import seed_summonses
 
     build_areas(scale, log)
     build_departments()
@@ -155,6 +156,7 @@ def build_demo(scale: str = "small", log=print) -> list[DemoUser]:
     if scale in HISTORY_SCALES:  # weeks of past cases and field work (not in the test city: too slow)
         seed_history(scale, log)
         seed_evaluation(log)  # last month's evaluation from that history: drafts, two published, appeals
+        seed_summonses(log)  # 吹哨报到: one for an open case (arrived), one campaign waiting
     if scale != "test":  # the portal's demo (tests that need it call seed_portal_demo themselves)
         seed_portal_demo(log)
     log(f"inspection tasks: {plan_inspections()} opened")

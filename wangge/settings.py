@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "wangge.callbacks",
     "wangge.routing",
     "wangge.hotline",
+    "wangge.summons",
     "wangge.web",
 ]
 
@@ -288,6 +289,13 @@ CALLBACK_DUE_HOURS = float(os.environ.get("WANGGE_CALLBACK_DUE_HOURS", "48"))
 CALLBACK_RETRY_HOURS = float(os.environ.get("WANGGE_CALLBACK_RETRY_HOURS", "4"))
 CALLBACK_MAX_ATTEMPTS = int(os.environ.get("WANGGE_CALLBACK_MAX_ATTEMPTS", "3"))
 CALLBACK_REOPEN_DAYS = int(os.environ.get("WANGGE_CALLBACK_REOPEN_DAYS", "7"))
+
+# Summonses (app summons, 吹哨报到): an arrival counts when its GPS fix is within the summons' radius of
+# the place and its accuracy is this good or better (else it is recorded and flagged); the deadline the
+# dispatcher gets by default, in minutes per severity.
+SUMMONS_ARRIVAL_RADIUS_M = int(os.environ.get("WANGGE_SUMMONS_ARRIVAL_RADIUS_M", "300"))
+SUMMONS_MAX_ACCURACY_M = float(os.environ.get("WANGGE_SUMMONS_MAX_ACCURACY_M", "100"))
+SUMMONS_DEADLINE_MINUTES = {"urgent": 30, "important": 60, "normal": 120}
 
 # Field work (app patrol): GPS positions from the mobile app.
 PATROL_POSITION_INTERVAL_SECONDS = int(os.environ.get("WANGGE_PATROL_POSITION_INTERVAL_SECONDS", "30"))

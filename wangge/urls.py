@@ -44,6 +44,7 @@ urlpatterns = [
     path("open311/", include("wangge.open311.urls")),
     path("callbacks/", include("wangge.callbacks.urls")),
     path("routing/", include("wangge.routing.urls")),
+    path("summons/", include("wangge.summons.urls")),
     path("", include("wangge.registry.urls")),
     path("", include("wangge.insight.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -371,6 +371,10 @@ ACTION_LABELS = {
     "dispatch_overdue": _("Not dispatched in time"),
     "appeal": _("Appeal against the evaluation"),
     "appeal_decision": _("Decision on an appeal"),
+    "summoned": _("Departments summoned to the site"),
+    "summons_arrival": _("Arrival on site reported"),
+    "summons_overdue": _("Not all arrived by the summons' deadline"),
+    "summons_closed": _("Summons closed"),
 }
 
 

@@ -5,6 +5,7 @@ from wangge.areas.home import city_home
 from wangge.callbacks.roles import works_callbacks
 from wangge.evaluation.queries import may_use as may_use_evaluation
 from wangge.patrol.queries import sees_tracks
+from wangge.summons.queries import sees_summonses
 from wangge.web.portal import menu
 
 
@@ -46,6 +47,7 @@ def site(request):
             "field_app": signed_in and user.has_role(Role.GRID_MANAGER),
             "evaluation": signed_in and may_use_evaluation(user),
             "callbacks": signed_in and works_callbacks(user),
+            "summons": signed_in and not portal and sees_summonses(user),
             "portal": portal and menu(user),
             "api_docs": signed_in and reads_api_docs(user),
         },

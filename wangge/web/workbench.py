@@ -22,6 +22,7 @@ from wangge.callbacks.roles import CALLBACK_ROLES
 from wangge.cases import queries as case_queries
 from wangge.cases import roles as case_roles
 from wangge.cases.models import Severity
+from wangge.summons.queries import SUMMONING_ROLES
 
 # Roles that have a portal of their own (citizens, landlords), not the staff workbench.
 PERSONAL_ROLES = {Role.LANDLORD, Role.CITIZEN}
@@ -87,8 +88,10 @@ def panels_for(user) -> list[Panel]:
     panels = []
     if roles & set(case_roles.DISPATCHER_LEVELS):
         panels.append(dispatcher(user))
+    if roles & SUMMONING_ROLES:
+        panels.append(open_summonses(user))
     if Role.DEPARTMENT_HANDLER in roles:
-        panels.append(department(user))
+        panels += [department(user), summonses_to_report(user)]
     if Role.GRID_MANAGER in roles:
         panels += [to_verify(user), inspections_today(user), phone_outbox(user)]
     if Role.LEADER in roles:
@@ -235,6 +238,48 @@ def _assignment_meta(a) -> str:
         f"{a.get_status_display()} · {a.department.name} · {_('Deadline')} {timezone.localtime(a.deadline):%m-%d %H:%M}"
     )
     return f"{meta} · {_('rework')} {a.rework_count}" if a.rework_count else meta
+
+
+# ---------------------------------------------------------------------------------------------
+# Summonses (吹哨报到): the dispatcher's open ones, the department's to report arrival to
+
+
+def _summons_panel(user, key, title, specs, empty) -> Panel:
+    from wangge.summons import queries as summons_queries
+
+    now = timezone.now()
+    base = reverse("summons:list")
+    visible = summons_queries.visible(user)
+    querysets = {tile: summons_queries.filter_list(visible, show, user, now) for tile, _label, show, _a in specs}
+    counts = count_each(querysets)
+    tiles = [Tile(tile, label, counts[tile], f"{base}?show={show}", alert) for tile, label, show, alert in specs]
+    rows = [
+        Row(
+            reverse("summons:detail", args=[s.pk]),
+            f"#{s.pk}",
+            (s.reason or (s.case.description if s.case_id else ""))[:40],
+            f"{s.address or s.area.name} · {_('Arrive by')} {timezone.localtime(s.arrive_by):%m-%d %H:%M}",
+            s.arrive_by < now,
+        )
+        for s in querysets[specs[0][0]].order_by("arrive_by", "id")[:ROWS]
+    ]
+    return Panel(key, title, tiles, rows, more_url=f"{base}?show={specs[0][2]}", empty=empty)
+
+
+def open_summonses(user) -> Panel:
+    specs = [
+        ("open", pgettext_lazy("summons", "Open"), "open", False),
+        ("overdue", _("Someone late"), "overdue", True),
+    ]
+    return _summons_panel(user, "summons", _("Open summonses"), specs, _("No open summons."))
+
+
+def summonses_to_report(user) -> Panel:
+    specs = [
+        ("mine", _("To report arrival"), "mine", False),
+        ("mine_overdue", _("Past the deadline"), "mine_overdue", True),
+    ]
+    return _summons_panel(user, "summons_arrival", _("Summonses to report to"), specs, _("No summons waits for you."))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ from .areas import AreaCases, DeskCases, DeskRegistrations
 from .base import Context, Indicator, Measure, Source
 from .callbacks import AreaCallbacks, DepartmentCallbacks
 from .departments import Assignments
+from .summons import DepartmentSummonses
 from .workers import Inspections, Reports, Tracks, Verifications
 
 SOURCES: dict[str, list[Source]] = {
-    "department": [Assignments(), DepartmentCallbacks()],
+    "department": [Assignments(), DepartmentCallbacks(), DepartmentSummonses()],
     "grid_manager": [Reports(), Verifications(), Inspections(), Tracks()],
     "area": [AreaCases(), AreaCallbacks()],
     "desk": [DeskCases(), DeskRegistrations()],
@@ -144,6 +145,32 @@ INDICATORS: dict[str, Indicator] = {
             _("Callbacks in which the citizen was reached."),
             "callbacks_done",
             unit=PER_CASE,
+        ),
+        _i("dept_summonses", D, _("Summonses received"), _("Times summoned to a place."), "summonses"),
+        _i(
+            "dept_summons_on_time_rate",
+            D,
+            _("On-time arrival rate"),
+            _("Arrived on time ÷ summonses received."),
+            "summons_on_time",
+            "summonses",
+            "rate",
+        ),
+        _i(
+            "dept_summons_late",
+            D,
+            _("Arrived late"),
+            _("Summonses the department reached after the deadline."),
+            "summons_late",
+            higher=False,
+        ),
+        _i(
+            "dept_summons_missed",
+            D,
+            _("Did not arrive"),
+            _("Summonses the department did not reach: the deadline passed without an arrival."),
+            "summons_missed",
+            higher=False,
         ),
         # Grid managers (网格员)
         _i("gm_reports", G, _("Reports"), _("Reports: see the measure's definition."), "reports", unit=PER_CASE),

@@ -59,6 +59,7 @@ MUST_WALK = {
     "case_detail", "registry:person_detail", "registry:building_detail", "area_detail", "jobs:detail",
     "patrol:inspection_detail", "patrol:task_list", "evaluation:report", "watch:list", "command_spots",
     "sensors:detail", "public_track", "notify:list", "patrol:mobile_app", "callbacks:queue", "callbacks:detail",
+    "summons:list", "summons:detail",
 }  # fmt: skip
 
 # Latin words a Chinese interface shows as they are (all-capital codes and abbreviations, e.g. GPS,
@@ -266,6 +267,10 @@ def build_data():
     first, second = CallbackTask.objects.filter(state="open")[:2]
     record_result(first.pk, dispatcher, reached=True, resolved=True, satisfaction=5, note="已修好")
     record_result(second.pk, dispatcher, reached=False)
+    # Summonses (吹哨报到): one for a case with a flagged report and an arrival, one campaign waiting.
+    from wangge.summons.demo import seed_summonses
+
+    seed_summonses(**quiet)
     # Imports: one checked and done, one refused with row errors (previews, counts, errors).
     client = Client()
     client.force_login(admin)

@@ -150,8 +150,8 @@ def test_each_role_sees_its_panels_with_its_counts_and_each_count_is_its_list(wo
 
 def test_panels_follow_the_roles(db):
     kinds = {u: set(tiles_of(u)) for u in ("village_dispatcher", "fire_handler", "grid_manager", "leader", "admin")}
-    assert kinds["village_dispatcher"] == {"dispatcher"}
-    assert kinds["fire_handler"] == {"department"}
+    assert kinds["village_dispatcher"] == {"dispatcher", "summons"}
+    assert kinds["fire_handler"] == {"department", "summons_arrival"}
     assert kinds["grid_manager"] == {"verify", "inspections", "outbox"}
     assert kinds["leader"] == {"leader", "figures-441900122"}
     assert kinds["admin"] == {"admin"}
@@ -163,7 +163,7 @@ def test_a_user_with_several_roles_sees_the_panels_of_each(db):
     user = User.objects.get(username="village_dispatcher")
     Membership.objects.create(user=user, role=Role.GRID_MANAGER, area=Area.objects.get(code=VILLAGE_A_GRID))
     user = User.objects.get(pk=user.pk)
-    assert {p.key for p in workbench.panels_for(user)} == {"dispatcher", "verify", "inspections", "outbox"}
+    assert {p.key for p in workbench.panels_for(user)} == {"dispatcher", "summons", "verify", "inspections", "outbox"}
 
 
 def test_the_home_page_shows_the_panels_and_the_roles(work, client_as):
@@ -218,6 +218,8 @@ PANELS = [
     ("village_dispatcher", workbench.dispatcher),
     ("leader", workbench.leader),
     ("fire_handler", workbench.department),
+    ("village_dispatcher", workbench.open_summonses),
+    ("fire_handler", workbench.summonses_to_report),
     ("grid_manager", workbench.to_verify),
     ("grid_manager", workbench.inspections_today),
     ("admin", workbench.administrator),
