@@ -129,6 +129,7 @@ from wangge.insight.api import router as insight_router  # noqa: E402
 from wangge.notify.api import router as notify_router  # noqa: E402
 from wangge.patrol.api import router as patrol_router  # noqa: E402
 from wangge.privacy.api import router as privacy_router  # noqa: E402
+from wangge.proactive.api import router as proactive_router  # noqa: E402
 from wangge.registry.api import router as registry_router  # noqa: E402
 from wangge.sensors.api import router as sensors_router  # noqa: E402
 from wangge.workorders.api import router as workorders_router  # noqa: E402
@@ -147,6 +148,7 @@ api.add_router("/workorders", workorders_router)
 api.add_router("/evaluation", evaluation_router)
 api.add_router("/callbacks", callbacks_router)
 api.add_router("/hotline", hotline_router)
+api.add_router("/proactive", proactive_router)
 
 
 def declare_framework_errors(api: NinjaAPI) -> None:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "wangge.workorders",
     "wangge.callbacks",
     "wangge.hotline",
+    "wangge.proactive",
     "wangge.web",
 ]
 

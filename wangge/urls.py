@@ -44,6 +44,7 @@ urlpatterns = [
     path("open311/", include("wangge.open311.urls")),
     path("callbacks/", include("wangge.callbacks.urls")),
     path("", include("wangge.registry.urls")),
+    path("", include("wangge.proactive.urls")),
     path("", include("wangge.insight.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", login_views.admin_login),  # one login door for all (throttled, second factor)
