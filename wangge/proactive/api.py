@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from wangge.core.apitypes import Id, errors
@@ -64,7 +64,7 @@ def _area(user, code: str):
         raise HttpError(403, "proactive work is for the command center") from None
 
 
-@router.post("", response={201: dict, **errors(400, 403, 404, 409)}, summary="Turn a recurring spot into work")
+@router.post("", response={201: dict, 409: dict, **errors(400, 403, 404)}, summary="Turn a recurring spot into work")
 def act(request, payload: SpotIn):
     """A case registered by the command center (channel proactive) or a spot check for the grid's
     managers. A spot whose work is still open: 409 naming that work (nothing new is made)."""
@@ -73,8 +73,8 @@ def act(request, payload: SpotIn):
     try:
         work = actions.act_on_spot(request.user, **payload.dict())
     except actions.AlreadyActedOn as exc:
-        return 409, {"detail": str(exc), "work": work_out(exc.work)}
-    return 201, work_out(work)
+        return Status(409, {"detail": str(exc), "work": work_out(exc.work)})
+    return Status(201, work_out(work))
 
 
 @router.get("", response={200: dict, **errors(403, 404)}, summary="Proactive work of your areas")
