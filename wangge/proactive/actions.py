@@ -60,7 +60,7 @@ def box(lat: float, radius_m: float) -> tuple[float, float]:
 
 def reports_near(category_id: int, lat: float, lng: float, radius_m: float, start, end=None, cases=None):
     """The reports (not merged, not the command center's own) of a category within radius_m of the
-    point, created in [start, end): a list of (id, number, created_at), oldest first."""
+    point, created from start up to end (inclusive): a list of (id, number, created_at), oldest first."""
     dlat, dlng = box(lat, radius_m)
     found = (
         (Case.objects.all() if cases is None else cases)
@@ -74,7 +74,7 @@ def reports_near(category_id: int, lat: float, lng: float, radius_m: float, star
         .exclude(channel=Channel.PROACTIVE)
     )
     if end is not None:
-        found = found.filter(created_at__lt=end)
+        found = found.filter(created_at__lte=end)
     rows = found.order_by("created_at").values_list("id", "number", "created_at", "lat", "lng")
     return [(pk, number, at) for pk, number, at, y, x in rows if distance_m(lng, lat, x, y) <= radius_m]
 
