@@ -59,7 +59,9 @@ def test_a_spot_becomes_a_spot_check_on_the_grid_managers_phone_and_an_inspectio
     mine = [t for t in tasks if t["target_kind"] == "spot"]
     assert len(mine) == 1 and mine[0]["target_id"] == task.pk and mine[0]["checklist"] == "spot_check"
     assert mine[0]["lat"] == lat and task.note[:20] in mine[0]["target_label"]
-    assert not [t for t in api_as("grid_manager2").get("/api/v1/patrol/tasks").json()["items"] if t["target_kind"] == "spot"]
+    assert not [
+        t for t in api_as("grid_manager2").get("/api/v1/patrol/tasks").json()["items"] if t["target_kind"] == "spot"
+    ]
     checklist = phone.get("/api/v1/patrol/checklists/spot_check").json()
     assert [i["code"] for i in checklist["items"]][0] == "problem_present"
     # The manager checks: the problem is gone → the task is done, the work finished.

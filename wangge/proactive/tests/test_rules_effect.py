@@ -37,7 +37,9 @@ def test_running_the_rules_twice_opens_one_work_and_a_finished_one_waits_for_new
     act(case, "village_dispatcher", "close", note="已清理", outcome="withdrawn")
     assert actions.run_spot_rules() == 0
     # … a new report there does.
-    report = case_actions.Report(description="又堵了", channel="grid_manager", lat=lat, lng=lng, matter_item="fire_exit")
+    report = case_actions.Report(
+        description="又堵了", channel="grid_manager", lat=lat, lng=lng, matter_item="fire_exit"
+    )
     case_actions.report_case(report, user("grid_manager"))
     assert actions.run_spot_rules() == 1 and actions.run_spot_rules() == 0
     assert ProactiveWork.objects.count() == 2

@@ -29,7 +29,9 @@ ACT = [
 @pytest.mark.parametrize("username, status", ACT)
 def test_only_the_dispatchers_of_the_spots_area_act(spot, api_as, username, status):
     lat, lng, category, _ids = spot(3)
-    response = api_as(username).post("/api/v1/proactive", {"category": category, "lat": lat, "lng": lng, "kind": "case"})
+    response = api_as(username).post(
+        "/api/v1/proactive", {"category": category, "lat": lat, "lng": lng, "kind": "case"}
+    )
     assert response.status_code == status, response.content
     assert ProactiveWork.objects.count() == (1 if status == 201 else 0)
 
