@@ -32,6 +32,8 @@ def test_a_spot_becomes_a_registered_case_of_the_proactive_channel_and_a_second_
     assert all(n in case.description for n in numbers) and "请提前清理" in case.description
     assert "3" in case.description and "100" in case.description
     work = ProactiveWork.objects.get()
+    listed = api.get("/api/v1/insight/spots").json()["spots"]
+    assert [(s["work"], s["category_key"], s["effect"]["before"]) for s in listed] == [(work.pk, category, 3)]
     assert work.kind == WorkKind.CASE and work.cases_at_action == 3 and sorted(work.spot_case_ids) == sorted(ids)
     assert work.area.code == VILLAGE_A_GRID and work.area_path == case.area_path and work.rule is None
     assert work.created_by.username == "village_dispatcher"
