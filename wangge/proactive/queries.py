@@ -9,7 +9,7 @@ from wangge.areas.models import under
 from wangge.cases.models import OPEN_STATUSES
 
 from .actions import reports_near, works_near
-from .models import ProactiveWork, WorkKind
+from .models import ProactiveWork, SpotRule, WorkKind
 
 STATES = ("open", "done")
 
@@ -55,6 +55,28 @@ def effect(work: ProactiveWork, now=None) -> dict:
     }
 
 
+def attach_inspections(works: list[ProactiveWork]) -> None:
+    """work.inspection_id: the inspection that finished a spot check (its page shows what was found)."""
+    from wangge.patrol.models import Inspection
+
+    task_ids = [w.task_id for w in works if w.task_id]
+    done = dict(Inspection.objects.filter(task_id__in=task_ids).values_list("task_id", "pk")) if task_ids else {}
+    for work in works:
+        work.inspection_id = done.get(work.task_id)
+
+
+def rules_over(area):
+    """The active spot rules that reach into this area: its own, its ancestors' and its descendants'."""
+    from django.db.models import Q
+
+    ancestors = [area.path[: i + 1] for i, ch in enumerate(area.path) if ch == "/"]
+    return (
+        SpotRule.objects.filter(Q(area_path__in=ancestors) | Q(area_path__startswith=area.path), is_active=True)
+        .select_related("area", "category")
+        .order_by("area_path", "pk")
+    )
+
+
 def work_for_spot(spot: dict, radius_m: float) -> ProactiveWork | None:
     """The work a spot of the spots page was turned into: open, or opened since its first report."""
     for work in works_near(spot["category_id"], spot["lat"], spot["lng"], radius_m):
@@ -77,3 +99,4 @@ def annotate_spots(spots: list[dict], radius_m: float) -> None:
         spot["category_key"] = keys.get(spot["category_id"], "")
         spot["work"] = work_for_spot(spot, radius_m)
         spot["effect"] = effect(spot["work"]) if spot["work"] else None
+    attach_inspections([s["work"] for s in spots if s["work"]])

@@ -57,6 +57,7 @@ def work_list(request):
     works = list(rows[:LIST_LIMIT])
     for work in works:
         work.effect = queries.effect(work)
+    queries.attach_inspections(works)
     used = queries.works(area).values_list("category_id", flat=True).distinct()
     return render(
         request,
@@ -71,5 +72,6 @@ def work_list(request):
             "states": [("open", _("In progress")), ("done", _("Finished"))],
             "categories": Category.objects.filter(pk__in=list(used)).order_by("kind", "code"),
             "may_act": actions.is_dispatcher(request.user),
+            "rules": queries.rules_over(area),
         },
     )

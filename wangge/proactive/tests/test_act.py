@@ -10,6 +10,8 @@ from wangge.patrol.models import InspectionTask, TargetKind, TaskStatus
 from wangge.proactive import actions
 from wangge.proactive.models import ProactiveWork, WorkKind
 
+from .zh import english_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -47,7 +49,7 @@ def test_a_spot_becomes_a_registered_case_of_the_proactive_channel_and_a_second_
     assert Case.objects.filter(channel=Channel.PROACTIVE).count() == 1
 
 
-def test_a_spot_becomes_a_spot_check_on_the_grid_managers_phone_and_an_inspection_finishes_it(spot, api_as):
+def test_a_spot_becomes_a_spot_check_on_the_grid_managers_phone_and_an_inspection_finishes_it(spot, api_as, client_as):
     lat, lng, category, _ids = spot(3)
     response = api_as("town_dispatcher").post("/api/v1/proactive", body(lat, lng, category, kind="task"))
     assert response.status_code == 201, response.content
@@ -87,6 +89,11 @@ def test_a_spot_becomes_a_spot_check_on_the_grid_managers_phone_and_an_inspectio
     assert task.status == TaskStatus.DONE
     assert ProactiveWork.objects.get().is_open is False
     assert api_as("grid_manager").get(f"/api/v1/patrol/inspections/{done.json()['id']}").status_code == 200
+    # What was found: the inspection's page, linked from the list of proactive work.
+    listing = client_as("town_dispatcher").get("/command/proactive/").content.decode()
+    assert f"/patrol/inspections/{done.json()['id']}/" in listing
+    found = client_as("grid_manager").get(f"/patrol/inspections/{done.json()['id']}/").content.decode()
+    assert "现场核查" in found and "已清理" in found and english_in(found) == []
     # Finished: the dispatcher may act on the spot again.
     assert api_as("town_dispatcher").post("/api/v1/proactive", body(lat, lng, category)).status_code == 201
 

@@ -4,9 +4,11 @@ import re
 
 import pytest
 
+from wangge.areas.models import Area
 from wangge.proactive import actions
-from wangge.proactive.models import ProactiveWork
-from wangge.web.tests.test_i18n_walk import ALLOWED_WORDS, VisibleText, problems_in
+from wangge.proactive.models import ProactiveWork, SpotRule
+
+from .zh import english_in
 
 pytestmark = pytest.mark.django_db
 
@@ -66,13 +68,6 @@ def test_the_list_and_a_work_are_seen_within_the_command_areas(spot, user, api_a
     assert api_as("liaobu_dispatcher").get("/api/v1/proactive", area="441900122").status_code == 404
 
 
-def english_in(html: str) -> list[str]:
-    parser = VisibleText()
-    parser.feed(html)
-    text = " ".join(parser.parts + parser.texts)
-    return problems_in(text, ALLOWED_WORDS | {"village_dispatcher", "town_dispatcher"})
-
-
 def test_the_spots_page_offers_the_act_and_then_shows_the_work_in_chinese(spot, client_as):
     lat, lng, category, _ids = spot(3)
     client = client_as("village_dispatcher")
@@ -100,7 +95,11 @@ def test_the_spots_page_offers_the_act_and_then_shows_the_work_in_chinese(spot, 
 def test_the_spot_check_and_the_filters_in_chinese(spot, user, client_as):
     lat, lng, category, _ids = spot(3)
     actions.act_on_spot(user("town_dispatcher"), category=category, lat=lat, lng=lng, kind="task")
+    SpotRule.objects.create(name="厚街占道经营", area=Area.objects.get(code="441900122"), min_cases=4, kind="task")
+    SpotRule.objects.create(name="寮步规则", area=Area.objects.get(code="441900111"))
     client = client_as("town_dispatcher")
+    rules = client.get("/command/proactive/").content.decode()
+    assert "厚街占道经营" in rules and "寮步规则" not in rules and "网格员现场核查" in rules
     for query in ("", "?kind=task&state=open", "?kind=case", "?state=done"):
         page = client.get("/command/proactive/" + query).content.decode()
         assert english_in(page) == [], query
