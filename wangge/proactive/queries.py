@@ -51,6 +51,7 @@ def effect(work: ProactiveWork, now=None) -> dict:
         "since_days": round(since_days, 1),
         "since_per_day": round(since_rate, 2),
         "change_pct": change,
+        "change_abs": abs(change) if change is not None else None,
         "fell": since_rate < before_rate,
     }
 

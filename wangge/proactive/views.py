@@ -35,7 +35,7 @@ def act(request):
         work = actions.act_on_spot(request.user, **fields)
     except actions.AlreadyActedOn as exc:
         messages.warning(request, _("This spot is already being acted on: see the work below."))
-        return redirect(reverse("proactive:list") + f"?{urlencode({'area': exc.work.area.code})}#work-{exc.work.pk}")
+        return redirect(_to_list(request, exc.work))
     except ValidationError as exc:
         messages.error(request, " ".join(str(m) for ms in exc.message_dict.values() for m in ms))
         return redirect(_back(request))
@@ -43,7 +43,14 @@ def act(request):
         messages.success(request, _("Case %(n)s registered for this spot.") % {"n": work.case.number})
     else:
         messages.success(request, _("A spot check was sent to the grid managers."))
-    return redirect(reverse("proactive:list") + f"?{urlencode({'area': work.area.code})}#work-{work.pk}")
+    return redirect(_to_list(request, work))
+
+
+def _to_list(request, work):
+    """The list of the area the dispatcher was looking at (else their widest), at the work's row."""
+    area = request.POST.get("area") or ""
+    query = f"?{urlencode({'area': area})}" if area else ""
+    return reverse("proactive:list") + f"{query}#work-{work.pk}"
 
 
 @login_required

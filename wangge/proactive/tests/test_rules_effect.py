@@ -89,6 +89,7 @@ def test_the_effect_compares_reports_per_day_before_and_since(spot, user):
             "since_days": 1.0,
             "since_per_day": 0.0,
             "change_pct": -100,
+            "change_abs": 100,
             "fell": True,
         }
     with time_machine.travel(acted + timedelta(hours=12), tick=False):
