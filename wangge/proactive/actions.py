@@ -310,22 +310,23 @@ def run_spot_rules(now=None) -> int:
             earlier = works_near(found["category_id"], found["lat"], found["lng"], rule.radius_m)
             if any(w.is_open or w.created_at >= found["last"] for w in earlier):
                 continue  # acted on already, and nothing new reported since
-            spot = {
-                "category": Category.objects.get(pk=found["category_id"]),
-                "lat": found["lat"],
-                "lng": found["lng"],
-                "radius_m": rule.radius_m,
-                "days": rule.days,
-                "kind": rule.kind,
-                "area": Area.objects.defer("boundary").get(pk=locate(found["lat"], found["lng"]).id),
-            }
-            with translation.override(settings.LANGUAGE_CODE):
-                spot["note"] = _("Opened by the spot rule “%(name)s”.") % {"name": rule.name}
             try:
+                spot = {
+                    "category": Category.objects.get(pk=found["category_id"]),
+                    "lat": found["lat"],
+                    "lng": found["lng"],
+                    "radius_m": rule.radius_m,
+                    "days": rule.days,
+                    "kind": rule.kind,
+                    "area": Area.objects.defer("boundary").get(pk=locate(found["lat"], found["lng"]).id),
+                }
+                with translation.override(settings.LANGUAGE_CODE):
+                    spot["note"] = _("Opened by the spot rule “%(name)s”.") % {"name": rule.name}
                 _act(spot, user=None, rule=rule, now=now)
             except AlreadyActedOn:
                 continue
             except (ValidationError, OutsideCity) as exc:
+                # e.g. a spot check where no grid manager works: logged, tried again on the next run
                 logger.warning("spot rule %s: spot at %s,%s not acted on: %s", rule.pk, found["lat"], found["lng"], exc)
                 continue
             opened += 1

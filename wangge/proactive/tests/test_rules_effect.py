@@ -103,3 +103,12 @@ def test_the_effect_compares_reports_per_day_before_and_since(spot, user):
     assert later["change_pct"] == -25 and later["fell"] is True
     # The proactive case itself is no report of the spot.
     assert work.case.channel == Channel.PROACTIVE and work.case_id not in work.spot_case_ids
+
+
+def test_a_task_rule_where_no_grid_manager_works_opens_nothing_and_tries_again_later(spot):
+    spot(3, grid="441900122002002")  # a grid without a grid manager
+    town_rule(kind=WorkKind.TASK)
+    assert actions.run_spot_rules() == 0
+    assert not ProactiveWork.objects.exists() and not InspectionTask.objects.filter(target_kind="spot").exists()
+    town_rule(kind=WorkKind.CASE, name="改为立案")
+    assert actions.run_spot_rules() == 1 and ProactiveWork.objects.get().kind == WorkKind.CASE
