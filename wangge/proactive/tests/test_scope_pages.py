@@ -108,6 +108,12 @@ def test_the_spot_check_and_the_filters_in_chinese(spot, user, client_as):
     assert "现场核查" in tasks and english_in(tasks) == []
     assert client_as("grid_manager").get("/command/proactive/").status_code == 403
     assert client_as("liaobu_dispatcher").get("/command/proactive/?area=441900122").status_code == 404
-    leader = client_as("leader").post("/command/spots/act/", {"category": category, "lat": lat, "lng": lng})
-    assert leader.status_code == 403
+    form = {"category": category, "lat": lat, "lng": lng, "kind": "case"}
+    assert client_as("leader").post("/command/spots/act/", form).status_code == 403
+    assert client_as("grid_manager").post("/command/spots/act/", form).status_code == 403
+    assert client_as("liaobu_dispatcher").post("/command/spots/act/", form).status_code == 404
+    assert client_as("liaobu_dispatcher").post("/command/spots/act/", {**form, "area": "441900122"}).status_code == 404
+    # The leader sees the spots and their work, without the form.
+    seen = client_as("leader").get("/command/spots/").content.decode()
+    assert "现场核查" in seen and "转为主动办理" not in seen
     assert not ProactiveWork.objects.filter(created_by__username="leader").exists()
