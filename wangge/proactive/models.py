@@ -3,6 +3,7 @@ command center files itself (channel `proactive`) or an inspection task for the 
 by a dispatcher or by a spot rule the worker runs."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,9 +38,15 @@ class SpotRule(models.Model):
         related_name="+",
         help_text=_("Empty: every category."),
     )
-    min_cases = models.PositiveSmallIntegerField(_("at least (cases)"), default=5)
-    days = models.PositiveSmallIntegerField(_("within (days)"), default=30)
-    radius_m = models.PositiveIntegerField(_("within (metres)"), default=100)
+    min_cases = models.PositiveSmallIntegerField(
+        _("at least (cases)"), default=5, validators=[MinValueValidator(2), MaxValueValidator(1000)]
+    )
+    days = models.PositiveSmallIntegerField(
+        _("within (days)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    radius_m = models.PositiveIntegerField(
+        _("within (metres)"), default=100, validators=[MinValueValidator(10), MaxValueValidator(2000)]
+    )
     kind = models.CharField(_("then"), max_length=10, choices=WorkKind.choices, default=WorkKind.CASE)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
