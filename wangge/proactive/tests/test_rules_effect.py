@@ -112,3 +112,22 @@ def test_a_task_rule_where_no_grid_manager_works_opens_nothing_and_tries_again_l
     assert not ProactiveWork.objects.exists() and not InspectionTask.objects.filter(target_kind="spot").exists()
     town_rule(kind=WorkKind.CASE, name="改为立案")
     assert actions.run_spot_rules() == 1 and ProactiveWork.objects.get().kind == WorkKind.CASE
+
+
+def test_administrators_edit_the_rules_in_the_admin_with_a_change_record(client_as):
+    from wangge.history.models import ChangeRecord
+
+    admin = client_as("admin")
+    assert admin.get("/admin/proactive/spotrule/").status_code == 200
+    assert admin.get("/admin/proactive/spotrule/add/").status_code == 200
+    town = Area.objects.get(code="441900122")
+    form = {"name": "厚街规则", "area": town.pk, "min_cases": 1, "days": 30, "radius_m": 100, "kind": "case"}
+    assert admin.post("/admin/proactive/spotrule/add/", {**form, "is_active": "on"}).status_code == 200  # 1 < 2
+    assert not SpotRule.objects.exists()
+    response = admin.post("/admin/proactive/spotrule/add/", {**form, "min_cases": 3, "is_active": "on"})
+    assert response.status_code == 302
+    rule = SpotRule.objects.get()
+    assert rule.area_path == town.path
+    assert ChangeRecord.objects.filter(object_type__model="spotrule", object_id=str(rule.pk)).exists()
+    assert admin.get("/admin/proactive/proactivework/").status_code == 200
+    assert client_as("town_dispatcher").get("/admin/proactive/spotrule/").status_code in (302, 403)
