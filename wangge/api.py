@@ -129,6 +129,7 @@ from wangge.insight.api import router as insight_router  # noqa: E402
 from wangge.notify.api import router as notify_router  # noqa: E402
 from wangge.patrol.api import router as patrol_router  # noqa: E402
 from wangge.privacy.api import router as privacy_router  # noqa: E402
+from wangge.proactive.api import router as proactive_router  # noqa: E402
 from wangge.registry.api import router as registry_router  # noqa: E402
 from wangge.routing.api import router as routing_router  # noqa: E402
 from wangge.routing.api import suggest_router  # noqa: E402
@@ -153,6 +154,7 @@ api.add_router("/evaluation", evaluation_router)
 api.add_router("/callbacks", callbacks_router)
 api.add_router("/hotline", hotline_router)
 api.add_router("/summons", summons_router)
+api.add_router("/proactive", proactive_router)
 
 
 def declare_framework_errors(api: NinjaAPI) -> None:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "wangge.routing",
     "wangge.hotline",
     "wangge.summons",
+    "wangge.proactive",
     "wangge.web",
 ]
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("routing/", include("wangge.routing.urls")),
     path("summons/", include("wangge.summons.urls")),
     path("", include("wangge.registry.urls")),
+    path("", include("wangge.proactive.urls")),
     path("", include("wangge.insight.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", login_views.admin_login),  # one login door for all (throttled, second factor)

@@ -45,6 +45,8 @@ CHANNEL_RULES = {
         ChannelRule(Channel.WORKORDER, frozenset({SYSTEM}), False),
         ChannelRule(Channel.CITIZEN_WEB, frozenset({PUBLIC, Role.CITIZEN}), False),
         ChannelRule(Channel.OPEN311, frozenset({OPEN311}), False),
+        # 未诉先办 (wangge.proactive): a dispatcher turning a recurring spot into a case, or a spot rule.
+        ChannelRule(Channel.PROACTIVE, DISPATCHERS | {SYSTEM}, False),
     ]
 }
 # Who may set the urgency that alerts leaders.

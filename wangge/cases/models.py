@@ -133,6 +133,8 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("Open311 application")
     # An external hotline platform (the city's 12345) pushing its work orders (app workorders).
     WORKORDER = "workorder", _("Work order (hotline platform)")
+    # 未诉先办: the command center files a recurring spot itself, before the next complaint (app proactive).
+    PROACTIVE = "proactive", _("Proactive (act before the complaint)")
 
 
 class Status(models.TextChoices):

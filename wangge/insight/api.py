@@ -63,10 +63,27 @@ def dashboard_figures(request, area: str = "", period: str = "month", start: str
 @router.get("/spots", response={200: dict, **errors(403, 404)})
 def spots(request, area: str = ""):
     """Recurring spots: at least WANGGE_SPOT_MIN_CASES cases of one category within
-    WANGGE_SPOT_RADIUS_M metres in the last WANGGE_SPOT_DAYS days."""
+    WANGGE_SPOT_RADIUS_M metres in the last WANGGE_SPOT_DAYS days. Each names its `category_key`
+    (what POST /api/v1/proactive takes) and the proactive `work` it was turned into (id, or null)
+    with that work's `effect`."""
+    from django.conf import settings
+
+    from wangge.proactive import queries as proactive_queries
+
     chosen = _area(request, area)
     found = queries.recurring_spots(request.user, chosen)
-    return {"spots": [{**s, "first": s["first"].isoformat(), "last": s["last"].isoformat()} for s in found]}
+    proactive_queries.annotate_spots(found, settings.INSIGHT_SPOT_RADIUS_M)
+    return {
+        "spots": [
+            {
+                **s,
+                "first": s["first"].isoformat(),
+                "last": s["last"].isoformat(),
+                "work": s["work"].pk if s["work"] else None,
+            }
+            for s in found
+        ]
+    }
 
 
 @router.get("/heat", response={200: dict, **errors(400, 403, 404)})

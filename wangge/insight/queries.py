@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from wangge.areas.coords import distance_m
 from wangge.areas.models import Level, under
 from wangge.cases import roles
-from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, RETURN_WAITING, Assignment, Case, Status
+from wangge.cases.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, RETURN_WAITING, Assignment, Case, Channel, Status
 
 QUEUE_STATES = [Status.REPORTED, Status.REGISTERED, Status.HANDLING, Status.VERIFYING]
 MAX_POINTS = 1500  # more cases than this in the viewport: cells (server-side clustering)
@@ -162,20 +162,27 @@ def suggested_department(case: Case):
     return item.department if item is not None and item.department_id else None
 
 
-def recurring_spots(user, area=None, *, min_cases=None, radius_m=None, days=None, now=None) -> list[dict]:
+def recurring_spots(
+    user, area=None, *, min_cases=None, radius_m=None, days=None, now=None, category_id=None
+) -> list[dict]:
     """未诉先办: places where one category keeps coming back — at least min_cases cases of the
     same category within radius_m metres of a centre case, all reported in the last `days` days.
     Greedy: the case with the most neighbours becomes a spot with its neighbours, which are then
-    taken; repeated until no case has enough neighbours left."""
+    taken; repeated until no case has enough neighbours left. user None: every case (the spot
+    rules of wangge.proactive, run by the worker; `area` is then the rule's scope). The command
+    center's own proactive cases are left out: they are the answer to a spot, not a report."""
     min_cases = min_cases or settings.INSIGHT_SPOT_MIN_CASES
     radius_m = radius_m or settings.INSIGHT_SPOT_RADIUS_M
     days = days or settings.INSIGHT_SPOT_DAYS
     since = (now or timezone.now()) - timedelta(days=days)
     cases = (
-        roles.visible_cases(user)
+        (Case.objects.all() if user is None else roles.visible_cases(user))
         .filter(created_at__gte=since, category__isnull=False, lat__isnull=False)
         .exclude(status=Status.MERGED)
+        .exclude(channel=Channel.PROACTIVE)
     )
+    if category_id is not None:
+        cases = cases.filter(category_id=category_id)
     if area is not None:
         cases = cases.filter(under("area_path", area.path))
     by_category = defaultdict(list)

@@ -229,10 +229,21 @@ def spots(request):
     )
     for s in found:
         s["cases"] = [(i, numbers.get(i, i)) for i in s["case_ids"]]
+    # 未诉先办: what each spot was turned into (wangge.proactive), or the form to do it.
+    from wangge.proactive import actions as proactive_actions
+    from wangge.proactive import queries as proactive_queries
+
+    proactive_queries.annotate_spots(found, settings.INSIGHT_SPOT_RADIUS_M)
     return render(
         request,
         "insight/spots.html",
-        {"area": area, "spots": found, "spot_settings": _spot_settings(), "roots": access.command_areas(request.user)},
+        {
+            "area": area,
+            "spots": found,
+            "spot_settings": _spot_settings(),
+            "roots": access.command_areas(request.user),
+            "may_act": proactive_actions.is_dispatcher(request.user),
+        },
     )
 
 

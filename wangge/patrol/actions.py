@@ -357,6 +357,10 @@ def find_target(user, kind: str, target_id: int):
         TargetKind.RENTAL: registry_queries.rentals,
         TargetKind.PLACE: registry_queries.places,
     }
+    if kind == TargetKind.SPOT:
+        from .adhoc import spot_target
+
+        return spot_target(user, target_id)
     if kind not in querysets:
         return None
     try:
@@ -495,7 +499,7 @@ def _write_inspection(user, data, target, checklist, checked, gps, key) -> Inspe
     task = InspectionTask.objects.select_for_update().filter(target_key=tkey, status=TaskStatus.OPEN).first()
     inspection = Inspection.objects.create(
         target_kind=data.target_kind,
-        **{data.target_kind: target},
+        **({} if data.target_kind == TargetKind.SPOT else {data.target_kind: target}),
         target_key=tkey,
         area_path=target.area_path,
         task=task,

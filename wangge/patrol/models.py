@@ -71,6 +71,9 @@ class TargetKind(models.TextChoices):
     BUILDING = "building", _("Building")
     RENTAL = "rental", _("Rental house")
     PLACE = "place", _("Place")
+    # An ad-hoc task at a point with a description (a recurring spot to check: wangge.proactive);
+    # no register row behind it, the task itself is the target (SpotTarget).
+    SPOT = "spot", _("Spot check")
 
 
 class AnswerType(models.TextChoices):
@@ -181,7 +184,30 @@ class TargetFields(models.Model):
 
     @property
     def target(self):
+        if self.target_kind == TargetKind.SPOT:
+            task = self if isinstance(self, InspectionTask) else self.task
+            return SpotTarget(task) if task is not None else None
         return getattr(self, self.target_kind)
+
+
+class SpotTarget:
+    """The place of an ad-hoc task (TargetKind.SPOT): its point, area and what to check. Stands in
+    for a register row wherever a task's or an inspection's target is read."""
+
+    def __init__(self, task):
+        self.task = task
+        self.pk = self.id = task.pk
+        self.lat, self.lng = task.lat, task.lng
+        self.area_path = task.area_path
+
+    @property
+    def area(self):
+        from wangge.areas.models import Area
+
+        return Area.objects.defer("boundary").get(path=self.area_path)
+
+    def __str__(self):
+        return _("Spot check: %(what)s") % {"what": self.task.note[:60]}
 
 
 class TaskStatus(models.TextChoices):
@@ -198,6 +224,10 @@ class InspectionTask(TargetFields):
     risk_class = models.PositiveSmallIntegerField(_("risk class"), choices=RiskClass.choices, default=RiskClass.LOW)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    # Ad-hoc tasks (TargetKind.SPOT) only: where, and what to look at.
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lng = models.FloatField(_("longitude"), null=True, blank=True)
+    note = models.TextField(_("what to check"), blank=True)
 
     class Meta:
         verbose_name = _("inspection task")

@@ -60,6 +60,7 @@ MUST_WALK = {
     "patrol:inspection_detail", "patrol:task_list", "evaluation:report", "watch:list", "command_spots",
     "sensors:detail", "public_track", "notify:list", "patrol:mobile_app", "callbacks:queue", "callbacks:detail",
     "summons:list", "summons:detail",
+    "proactive:list",
 }  # fmt: skip
 
 # Latin words a Chinese interface shows as they are (all-capital codes and abbreviations, e.g. GPS,
@@ -271,6 +272,21 @@ def build_data():
     from wangge.summons.demo import seed_summonses
 
     seed_summonses(**quiet)
+    # 未诉先办: a recurring spot turned into a spot check, and a spot rule over the town.
+    from wangge.areas.models import Area
+    from wangge.cases.actions import Report, report_case
+    from wangge.proactive.actions import act_on_spot, run_spot_rules
+    from wangge.proactive.models import SpotRule
+
+    grid = Area.objects.get(code="441900122002001")
+    manager = User.objects.get(username="grid_manager")
+    for i in range(3):
+        point = {"lat": grid.centroid_lat + i * 0.0002, "lng": grid.centroid_lng}
+        report_case(Report("消防通道堵塞", "grid_manager", **point, matter_item="fire_exit"), manager)
+    spot = {"lat": grid.centroid_lat + 0.0002, "lng": grid.centroid_lng, "kind": "task", "note": "走查"}
+    act_on_spot(dispatcher, category=_fire_exit_category(), **spot)
+    SpotRule.objects.create(name="厚街高发", area=Area.objects.get(code="441900122"), min_cases=3)
+    run_spot_rules()
     # Imports: one checked and done, one refused with row errors (previews, counts, errors).
     client = Client()
     client.force_login(admin)
@@ -279,6 +295,13 @@ def build_data():
         content = "\n".join(",".join(row) for row in [header, *rows]).encode()
         client.post(reverse("jobs:import", args=["departments"]), {"file": SimpleUploadedFile("d.csv", content)})
         client.post(reverse("jobs:confirm", args=[Job.objects.latest("pk").pk]), {"partial": "0"})
+
+
+def _fire_exit_category() -> str:
+    from wangge.cases.models import MatterItem
+
+    category = MatterItem.objects.select_related("category").get(code="fire_exit").category
+    return f"{category.kind}:{category.code}"
 
 
 def test_no_english_or_codes_on_any_page(settings, tmp_path):
