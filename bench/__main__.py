@@ -21,6 +21,7 @@ BENCHMARKS = [
     "import_intake",
     "evaluation",
     "hotline",
+    "routing",
 ]
 
 

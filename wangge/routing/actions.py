@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wangge.accounts.models import Role
 from wangge.cases import actions as case_actions
@@ -26,6 +27,9 @@ from .suggest import suggest
 log = logging.getLogger(__name__)
 # A new version serves at once unless it is clearly worse than the one serving on the evaluation set.
 MAX_TOP1_DROP = 0.03
+# Reasons the platform itself gives, stored in English and shown translated ({% trans m.reason %}).
+SHIPPED_REASON = gettext_noop("The shipped training set")
+WEEKLY_REASON = gettext_noop("Weekly retraining")
 KEEP_ARTIFACTS = 5  # versions whose model file is kept for a rollback (besides the serving one)
 
 
@@ -110,7 +114,7 @@ def bootstrap() -> RoutingModel | None:
                 return None
             record = RoutingModel.objects.create(
                 version=1,
-                reason=_("The shipped training set"),
+                reason=SHIPPED_REASON,
                 artifact=training.shipped_blob(),
                 metrics=training.shipped_metrics(),
                 train_seconds=round(seconds, 2),

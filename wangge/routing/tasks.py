@@ -28,7 +28,7 @@ def weekly_retrain():
     from django.core.exceptions import ValidationError
 
     try:
-        record = actions.start_training(None, "weekly")
+        record = actions.start_training(None, actions.WEEKLY_REASON)
     except ValidationError:
         return {"skipped": "a version is being trained"}
     with change_context("worker"):

@@ -60,7 +60,7 @@ MUST_WALK = {
     "patrol:inspection_detail", "patrol:task_list", "evaluation:report", "watch:list", "command_spots",
     "sensors:detail", "public_track", "notify:list", "patrol:mobile_app", "callbacks:queue", "callbacks:detail",
     "summons:list", "summons:detail",
-    "proactive:list",
+    "proactive:list", "routing_models", "routing_case_panel",
 }  # fmt: skip
 
 # Latin words a Chinese interface shows as they are (all-capital codes and abbreviations, e.g. GPS,
