@@ -31,7 +31,8 @@ def case_panel(request, pk):
     case = get_object_or_404(queries.case_list(request.user), pk=pk)
     allowed = {t.action for t in case_actions.allowed_actions(request.user, case)}
     context = {"case": case, "may_dispatch": "dispatch" in allowed, "may_recall": "recall" in allowed}
-    if case.status in (Status.REPORTED, Status.REGISTERED) and context["may_dispatch"]:
+    context["at_the_desk"] = case.status in (Status.REPORTED, Status.REGISTERED) and context["may_dispatch"]
+    if context["at_the_desk"]:
         context["row"] = actions.suggestion_for(case)
     else:
         context["row"] = CaseSuggestion.objects.filter(case=case).select_related("model").first()

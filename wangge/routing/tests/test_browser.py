@@ -27,6 +27,8 @@ def test_the_dispatcher_picks_a_suggestion_in_one_click(new_page):
     assert "暴露垃圾" in first.text_content() and "城市管理和综合执法局" in first.text_content()
     first.locator("button").click()
     page.wait_for_selector('#case-body[data-status="handling"]')  # one click: registered and dispatched
+    page.wait_for_selector("#routing-panel", state="attached")
+    assert page.locator("#routing-panel form.suggestion").count() == 0  # dispatched: no more suggestions
     case = Case.objects.get(pk=case.pk)
     assert case.status == Status.HANDLING and case.category.name == "暴露垃圾"
     assert list(case.assignments.values_list("department__code", flat=True)) == ["city_management"]
