@@ -18,7 +18,7 @@ from .views import TABS
 router = Router(tags=["summons"])
 
 
-class DepartmentOut(Schema):
+class SummonedDepartmentOut(Schema):
     code: str
     name: str
     notified_at: datetime
@@ -41,7 +41,7 @@ class SummonsOut(Schema):
     radius_m: int
     status: str
     closed_at: datetime | None
-    departments: list[DepartmentOut]
+    departments: list[SummonedDepartmentOut]
 
 
 class SummonsIn(Schema):

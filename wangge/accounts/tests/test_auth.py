@@ -133,8 +133,8 @@ def test_changes_to_users_memberships_departments_are_recorded(user):
     )
     actions.update_user(newbie, full_name="新名字", acting_user=admin)
     actions.remove_membership(membership, acting_user=admin)
-    dept = actions.save_department("water", "水务局", Area.objects.get(code="441900"), acting_user=admin)
-    actions.save_department("water", "水务局（改）", dept.area, acting_user=admin)
+    dept = actions.save_department("tobacco", "烟草专卖局", Area.objects.get(code="441900"), acting_user=admin)
+    actions.save_department("tobacco", "烟草专卖局（改）", dept.area, acting_user=admin)
     records = ChangeRecord.objects.filter(user=admin, id__gt=earlier.id if earlier else 0).order_by("id")
     kinds = [(r.object_type.model, r.action) for r in records]
     assert kinds == [
@@ -148,7 +148,7 @@ def test_changes_to_users_memberships_departments_are_recorded(user):
     assert all(r.user_name == "admin" for r in records)
     assert ("full_name", "记录员", "新名字") in records[2].changed_fields()
     assert records[1].related_id == str(newbie.pk)  # shows under the user too
-    assert ("name", "水务局", "水务局（改）") in records[5].changed_fields()
+    assert ("name", "烟草专卖局", "烟草专卖局（改）") in records[5].changed_fields()
 
 
 @pytest.mark.django_db

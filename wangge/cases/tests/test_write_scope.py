@@ -70,6 +70,7 @@ ACTIONS = {
     "handle_on_site": (None, "grid_manager", {"note": "当场处理"}),
     "dispatch": (None, "village_dispatcher", {"departments": ["fire"]}),
     "accept": (_dispatched, "fire_handler", {}),
+    "recall": (_dispatched, "village_dispatcher", {"note": "派错部门"}),
     "return": (_dispatched, "fire_handler", {"note": "非本部门"}),
     "request_extension": (_accepted, "fire_handler", {"hours": 8, "note": "需要时间"}),
     "decide_extension": (_extension_asked, "village_dispatcher", {"approve": True}),
