@@ -339,16 +339,18 @@ def public_upload_photo(request, file: File[UploadedFile]):
 
 @public_router.get(
     "/cases/{tracking_number}",
-    response={200: PublicCaseOut, **errors(404)},
+    response={200: PublicCaseOut, **errors(404, 429)},
     summary="Follow a report: no personal data",
 )
 def public_case(request, tracking_number: str):
+    ratelimit.check(request, "public_track")  # 429 + Retry-After: numbers are not to be guessed
     case = get_object_or_404(Case, tracking_number=tracking_number.strip().upper())
     return queries.public_view(case)
 
 
-@public_router.post("/cases/{tracking_number}/evaluate", response={200: PublicCaseOut, **errors(400, 404)})
+@public_router.post("/cases/{tracking_number}/evaluate", response={200: PublicCaseOut, **errors(400, 404, 429)})
 def public_evaluate(request, tracking_number: str, payload: EvaluateIn):
+    ratelimit.check(request, "public_evaluate")
     try:
         case = actions.evaluate_by_tracking_number(
             tracking_number.strip().upper(), payload.satisfaction, payload.comment

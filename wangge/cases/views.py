@@ -342,12 +342,16 @@ def public_track(request, tracking_number=None):
         if form.is_valid():
             return redirect("public_track", tracking_number=form.cleaned_data["tracking_number"].strip().upper())
         return render(request, "cases/public_track.html", {"form": form})
+    if limited := ratelimit.page_limit(request, "public_track"):
+        return limited  # tracking numbers are not to be guessed by trying
     case = Case.objects.filter(tracking_number=tracking_number.upper()).first()
     if case is None:
         return render(
             request, "cases/public_track.html", {"form": TrackForm(), "not_found": tracking_number}, status=404
         )
     evaluate = EvaluateForm(request.POST or None)
+    if request.method == "POST" and (limited := ratelimit.page_limit(request, "public_evaluate")):
+        return limited
     if request.method == "POST" and evaluate.is_valid():
         try:
             actions.evaluate_by_tracking_number(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from wangge.accounts.models import Role
+from wangge.core import ratelimit
 
 from . import actions, queries
 from .forms import EvaluateForm, ReportForm
@@ -34,6 +35,8 @@ def report(request):
     user = request.user
     initial = {**_fresh_key(), "reporter_name": user.full_name, "reporter_phone": user.phone}
     form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and (limited := ratelimit.page_limit_key(request, "portal_report", f"user:{user.pk}")):
+        return limited
     if request.method == "POST" and form.is_valid():
         case = _report_from_form(request, form, channel=portal_channel(user))
         if case is not None:

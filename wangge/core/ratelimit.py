@@ -30,6 +30,9 @@ DEFAULT_LIMITS = {
     "public_api": (20, 600),  # anonymous reports through /api/v1/public/cases
     "photo_upload": (30, 600),  # photos uploaded without an account
     "workorder": (600, 60),  # an external hotline platform's pushes
+    "public_track": (60, 600),  # looking a report up by its tracking number (page and API): no guessing
+    "public_evaluate": (10, 600),  # ratings by tracking number
+    "portal_report": (20, 3600),  # reports of one citizen or landlord account (keyed by the account)
 }
 CAPTCHA_FIELD = "captcha_token"
 CAPTCHA_HEADER = "X-Captcha-Token"
@@ -79,6 +82,15 @@ def count_in_window(bucket: str, count: int, seconds: int) -> int | None:
     if used <= count:
         return None
     return math.ceil((window + 1) * seconds - now)
+
+
+def page_limit_key(request, name: str, key: str):
+    """page_limit() for a limit keyed by something else than the address (e.g. the account)."""
+    try:
+        check(request, name, key)
+    except RateLimited as exc:
+        return page_response(request, exc)
+    return None
 
 
 def check(request, name: str, key: str = "") -> None:

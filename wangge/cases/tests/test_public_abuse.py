@@ -104,3 +104,35 @@ def test_unattached_photos_are_deleted_after_a_day_with_their_files(new_case):
     assert not any(os.path.exists(f) for f in files)
     assert os.path.exists(used.image.path) and os.path.exists(fresh.image.path)
     assert delete_unattached(timezone.now()) == 1  # the fresh one, when its day is over
+
+
+def test_tracking_numbers_cannot_be_guessed_by_trying(settings, new_case):
+    settings.RATE_LIMITS = {"public_track": (3, 600), "public_evaluate": (1, 600)}
+    case = new_case()
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [guesser.get(f"/track/{n}/").status_code for n in ("AAAAAAAAAA", "BBBBBBBBBB", "CCCCCCCCCC")]
+    assert answers == [404, 404, 404]
+    refused = guesser.get(f"/track/{case.tracking_number}/")  # even a right number, once over the limit
+    assert refused.status_code == 429 and "请求过于频繁" in refused.content.decode()
+    api = guesser.get(f"/api/v1/public/cases/{case.tracking_number}")
+    assert api.status_code == 429 and api.json()["retry_after"] > 0
+    # The citizen who holds the number, from another address, follows it as before.
+    owner = Client(REMOTE_ADDR="203.0.113.10")
+    assert owner.get(f"/track/{case.tracking_number}/").status_code == 200
+    rate = {"satisfaction": 5, "comment": ""}
+    assert owner.post(
+        f"/api/v1/public/cases/{case.tracking_number}/evaluate", rate, content_type="application/json"
+    ).status_code in (200, 400)
+    again = owner.post(f"/api/v1/public/cases/{case.tracking_number}/evaluate", rate, content_type="application/json")
+    assert again.status_code == 429
+
+
+def test_a_citizen_account_cannot_flood_reports(settings, client_as):
+    settings.RATE_LIMITS = {"portal_report": (1, 3600)}
+    citizen = client_as("citizen")
+    form = {**report_form(7), "idempotency_key": "k1"}
+    first = citizen.post("/me/report/", form)
+    assert first.status_code == 302, first.content.decode()[:300]
+    second = citizen.post("/me/report/", {**report_form(8), "idempotency_key": "k2"})
+    assert second.status_code == 429 and "请求过于频繁" in second.content.decode()
+    assert not Case.objects.filter(description="路灯不亮 8").exists()
