@@ -1,9 +1,9 @@
 """Cases in the JSON API: intake, lists, detail, transitions, photos, and the citizen's public side."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -237,6 +237,11 @@ def create_case(request, payload: CaseIn):
     return Status(201, case_out(case))
 
 
+# "from" and "to" (the queue's names) are Python keywords: the parameters are aliased.
+REPORTED_FROM = Query(None, alias="from", description="Reported on or after (Asia/Shanghai)")
+REPORTED_TO = Query(None, alias="to", description="Reported on or before (Asia/Shanghai)")
+
+
 @router.get("", response=list[CaseOut], summary="Cases in your jurisdiction, newest first")
 @paginate
 def list_cases(
@@ -248,18 +253,29 @@ def list_cases(
     category: str = "",
     channel: str = "",
     due_today: bool = False,
+    returns: bool = Query(False, description="Returns waiting for the dispatcher's decision"),
+    q: str = Query("", description="Number, tracking number or words of the description"),
+    reported_from: date | None = REPORTED_FROM,
+    reported_to: date | None = REPORTED_TO,
+    mine: bool = Query(False, description="Only cases at my command level"),
+    severity: str = "",
+    dispatch_overdue: bool = False,
+    extensions: bool = Query(False, description="Extension requests waiting"),
+    duplicates: bool = Query(False, description="Flagged as likely duplicates"),
 ):
-    cases = queries.filter_cases(
-        queries.case_list(request.user),
-        status=status,
-        area=area,
-        overdue=overdue,
-        department=department,
-        category=category,
-        channel=channel,
-        due_today=due_today,
-    )
-    return [case_out(c) for c in cases]
+    """The queue's filters, by the same names as the queue page's address (one query builds both)."""
+    flags = {"returns": returns, "mine": mine, "dispatch_overdue": dispatch_overdue, "extensions": extensions}
+    params = {
+        **{name: "1" if value else "" for name, value in {**flags, "duplicates": duplicates}.items()},
+        "due_today": "1" if due_today else "",
+        "overdue": {True: "1", False: "0"}.get(overdue, ""),
+        **{"area": area, "department": department, "category": category, "channel": channel, "q": q},
+        "severity": severity,
+        "from": reported_from.isoformat() if reported_from else "",
+        "to": reported_to.isoformat() if reported_to else "",
+    }
+    cases = queries.filter_cases(queries.case_list(request.user), **queries.filter_args(request.user, params))
+    return [case_out(c) for c in queries.filter_cases(cases, status=status)]
 
 
 @router.get("/{int:case_id}", response={200: CaseDetailOut, **errors(404)})

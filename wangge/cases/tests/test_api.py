@@ -152,3 +152,25 @@ def test_photos_refuse_non_images_and_big_files(api_as, settings):
         headers=api.headers,
     )
     assert big.status_code == 400
+
+
+def test_the_list_takes_the_queues_filters(api_as, new_case):
+    from wangge.cases.models import Case
+
+    urgent = new_case(reporter="village_dispatcher", channel="api", description="燃气泄漏味道很重", severity="urgent")
+    plain = new_case(description="路灯不亮")
+    dispatcher = api_as("village_dispatcher")
+
+    def numbers(**params):
+        response = dispatcher.get("/api/v1/cases", **params)
+        assert response.status_code == 200, response.content
+        return {row["id"] for row in response.json()["items"]}
+
+    assert {urgent.pk, plain.pk} <= numbers()
+    assert urgent.pk in numbers(severity="urgent") and plain.pk not in numbers(severity="urgent")
+    assert numbers(q="燃气泄漏") == {urgent.pk}
+    today = Case.objects.get(pk=plain.pk).created_at.date().isoformat()
+    assert plain.pk in numbers(**{"from": today, "to": today})
+    assert plain.pk not in numbers(**{"from": "2000-01-01", "to": "2000-01-02"})
+    assert dispatcher.get("/api/v1/cases", **{"from": "not a day"}).status_code == 422
+    assert {urgent.pk, plain.pk} <= numbers(mine="true")  # at the village dispatcher's own level
