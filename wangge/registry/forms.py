@@ -66,7 +66,7 @@ def tag_choices(kind):
 
 class PersonForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
-    person_type = forms.ChoiceField(label=_("Type"), choices=PersonType.choices)
+    person_type = forms.ChoiceField(label=_("Person type"), choices=PersonType.choices)
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=20)
     passport = forms.CharField(label=_("Passport number (overseas)"), required=False, max_length=20)
     nationality = forms.CharField(label=_("Nationality"), required=False, max_length=40)
@@ -157,7 +157,7 @@ class TenantForm(forms.Form):
 
     room = forms.ChoiceField(label=_("Room"))
     name = forms.CharField(label=_("Name"), max_length=60)
-    person_type = forms.ChoiceField(label=_("Type"), choices=PersonType.choices, initial=PersonType.FLOATING)
+    person_type = forms.ChoiceField(label=_("Person type"), choices=PersonType.choices, initial=PersonType.FLOATING)
     id_number = forms.CharField(label=_("ID number"), required=False, max_length=20)
     passport = forms.CharField(label=_("Passport number"), required=False, max_length=20)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)

@@ -219,7 +219,7 @@ class Person(RegisterRow):
     # The name as it sounds (validators.name_key: toneless pinyin), set with the name by the actions:
     # watch-list screening joins on (birth_date, name_key).
     name_key = models.CharField(max_length=200, blank=True, editable=False)
-    person_type = models.CharField(_("type"), max_length=12, choices=PersonType.choices)
+    person_type = models.CharField(_("person type"), max_length=12, choices=PersonType.choices)
     id_number_encrypted = models.TextField(blank=True, editable=False)
     # Keyed hash: exact lookups and uniqueness without decrypting; NULL when there is none.
     id_number_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
@@ -469,7 +469,7 @@ class LicenceStatus(models.TextChoices):
 
 class Place(RegisterRow):
     name = models.CharField(_("name"), max_length=100, db_index=True)
-    place_type = models.ForeignKey(PlaceType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="+")
+    place_type = models.ForeignKey(PlaceType, verbose_name=_("place type"), on_delete=models.PROTECT, related_name="+")
     # 统一社会信用代码 (GB 32100); NULL for a place that has none (an unlicensed stall).
     credit_code = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True, unique=True)
     licence_status = models.CharField(_("licence"), max_length=10, choices=LicenceStatus.choices)
