@@ -313,8 +313,9 @@ def figures(since: datetime, until: datetime) -> dict:
     cases = Case.objects.filter(created_at__gte=since, created_at__lte=until)
     events = Counter(CaseEvent.objects.filter(case__in=cases).values_list("action", flat=True))
     assignments = Assignment.objects.filter(case__in=cases)
-    # Not told by the history: other systems' channels (the API, Open311 apps, a hotline platform's work orders).
-    untold = (Channel.API, Channel.OPEN311, Channel.WORKORDER)
+    # Not told by the history: other systems' channels (the API, Open311 apps, a hotline platform's work orders)
+    # and 未诉先办 work (made from recurring spots by dispatchers or rules, not by reporters).
+    untold = (Channel.API, Channel.OPEN311, Channel.WORKORDER, Channel.PROACTIVE)
     counts = {f"channel_{c}": cases.filter(channel=c).count() for c in Channel.values if c not in untold}
     counts |= {
         "closed_fixed": cases.filter(status=Status.CLOSED, outcome=Outcome.FIXED).count(),
