@@ -13,7 +13,7 @@ from wangge.cases.models import AssignmentStatus, ReturnDecision
 
 from .areas import area_codes_above, area_path_of
 from .base import Context, Measure, Source
-from .departments import TOWN_PATH_LENGTH, department_ids
+from .departments import TOWN_PATH_LENGTH, ByDepartmentAndTown, department_ids
 
 REACHED = Q(result=Result.REACHED)
 
@@ -62,7 +62,7 @@ class AreaCallbacks(Source):
         return under("case__area_path", area_path_of(subject_key, ctx))
 
 
-class DepartmentCallbacks(Source):
+class DepartmentCallbacks(ByDepartmentAndTown, Source):
     subject_type = "department"
     group_fields = ("subject", "town")
 
@@ -82,13 +82,3 @@ class DepartmentCallbacks(Source):
 
     def measures(self, ctx):
         return callback_measures()
-
-    def subjects_of(self, group, ctx):
-        if "department_codes" not in ctx.cache:
-            ctx.cache["department_codes"] = {pk: code for code, pk in department_ids().items()}
-        code = ctx.cache["department_codes"].get(group["subject"], str(group["subject"]))
-        return [(code, ""), (code, group["town"])]
-
-    def subject_filter(self, subject_key, slice_path, ctx):
-        q = Q(subject=department_ids().get(subject_key, -1))
-        return q & Q(town=slice_path) if slice_path else q

@@ -32,7 +32,22 @@ def department_ids() -> dict[str, int]:
     return dict(Department.objects.values_list("code", "pk"))
 
 
-class Assignments(Source):
+class ByDepartmentAndTown:
+    """For a source grouped by department id (`subject`) and town path (`town`): each group counts
+    for the department as a whole and for its slice in the town."""
+
+    def subjects_of(self, group, ctx):
+        if "department_codes" not in ctx.cache:  # once per computation, not once per group
+            ctx.cache["department_codes"] = {pk: code for code, pk in department_ids().items()}
+        code = ctx.cache["department_codes"].get(group["subject"], str(group["subject"]))
+        return [(code, ""), (code, group["town"])]
+
+    def subject_filter(self, subject_key, slice_path, ctx):
+        q = Q(subject=department_ids().get(subject_key, -1))
+        return q & Q(town=slice_path) if slice_path else q
+
+
+class Assignments(ByDepartmentAndTown, Source):
     subject_type = "department"
     group_fields = ("subject", "town")
 
@@ -150,14 +165,3 @@ class Assignments(Source):
                 total_of="case__satisfaction",
             ),
         ]
-
-    def subjects_of(self, group, ctx):
-        if "department_codes" not in ctx.cache:  # once per computation, not once per group
-            ctx.cache["department_codes"] = {pk: code for code, pk in department_ids().items()}
-        codes = ctx.cache["department_codes"]
-        code = codes.get(group["subject"], str(group["subject"]))
-        return [(code, ""), (code, group["town"])]
-
-    def subject_filter(self, subject_key, slice_path, ctx):
-        q = Q(subject=department_ids().get(subject_key, -1))
-        return q & Q(town=slice_path) if slice_path else q

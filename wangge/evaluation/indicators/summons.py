@@ -10,10 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from wangge.summons.models import Attendance, SummonedDepartment
 
 from .base import Measure, Source
-from .departments import TOWN_PATH_LENGTH, department_ids
+from .departments import TOWN_PATH_LENGTH, ByDepartmentAndTown
 
 
-class DepartmentSummonses(Source):
+class DepartmentSummonses(ByDepartmentAndTown, Source):
     subject_type = "department"
     case_field = "pk"
     group_fields = ("subject", "town")
@@ -51,13 +51,3 @@ class DepartmentSummonses(Source):
                 (Q(arrived_at__isnull=True) | Q(arrived_at__gt=ctx.as_of)) & Q(summons__arrive_by__lt=ctx.as_of),
             ),
         ]
-
-    def subjects_of(self, group, ctx):
-        if "department_codes" not in ctx.cache:
-            ctx.cache["department_codes"] = {pk: code for code, pk in department_ids().items()}
-        code = ctx.cache["department_codes"].get(group["subject"], str(group["subject"]))
-        return [(code, ""), (code, group["town"])]
-
-    def subject_filter(self, subject_key, slice_path, ctx):
-        q = Q(subject=department_ids().get(subject_key, -1))
-        return q & Q(town=slice_path) if slice_path else q
