@@ -2,6 +2,7 @@
 keeping a case's suggestions, dispatching automatically under a rule and undoing it."""
 
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -30,6 +31,7 @@ MAX_TOP1_DROP = 0.03
 # Reasons the platform itself gives, stored in English and shown translated ({% trans m.reason %}).
 SHIPPED_REASON = gettext_noop("The shipped training set")
 WEEKLY_REASON = gettext_noop("Weekly retraining")
+TRAINING_STALE = timedelta(hours=3)  # a version "training" longer than this was interrupted (worker died)
 KEEP_ARTIFACTS = 5  # versions whose model file is kept for a rollback (besides the serving one)
 
 
@@ -54,6 +56,9 @@ def start_training(user, reason: str = "") -> RoutingModel:
     if user is not None:
         require_admin(user)
     reason = (reason or "").strip()[:200]
+    RoutingModel.objects.filter(status=ModelStatus.TRAINING, created_at__lt=timezone.now() - TRAINING_STALE).update(
+        status=ModelStatus.FAILED, error="interrupted"
+    )
     if RoutingModel.objects.filter(status=ModelStatus.TRAINING).exists():
         raise ValidationError({"reason": _("A version is being trained already; wait until it is done.")})
     version = (RoutingModel.objects.aggregate(v=Max("version"))["v"] or 0) + 1

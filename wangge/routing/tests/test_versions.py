@@ -65,6 +65,17 @@ def test_retraining_learns_the_dispatchers_departments_and_rollback_restores(use
     assert RoutingModel.objects.get(version=2).status == ModelStatus.READY
 
 
+def test_an_interrupted_training_does_not_block_the_next(user, time_machine):
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now())
+    stuck = actions.start_training(user("admin"), "")  # the worker died while training it
+    time_machine.shift(actions.TRAINING_STALE + actions.timedelta(minutes=1))
+    fresh = actions.start_training(user("admin"), "")
+    stuck.refresh_from_db()
+    assert stuck.status == ModelStatus.FAILED and fresh.status == ModelStatus.TRAINING
+
+
 def test_a_failed_training_keeps_the_serving_version_and_tells_administrators(user, monkeypatch):
     assert _serving_version() == 1
 
