@@ -38,13 +38,13 @@ def test_person_history_shows_labels_not_codes():
     )
     actions.update_person(admin, person, {"name": "赵一", "person_type": "registered"})
     text = shown(person)
-    assert "类型: 流动人口 → 户籍人口" in text, text
+    assert "人员类型: 流动人口 → 户籍人口" in text, text
     assert "网页" not in text and "系统" in text  # where the change came from, in words
     for code in ("person_type", "registered", "floating", "residence", "id_number", "441900122002001 "):
         assert code not in text, (code, text)
     assert str(room) in text  # the residence by name, not its id
     assert "国籍" not in text  # blank before and after: nothing to say
-    assert "Type: Floating population → Registered resident" in shown(person, "en")  # and in English
+    assert "Person type: Floating population → Registered resident" in shown(person, "en")  # and in English
     text = shown(building)
     assert "用途: — → 出租屋" in text and "rental" not in text, text
     assert "区域: — → " + str(grid) in text, text
