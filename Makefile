@@ -20,7 +20,7 @@ lint: install
 
 # Refresh the project's translation catalogue after changing user-facing strings. Apps with a
 # locale/ dir of their own keep their strings there (run makemessages inside the app).
-OWN_CATALOGUE_APPS = registry privacy insight jobs watch notify sensors patrol summons
+OWN_CATALOGUE_APPS = registry privacy insight jobs watch notify sensors patrol summons proactive routing worker workorders
 MESSAGES_IGNORE ?= $(foreach app,$(OWN_CATALOGUE_APPS),--ignore '$(app)/*')
 messages: install
 	cd wangge && ../.venv/bin/wangge makemessages -l en -l zh_Hans --ignore 'static/*' $(MESSAGES_IGNORE) && ../.venv/bin/wangge compilemessages
