@@ -32,6 +32,7 @@ MAX_TOP1_DROP = 0.03
 SHIPPED_REASON = gettext_noop("The shipped training set")
 WEEKLY_REASON = gettext_noop("Weekly retraining")
 TRAINING_STALE = timedelta(hours=3)  # a version "training" longer than this was interrupted (worker died)
+INTERRUPTED = gettext_noop("Interrupted: the worker stopped while training it.")
 KEEP_ARTIFACTS = 5  # versions whose model file is kept for a rollback (besides the serving one)
 
 
@@ -57,7 +58,7 @@ def start_training(user, reason: str = "") -> RoutingModel:
         require_admin(user)
     reason = (reason or "").strip()[:200]
     RoutingModel.objects.filter(status=ModelStatus.TRAINING, created_at__lt=timezone.now() - TRAINING_STALE).update(
-        status=ModelStatus.FAILED, error="interrupted"
+        status=ModelStatus.FAILED, error=INTERRUPTED
     )
     if RoutingModel.objects.filter(status=ModelStatus.TRAINING).exists():
         raise ValidationError({"reason": _("A version is being trained already; wait until it is done.")})
@@ -79,7 +80,7 @@ def train(record: RoutingModel) -> RoutingModel:
         blob = model.dumps()
     except Exception as error:  # noqa: BLE001 — whatever broke, the serving version stays
         log.exception("routing model v%s failed to train", record.version)
-        RoutingModel.objects.filter(pk=record.pk).update(status=ModelStatus.FAILED, error=str(error)[:2000])
+        RoutingModel.objects.filter(pk=record.pk).update(status=ModelStatus.FAILED, error=repr(error)[:2000])
         tell_administrators(
             f"routing-train:{record.pk}",
             _("Routing model version %(v)s failed to train") % {"v": record.version},
@@ -184,16 +185,17 @@ def activate(user, record: RoutingModel) -> RoutingModel:
 # Cases
 
 
-def suggestion_for(case: Case, *, refresh: bool = False) -> CaseSuggestion | None:
+def suggestion_for(case: Case) -> CaseSuggestion | None:
     """The case's stored suggestions (made now, by the serving model, when there are none): which
     model suggested what stays with the case."""
     existing = CaseSuggestion.objects.filter(case=case).select_related("model").first()
-    if existing is not None and not refresh:
+    if existing is not None:
         return existing
     if not (case.description or "").strip():
         return existing
-    suggestions, version = suggest(case.description[: dataset.MAX_DESCRIPTION], departments=_departments(case))
-    model = _record_for(version)
+    departments = case_roles.dispatchable_departments(case)
+    suggestions, version = suggest(case.description[: dataset.MAX_DESCRIPTION], departments=departments)
+    model = RoutingModel.objects.filter(version=version).first() if version is not None else None
     if model is None:
         return existing
     with transaction.atomic():
@@ -201,14 +203,6 @@ def suggestion_for(case: Case, *, refresh: bool = False) -> CaseSuggestion | Non
             case=case, defaults={"model": model, "suggestions": suggestions}
         )
     return row
-
-
-def _departments(case):
-    return case_roles.dispatchable_departments(case)
-
-
-def _record_for(version):
-    return RoutingModel.objects.filter(version=version).first() if version is not None else None
 
 
 def auto_route(case_id: int) -> CaseSuggestion | None:

@@ -4,6 +4,7 @@ case a department took on: its description, its final category or matter item, t
 The evaluation set (data/evaluation.csv) is never trained on: it only measures a model."""
 
 import csv
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def _read(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+@functools.cache
 def shipped_departments() -> dict[str, str]:
     """label → department code, from data/departments/*.csv."""
     result = {}

@@ -15,8 +15,8 @@ CACHE_NAME = "routing.model"
 
 
 class Serving:
-    def __init__(self, model: TextModel, record_id: int | None, version: int | None):
-        self.model, self.record_id, self.version = model, record_id, version
+    def __init__(self, model: TextModel, version: int | None):
+        self.model, self.version = model, version
 
 
 _fallback_lock = threading.Lock()
@@ -36,7 +36,7 @@ def _load() -> Serving:
             log.exception("routing model v%s does not load", record.version)
             _report_broken(record, error)
             continue
-        return Serving(model, record.pk, record.version)
+        return Serving(model, record.version)
     from .actions import bootstrap
 
     try:
@@ -45,7 +45,7 @@ def _load() -> Serving:
         log.exception("could not store the first routing model")
         record = None
     if record is not None:
-        return Serving(training_model(), record.pk, record.version)
+        return Serving(training_model(), record.version)
     if RoutingModel.objects.exists():  # another process stored one meanwhile
         return _load()
     return _shipped_in_memory()
@@ -77,7 +77,7 @@ def _shipped_in_memory() -> Serving:
     global _fallback
     with _fallback_lock:
         if _fallback is None:
-            _fallback = Serving(training_model(), None, None)
+            _fallback = Serving(training_model(), None)
         return _fallback
 
 

@@ -51,12 +51,6 @@ def _matter_items_by_label(config) -> dict:
     return result
 
 
-def _allowed(department, departments):
-    if not department.is_active:
-        return None
-    return department if departments is None or departments.filter(pk=department.pk).exists() else None
-
-
 def suggest(description, lat=None, lng=None, *, k: int = 5, departments=None) -> tuple[list[dict], int | None]:
     """(suggestions best first, the serving model's version). departments: a queryset limiting the
     departments that may be named (e.g. those that serve a case's area); default: every active one."""
@@ -70,11 +64,19 @@ def suggest(description, lat=None, lng=None, *, k: int = 5, departments=None) ->
     config = refs.get()
     items = _matter_items_by_label(config)
     model = served.model
-    wanted = {model.learned_department(label) for label, _p in ranked} | {
-        model.shipped_departments.get(label) for label, _p in ranked
+    # Per label, the departments in order of trust: this city's own decisions, the matter item's
+    # configured department, the shipped set's. One query finds which of them may be named.
+    choices = {
+        label: [
+            model.learned_department(label),
+            items[label].department.code if label in items and items[label].department_id else None,
+            model.shipped_departments.get(label),
+        ]
+        for label, _p in ranked
     }
-    available = departments if departments is not None else Department.objects.filter(is_active=True)
-    by_code = {d.code: d for d in available.filter(code__in=[c for c in wanted if c])}
+    wanted = {code for codes in choices.values() for code in codes if code}
+    available = departments if departments is not None else Department.objects.all()
+    by_code = {d.code: d for d in available.filter(code__in=wanted, is_active=True)}
     result = []
     for label, score in ranked:
         kind, _sep, code = label.partition(":")
@@ -82,12 +84,7 @@ def suggest(description, lat=None, lng=None, *, k: int = 5, departments=None) ->
         item = items.get(label)
         if category is None and item is None:
             continue  # a class this city has switched off
-        # This city's own decisions first, then the matter item's configured department, then the shipped set's.
-        department = by_code.get(model.learned_department(label) or "")
-        if department is None and item is not None and item.department_id:
-            department = _allowed(item.department, departments)
-        if department is None:
-            department = by_code.get(model.shipped_departments.get(label) or "")
+        department = next((by_code[c] for c in choices[label] if c in by_code), None)
         result.append(
             {
                 "label": label,

@@ -43,10 +43,11 @@ def case_panel(request, pk):
 @require_POST
 def undo(request, pk):
     case = get_object_or_404(queries.case_list(request.user), pk=pk)
+    version = request.POST.get("version", "")
     try:
-        actions.undo_auto_route(
-            request.user, case, version=int(request.POST.get("version", "0")), note=request.POST.get("note", "")
-        )
+        if not version.isdigit():
+            raise ValidationError(_("Reload the case page and try again."))
+        actions.undo_auto_route(request.user, case, version=int(version), note=request.POST.get("note", ""))
         messages.success(request, _("The automatic dispatch was taken back; the case waits for a dispatcher."))
     except (case_actions.TransitionRefused, ValidationError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
@@ -117,7 +118,8 @@ def save_rule(request):
     actions.require_admin(request.user)
     rule = None
     if request.POST.get("rule"):
-        rule = get_object_or_404(AutoDispatchRule, pk=request.POST["rule"])
+        rule_id = request.POST["rule"]
+        rule = get_object_or_404(AutoDispatchRule, pk=int(rule_id) if rule_id.isdigit() else 0)
     if request.POST.get("delete") and rule is not None:
         actions.delete_rule(request.user, rule)
         messages.success(request, _("Rule deleted."))

@@ -161,3 +161,16 @@ def test_rules_on_the_page(client_as):
     page = admin.get("/routing/").content.decode()
     assert "暴露垃圾" in page and "镇" in page
     assert client_as("town_dispatcher").post("/routing/rules/", {"matter_item": "exposed_garbage"}).status_code == 403
+
+
+def test_undo_on_the_page_bad_version_or_another_jurisdiction(user, file_case, client_as):
+    _rule(user)
+    case = file_case(description=GARBAGE)
+    assert (
+        client_as("liaobu_dispatcher").post(f"/routing/cases/{case.pk}/undo/", {"version": case.version}).status_code
+        == 404
+    )
+    response = client_as("village_dispatcher").post(f"/routing/cases/{case.pk}/undo/", {"version": "x"}, follow=True)
+    assert response.status_code == 200 and "请刷新案件页面后再试" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == Status.HANDLING
+    assert client_as("admin").post("/routing/rules/", {"rule": "abc", "threshold": "0.5"}).status_code == 404
