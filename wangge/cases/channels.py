@@ -30,6 +30,7 @@ class ChannelRule:
     channel: str
     filers: frozenset  # roles, PUBLIC or SYSTEM
     on_staff_form: bool  # offered on the staff "new case" page
+    registered: bool = False  # filing is registering (the command center's own cases): no registration queue
 
 
 CHANNEL_RULES = {
@@ -46,7 +47,7 @@ CHANNEL_RULES = {
         ChannelRule(Channel.CITIZEN_WEB, frozenset({PUBLIC, Role.CITIZEN}), False),
         ChannelRule(Channel.OPEN311, frozenset({OPEN311}), False),
         # 未诉先办 (wangge.proactive): a dispatcher turning a recurring spot into a case, or a spot rule.
-        ChannelRule(Channel.PROACTIVE, DISPATCHERS | {SYSTEM}, False),
+        ChannelRule(Channel.PROACTIVE, DISPATCHERS | {SYSTEM}, False, registered=True),
     ]
 }
 # Who may set the urgency that alerts leaders.
@@ -71,6 +72,11 @@ def filer_kinds(user, *, system: bool | str = False) -> set[str]:
 def channels_for(user, *, system: bool | str = False, staff_form: bool = False) -> list[str]:
     kinds = filer_kinds(user, system=system)
     return [c for c, rule in CHANNEL_RULES.items() if rule.filers & kinds and (rule.on_staff_form or not staff_form)]
+
+
+def filed_registered(channel: str) -> bool:
+    rule = CHANNEL_RULES.get(channel)
+    return rule is not None and rule.registered
 
 
 def may_set_urgency(user, *, system: bool | str = False) -> bool:

@@ -244,9 +244,9 @@ def _new_case(report: Report, user, system: bool | str = False) -> tuple[Case, l
         idempotency_key=scoped_key(report, user, digest, system=system),
         idempotency_digest=digest,
         channel=report.channel,
-        # Urgent cases skip the registration queue: they wait for dispatch at once; so do the
-        # command center's own (proactive) cases: filing one is registering it.
-        status=Status.REGISTERED if urgent or report.channel == Channel.PROACTIVE else Status.REPORTED,
+        # Urgent cases skip the registration queue: they wait for dispatch at once; so do the cases
+        # of a channel where filing is registering (channels.CHANNEL_RULES: the command center's own).
+        status=Status.REGISTERED if urgent or channels.filed_registered(report.channel) else Status.REPORTED,
         severity=severity,
         description=report.description.strip(),
         address=report.address.strip(),
