@@ -85,7 +85,12 @@ def works_near(category_id: int, lat: float, lng: float, radius_m: float):
     candidates = ProactiveWork.objects.filter(
         category_id=category_id, lat__range=(lat - dlat, lat + dlat), lng__range=(lng - dlng, lng + dlng)
     ).select_related("case", "task")
-    return [w for w in candidates.order_by("-created_at", "-pk") if distance_m(lng, lat, w.lng, w.lat) <= radius_m]
+    return within(candidates.order_by("-created_at", "-pk"), lat, lng, radius_m)
+
+
+def within(works, lat: float, lng: float, radius_m: float) -> list[ProactiveWork]:
+    """The works (in their order) whose centre lies within radius_m of the point."""
+    return [w for w in works if distance_m(lng, lat, w.lng, w.lat) <= radius_m]
 
 
 def open_work_near(category_id: int, lat: float, lng: float, radius_m: float) -> ProactiveWork | None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from wangge.areas.models import under
 from wangge.cases.models import OPEN_STATUSES
 
-from .actions import reports_near, works_near
+from .actions import reports_near, within, works_near
 from .models import ProactiveWork, SpotRule, WorkKind
 
 STATES = ("open", "done")
@@ -78,12 +78,14 @@ def rules_over(area):
     )
 
 
-def work_for_spot(spot: dict, radius_m: float) -> ProactiveWork | None:
-    """The work a spot of the spots page was turned into: open, or opened since its first report."""
-    for work in works_near(spot["category_id"], spot["lat"], spot["lng"], radius_m):
-        if work.is_open or work.created_at >= spot["first"]:
-            return work
-    return None
+def work_for_spot(spot: dict, radius_m: float, candidates=None) -> ProactiveWork | None:
+    """The work a spot of the spots page was turned into: open, or opened since its first report.
+    candidates: the category's works, newest first, when the caller read them for many spots."""
+    if candidates is None:
+        near = works_near(spot["category_id"], spot["lat"], spot["lng"], radius_m)
+    else:
+        near = within(candidates, spot["lat"], spot["lng"], radius_m)
+    return next((w for w in near if w.is_open or w.created_at >= spot["first"]), None)
 
 
 def annotate_spots(spots: list[dict], radius_m: float) -> None:
@@ -96,8 +98,14 @@ def annotate_spots(spots: list[dict], radius_m: float) -> None:
             "pk", "kind", "code"
         )
     }
+    # Every work of the spots' categories in one query (not one per spot), matched by distance here.
+    by_category = {}
+    for work in (
+        ProactiveWork.objects.filter(category_id__in=keys).select_related("case", "task").order_by("-created_at", "-pk")
+    ):
+        by_category.setdefault(work.category_id, []).append(work)
     for spot in spots:
         spot["category_key"] = keys.get(spot["category_id"], "")
-        spot["work"] = work_for_spot(spot, radius_m)
+        spot["work"] = work_for_spot(spot, radius_m, by_category.get(spot["category_id"], []))
         spot["effect"] = effect(spot["work"]) if spot["work"] else None
     attach_inspections([s["work"] for s in spots if s["work"]])
