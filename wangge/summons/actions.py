@@ -23,7 +23,7 @@ from wangge.areas.models import Area
 from wangge.cases import roles as case_roles
 from wangge.cases.actions import TransitionNotAllowed
 from wangge.cases.actions.common import record_event
-from wangge.cases.models import Case, Severity
+from wangge.cases.models import OPEN_STATUSES, Case, Severity
 from wangge.history.actions import record_change, snapshot
 from wangge.history.models import ChangeAction
 from wangge.notify import actions as notify
@@ -70,7 +70,11 @@ def summon(
     found_case = None
     if case not in (None, ""):
         # Only a case of the dispatcher's own area: another town's answers as an unknown one.
-        cases = case_roles.visible_cases(user, Case.objects.select_related("area")).filter(queries.summoning_q(user))
+        cases = (
+            case_roles.visible_cases(user, Case.objects.select_related("area"))
+            .filter(queries.summoning_q(user))
+            .filter(status__in=OPEN_STATUSES)  # a closed case's work is done: nobody is summoned to it
+        )
         found_case = resolve_one(cases, getattr(case, "pk", case), "case")
     reason = (reason or "").strip()
     address = (address or "").strip()
@@ -185,7 +189,7 @@ def _deadline(arrive_by, minutes, severity, now, errors) -> datetime | None:
     if not _blank(minutes):
         try:
             value = float(minutes)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer beyond a float
             value = math.nan
         if isinstance(minutes, bool) or not (0 < value <= MAX_MINUTES):
             errors["minutes"] = _("Give the minutes to arrive: more than 0, at most a week.")
@@ -343,7 +347,7 @@ def _blank(value) -> bool:
 def _coordinate(value, field, low, high, errors) -> float | None:
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer beyond a float
         number = math.nan
     if isinstance(value, bool) or not (low <= number <= high):  # NaN fails every comparison
         errors[field] = _("Give a number from %(lo)s to %(hi)s.") % {"lo": low, "hi": high}

@@ -91,7 +91,7 @@ def _department_out(row: SummonedDepartment) -> dict:
 
 def summons_out(s: Summons) -> dict:
     fields = ("id", "reason", "lat", "lng", "address", "created_at", "arrive_by", "radius_m", "status", "closed_at")
-    rows = s.departments.select_related("department").order_by("id")
+    rows = s.departments.all()  # prefetched by the list (with the department), ordered by id
     return {
         **{f: getattr(s, f) for f in fields},
         "case": s.case_id,

@@ -34,7 +34,9 @@ class Summons(models.Model):
     lng = models.FloatField(_("longitude"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     area = models.ForeignKey("areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
-    area_path = models.CharField(max_length=255, db_index=True)  # copy of area.path: scope filters on it
+    area_path = models.CharField(
+        _("area path"), max_length=255, db_index=True
+    )  # copy of area.path: scope filters on it
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("summoned by"), on_delete=models.PROTECT, related_name="+"
     )
@@ -47,7 +49,12 @@ class Summons(models.Model):
     overdue_at = models.DateTimeField(_("deadline passed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by (person)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -72,7 +79,9 @@ class Summons(models.Model):
 
 
 class SummonedDepartment(models.Model):
-    summons = models.ForeignKey(Summons, on_delete=models.CASCADE, related_name="departments")
+    summons = models.ForeignKey(
+        Summons, verbose_name=_("summons"), on_delete=models.CASCADE, related_name="departments"
+    )
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
     )
@@ -81,7 +90,12 @@ class SummonedDepartment(models.Model):
     # The first good arrival (a fix near enough and precise enough); flagged reports are in Arrival only.
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     arrived_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arrived (person)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     distance_m = models.FloatField(_("distance (m)"), null=True, blank=True)
 
@@ -104,7 +118,9 @@ class SummonedDepartment(models.Model):
 class Arrival(models.Model):
     """One report from a phone, as sent: a fix too far, a poor fix or no fix is kept and flagged."""
 
-    summoned = models.ForeignKey(SummonedDepartment, on_delete=models.CASCADE, related_name="arrivals")
+    summoned = models.ForeignKey(
+        SummonedDepartment, verbose_name=_("summoned department"), on_delete=models.CASCADE, related_name="arrivals"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("time"))
     lat = models.FloatField(_("latitude"), null=True, blank=True)

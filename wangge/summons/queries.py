@@ -55,13 +55,18 @@ def visible(user):
         return queryset
     if not sees_summonses(user):  # grid managers, the hotline, citizens: not their work
         return queryset.none()
-    conditions = [scope.area_q("area_path", include_department_areas=False)] if scope.area_paths else []
+    # Areas only of the roles whose work summonses are (a grid manager's or call taker's area is not).
+    paths = [path for role, path, _d in case_roles.memberships_of(user) if path and role in AREA_ROLES]
+    conditions = [under("area_path", path) for path in paths]
     if scope.department_ids:
         summoned = SummonedDepartment.objects.filter(summons=OuterRef("pk"), department_id__in=scope.department_ids)
         conditions.append(Exists(summoned))
     if not conditions:
         return queryset.none()
     return queryset.filter(reduce(or_, conditions))
+
+
+AREA_ROLES = {*case_roles.DISPATCHER_LEVELS, Role.LEADER, Role.ADMIN}
 
 
 def sees_summonses(user) -> bool:

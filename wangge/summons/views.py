@@ -128,7 +128,7 @@ def _board_context(request, summons):
     user = request.user
     rows = list(
         SummonedDepartment.objects.filter(summons=summons)
-        .select_related("department", "arrived_by")
+        .select_related("summons", "department", "arrived_by")
         .prefetch_related(Prefetch("arrivals", queryset=Arrival.objects.select_related("user").order_by("-at", "-id")))
     )
     mine = queries.handler_department_ids(user)

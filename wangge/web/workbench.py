@@ -259,9 +259,9 @@ def _summons_panel(user, key, title, specs, empty) -> Panel:
             f"#{s.pk}",
             (s.reason or (s.case.description if s.case_id else ""))[:40],
             f"{s.address or s.area.name} · {_('Arrive by')} {timezone.localtime(s.arrive_by):%m-%d %H:%M}",
-            s.arrive_by < now,
+            s.arrive_by < now and s.n_arrived < s.n_departments,  # late only while someone is missing
         )
-        for s in querysets[specs[0][0]].order_by("arrive_by", "id")[:ROWS]
+        for s in summons_queries.with_counts(querysets[specs[0][0]]).order_by("arrive_by", "id")[:ROWS]
     ]
     return Panel(key, title, tiles, rows, more_url=f"{base}?show={specs[0][2]}", empty=empty)
 

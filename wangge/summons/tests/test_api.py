@@ -101,3 +101,29 @@ def test_department_staff_see_only_their_departments_summonses(api_as, place, po
     assert api_as("fire_handler").get(f"/api/v1/summons/{police_only['id']}").status_code == 404
     listed = {s["id"] for s in dispatcher.get("/api/v1/summons").json()}
     assert listed == {fire_only["id"], police_only["id"]}
+
+
+def test_numbers_beyond_a_float_are_400_not_500(api_as, place):
+    for fields, field in (({"lat": 10**400}, "lat"), ({"minutes": 10**400}, "minutes")):
+        response = api_as("village_dispatcher").post("/api/v1/summons", body(place, **fields))
+        assert response.status_code == 400 and field in response.json()["errors"], response.content
+    assert not Summons.objects.exists()
+
+
+def test_no_summons_to_a_closed_case(api_as, place, new_case):
+    from wangge.cases.tests.conftest import act
+
+    case = new_case()
+    act(case, "village_dispatcher", "close", outcome="withdrawn", note="撤回")
+    response = api_as("village_dispatcher").post("/api/v1/summons", body(place, case=case.pk))
+    assert response.status_code == 400 and "case" in response.json()["errors"]
+
+
+def test_a_grid_manager_who_also_handles_for_a_department_sees_only_its_summonses(api_as, place, user):
+    from wangge.accounts import actions as account_actions
+    from wangge.accounts.models import Department, Role
+
+    assert api_as("village_dispatcher").post("/api/v1/summons", body(place)).status_code == 201
+    manager = user("grid_manager")
+    account_actions.add_membership(manager, Role.DEPARTMENT_HANDLER, department=Department.objects.get(code="water"))
+    assert api_as("grid_manager").get("/api/v1/summons").json() == []  # the fire department was summoned, not water
