@@ -30,7 +30,9 @@ class ChannelRule:
     channel: str
     filers: frozenset  # roles, PUBLIC or SYSTEM
     on_staff_form: bool  # offered on the staff "new case" page
-    registered: bool = False  # filing is registering (the command center's own cases): no registration queue
+    # The command center's own cases (未诉先办): filing is registering (no registration queue), and
+    # they are not checked as duplicates of the reports they answer.
+    own: bool = False
 
 
 CHANNEL_RULES = {
@@ -47,7 +49,7 @@ CHANNEL_RULES = {
         ChannelRule(Channel.CITIZEN_WEB, frozenset({PUBLIC, Role.CITIZEN}), False),
         ChannelRule(Channel.OPEN311, frozenset({OPEN311}), False),
         # 未诉先办 (wangge.proactive): a dispatcher turning a recurring spot into a case, or a spot rule.
-        ChannelRule(Channel.PROACTIVE, DISPATCHERS | {SYSTEM}, False, registered=True),
+        ChannelRule(Channel.PROACTIVE, DISPATCHERS | {SYSTEM}, False, own=True),
     ]
 }
 # Who may set the urgency that alerts leaders.
@@ -74,9 +76,9 @@ def channels_for(user, *, system: bool | str = False, staff_form: bool = False) 
     return [c for c, rule in CHANNEL_RULES.items() if rule.filers & kinds and (rule.on_staff_form or not staff_form)]
 
 
-def filed_registered(channel: str) -> bool:
+def command_centers_own(channel: str) -> bool:
     rule = CHANNEL_RULES.get(channel)
-    return rule is not None and rule.registered
+    return rule is not None and rule.own
 
 
 def may_set_urgency(user, *, system: bool | str = False) -> bool:

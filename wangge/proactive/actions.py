@@ -122,7 +122,7 @@ def _number(value, field: str, errors: dict, low=None, high=None, *, integer=Fal
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer beyond a float
         errors[field] = _("Give a number.")
         return None
     if not math.isfinite(number) or (integer and number != int(number)):

@@ -8,6 +8,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from wangge.accounts.scope import scope_for
 from wangge.core.apitypes import Id, errors
 from wangge.insight import access
 
@@ -73,7 +74,10 @@ def act(request, payload: SpotIn):
     try:
         work = actions.act_on_spot(request.user, **payload.dict())
     except actions.AlreadyActedOn as exc:
-        return Status(409, {"detail": str(exc), "work": work_out(exc.work)})
+        # The spot is physical, so another jurisdiction's open work there blocks it too; its details
+        # are told only to those who may see that work.
+        shown = work_out(exc.work) if scope_for(request.user).covers_path(exc.work.area_path) else None
+        return Status(409, {"detail": str(exc), "work": shown})
     return Status(201, work_out(work))
 
 

@@ -58,7 +58,8 @@ def work_list(request):
     area = access.area_for(request.user, request.GET.get("area") or None)
     kind, state = request.GET.get("kind", ""), request.GET.get("state", "")
     category_id = request.GET.get("category", "")
-    category_id = int(category_id) if category_id.isdigit() and len(category_id) < 12 else None
+    ascii_digits = category_id.isascii() and category_id.isdigit()  # "²".isdigit() is True too
+    category_id = int(category_id) if ascii_digits and len(category_id) < 12 else None
     rows = queries.works(area, kind=kind, state=state, category_id=category_id)
     total = rows.count()
     works = list(rows[:LIST_LIMIT])

@@ -238,15 +238,16 @@ def _new_case(report: Report, user, system: bool | str = False) -> tuple[Case, l
     now = timezone.now()
     rule = rule_for(matter_item, severity)
     urgent = severity == Severity.URGENT
+    own = channels.command_centers_own(report.channel)
     reporter = user if not system and user is not None and user.is_authenticated else None
     case = Case(
         tracking_number=_tracking_number(),
         idempotency_key=scoped_key(report, user, digest, system=system),
         idempotency_digest=digest,
         channel=report.channel,
-        # Urgent cases skip the registration queue: they wait for dispatch at once; so do the cases
-        # of a channel where filing is registering (channels.CHANNEL_RULES: the command center's own).
-        status=Status.REGISTERED if urgent or channels.filed_registered(report.channel) else Status.REPORTED,
+        # Urgent cases skip the registration queue: they wait for dispatch at once; so do the command
+        # center's own (channels.CHANNEL_RULES: filing one is registering it).
+        status=Status.REGISTERED if urgent or own else Status.REPORTED,
         severity=severity,
         description=report.description.strip(),
         address=report.address.strip(),
@@ -269,7 +270,8 @@ def _new_case(report: Report, user, system: bool | str = False) -> tuple[Case, l
         created_at=now,
         updated_at=now,
     )
-    case.duplicate_of_id = likely_duplicate_id(case)
+    # The command center's own case answers the reports around it: it is not their duplicate.
+    case.duplicate_of_id = None if own else likely_duplicate_id(case)
     case.number = _number_expression(now)
     return case, found.get("photos", [])
 

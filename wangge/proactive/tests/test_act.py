@@ -143,3 +143,32 @@ def test_act_on_spot_raises_already_acted_on_with_the_open_work(spot, user):
     with pytest.raises(actions.AlreadyActedOn) as raised:
         actions.act_on_spot(user("city_dispatcher"), category=category, lat=lat, lng=lng, kind="task")
     assert raised.value.work == first
+
+
+def test_review_numbers_beyond_a_float_an_odd_digit_and_no_duplicate_flag(spot, api_as, client_as):
+    lat, lng, category, ids = spot(3)
+    api = api_as("village_dispatcher")
+    for change in ({"lat": 10**400}, {"radius_m": 10**400}):
+        response = api.post("/api/v1/proactive", {**body(lat, lng, category), **change})
+        assert response.status_code == 400, response.content
+    assert client_as("village_dispatcher").get("/command/proactive/?category=²").status_code == 200
+    made = api.post("/api/v1/proactive", body(lat, lng, category)).json()
+    case = Case.objects.get(pk=made["case"])
+    assert case.duplicate_of_id is None  # the command center's own case answers the reports, it is not one
+
+
+def test_a_conflict_names_the_work_only_to_those_who_may_see_it(spot, api_as, user):
+    from wangge.accounts import actions as account_actions
+    from wangge.accounts.models import Role
+    from wangge.areas.models import Area
+
+    lat, lng, category, _ids = spot(3)
+    assert api_as("village_dispatcher").post("/api/v1/proactive", body(lat, lng, category)).status_code == 201
+    # A dispatcher of the neighbouring village probes the same place (the act itself is refused or 409).
+    other = user("grid_manager2")
+    neighbour = Area.objects.get(code="441900122003")
+    account_actions.add_membership(other, Role.VILLAGE_DISPATCHER, area=neighbour)
+    response = api_as("grid_manager2").post("/api/v1/proactive", body(lat, lng, category))
+    assert response.status_code in (404, 409), response.content
+    if response.status_code == 409:
+        assert response.json()["work"] is None
