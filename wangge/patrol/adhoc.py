@@ -81,7 +81,8 @@ def open_spot_task(*, lat: float, lng: float, area, note: str, due_date: date, a
         task,
         ChangeAction.CREATE,
         acting_user=acting_user,
-        after={"target": task.target_key, "area": area.path, "due_date": str(due_date), "note": task.note},
+        # Fields a reader understands (the target key and area path are codes; the place is lat/lng).
+        after={"lat": task.lat, "lng": task.lng, "due_date": str(due_date), "note": task.note},
     )
     for manager in grid_managers_over(area.path):
         notify.notify(

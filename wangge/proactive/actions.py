@@ -260,7 +260,7 @@ def _act(spot: dict, *, user, rule, cases=None, now=None) -> ProactiveWork:
             ChangeAction.CREATE,
             acting_user=user,
             after={
-                "category": category.code,
+                "category": category.pk,  # a field's value: the history shows the category by name
                 "lat": work.lat,
                 "lng": work.lng,
                 "radius_m": work.radius_m,
@@ -268,7 +268,7 @@ def _act(spot: dict, *, user, rule, cases=None, now=None) -> ProactiveWork:
                 "case": work.case_id,
                 "task": work.task_id,
                 "rule": rule.pk if rule else None,
-                "reports": work.cases_at_action,
+                "cases_at_action": work.cases_at_action,
             },
         )
         return work
